@@ -1,0 +1,131 @@
+// What a backend must do: arithmetic on buffers it is handed. The optimizer framework (core)
+// decides what to compute; a backend (cpu/, cuda/) only computes it. Every call is enqueued on a
+// stream (ignored by the CPU) and returns without a host sync unless its comment says otherwise.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include "../math/update_rules.h"
+
+namespace frugal {
+
+typedef void* StreamHandle;  // cudaStream_t on CUDA, unused on the CPU
+
+// One whole tensor updated by one rule (AdamW, SGDM, signSGD, SGD) after decoupled decay:
+//   p = p * decay - rule_delta(g * (*gscale)).
+// A list of these is one multi-tensor launch.
+struct ElementwiseJob {
+  void* p; int32_t p_dtype;
+  const void* g; int32_t g_dtype;
+  void* m; void* v; int32_t state_dtype;  // state slots of the rule (null where it has none)
+  int64_t n;
+  float decay;                            // 1 - lr * weight_decay
+  RuleScalars rule;
+};
+
+// A matrix (rows x cols, row-major) split by an index selection:
+//   axis ROWS: lines are rows; COLS: lines are columns; COORDS: lines are single elements.
+// idx[k] lists the selected lines (duplicates allowed for sampling with replacement; each
+// occurrence has its own state slot and their updates add). scale[k] (or 1 when null) is the
+// importance weight rho: the state-full rule sees gc_j = rho_j * g[idx_j] and the update is
+// p[idx_j] -= alpha * rho_j * delta_j, with alpha folded into state_full's lr / step_size.
+// Lines with mask == 0 get the state-free rule on g; selected lines get no state-free update.
+// gc, when given, is the compressed gradient (k x line_len, already scaled by rho), used in
+// place of gathering g (Grass's compressed-gradient path; g may then be null and state-free NONE).
+enum Axis : int32_t { AXIS_ROWS = 0, AXIS_COLS = 1, AXIS_COORDS = 2 };
+struct IndexedJob {
+  void* p; int32_t p_dtype;
+  const void* g; int32_t g_dtype;
+  const void* gc; int32_t gc_dtype;
+  int64_t rows, cols;
+  int32_t axis;
+  const int32_t* idx; int64_t k;
+  const float* scale;
+  const uint8_t* mask;        // per line (ROWS: rows, COLS: cols, COORDS: rows*cols elements)
+  void* m; void* v; int32_t state_dtype;  // k * line_len slots each
+  float decay;
+  RuleScalars state_full, state_free;
+  int32_t has_duplicates;     // idx repeats a line: the scatter must accumulate
+};
+
+// Row-major fp32 GEMM: C = alpha * op(A) op(B) + beta * C, op(A) is m x k, op(B) is k x n.
+struct GemmArgs {
+  bool trans_a, trans_b;
+  int64_t m, n, k;
+  float alpha; const float* a; int64_t lda;
+  const float* b; int64_t ldb;
+  float beta; float* c; int64_t ldc;
+};
+
+// Dense-subspace apply: p = p * decay - lr_full * full - rule_free(g - proj), elementwise over n,
+// where full = P delta and proj = P P^T g were formed by GEMMs (fp32 workspaces).
+struct DenseApplyJob {
+  void* p; int32_t p_dtype;
+  const void* g; int32_t g_dtype;
+  const float* full; const float* proj;
+  int64_t n;
+  float decay, lr_full;
+  RuleScalars state_free;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() {}
+  virtual const char* name() const = 0;
+  virtual bool is_cuda() const = 0;
+
+  // Memory. alloc returns nullptr when out of memory (the caller reports it).
+  virtual void* alloc(size_t bytes) = 0;
+  virtual void release(void* ptr) = 0;
+  virtual void zero(void* ptr, size_t bytes, StreamHandle s) = 0;
+  virtual void copy_from_host(void* dst, const void* src, size_t bytes, StreamHandle s) = 0;
+  virtual void copy_to_host(void* dst, const void* src, size_t bytes, StreamHandle s) = 0;  // syncs s
+  virtual void copy_within(void* dst, const void* src, size_t bytes, StreamHandle s) = 0;
+  virtual void synchronize(StreamHandle s) = 0;
+
+  // Fills and conversions.
+  virtual void fill(void* p, int32_t dtype, int64_t n, float value, StreamHandle s) = 0;
+  // dist 0: uniform in [a, b); 1: normal with mean a, std b. Counter-based on (seed, index).
+  virtual void random(void* p, int32_t dtype, int64_t n, int32_t dist, uint64_t seed, float a, float b,
+                      StreamHandle s) = 0;
+  virtual void cast(const void* src, int32_t src_dtype, void* dst, int32_t dst_dtype, int64_t n,
+                    StreamHandle s) = 0;
+
+  // Optimizer arithmetic.
+  virtual void elementwise_step(const ElementwiseJob* jobs, size_t count, const float* gscale,
+                                StreamHandle s) = 0;
+  virtual void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle s) = 0;
+  // Adam (or SGDM) on an fp32 compressed gradient, in place: gc becomes the direction whose
+  // multiple by state_full.lr (SGDM) or step_size (Adam) is the update; moments updated.
+  virtual void compressed_direction(float* gc, void* m, void* v, int32_t state_dtype, int64_t n,
+                                    const RuleScalars& rule, StreamHandle s) = 0;
+  virtual void dense_apply(const DenseApplyJob& job, const float* gscale, StreamHandle s) = 0;
+  virtual void gemm(const GemmArgs& args, StreamHandle s) = 0;
+  // Cast a gradient (any float dtype) to an fp32 buffer, times *gscale when given.
+  virtual void to_f32_scaled(const void* src, int32_t dtype, float* dst, int64_t n, const float* gscale,
+                             StreamHandle s) = 0;
+
+  // Reductions. sum_squares adds sum(x^2) of each tensor into *acc (device fp32 scalar).
+  virtual void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count,
+                           float* acc, StreamHandle s) = 0;
+  // *out = min(1, max_norm / (sqrt(*sumsq) + 1e-6)): the clip factor, computed on the device.
+  virtual void clip_factor(const float* sumsq, float max_norm, float* out, StreamHandle s) = 0;
+  // Euclidean norm of each row (axis ROWS) or column (COLS) into out (fp32, device).
+  virtual void line_norms(const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis, float* out,
+                          StreamHandle s) = 0;
+
+  // Thin SVD of an fp32 row-major m x n matrix a (refresh steps only; may sync): u is m x q,
+  // s has q values (descending), vt is q x n, q = min(m, n), all row-major fp32 on this backend.
+  // Returns false when the backend has no SVD of its own; the core then computes it on the host.
+  virtual bool svd(const float* a, int64_t m, int64_t n, float* u, float* s, float* vt, StreamHandle st) {
+    (void)a; (void)m; (void)n; (void)u; (void)s; (void)vt; (void)st;
+    return false;
+  }
+};
+
+Backend* cpu_backend();
+// The CUDA backend for device `ordinal`, or nullptr when the addon was built without CUDA or the
+// device does not exist; `why` says which.
+Backend* cuda_backend(int ordinal, std::string* why);
+
+}  // namespace frugal

@@ -1,0 +1,377 @@
+// The C ABI: every entry point validates its pointers, runs the core inside a guard that turns
+// exceptions into a status plus the thread's last-error message, and never lets one escape.
+#include <cstring>
+#include <new>
+#include "cuda_api.h"
+#include "devices.h"
+#include "errors.h"
+#include "memory.h"
+#include "optimizer.h"
+#include "../math/dtype_convert.h"
+
+using namespace frugal;
+
+struct frugal_optimizer {
+  Optimizer impl;
+  explicit frugal_optimizer(int device) : impl(device) {}
+};
+
+namespace frugal {
+const std::string& last_error();
+}
+
+namespace {
+template <typename Fn>
+frugal_status guarded(Fn&& fn) {
+  try {
+    fn();
+    return FRUGAL_OK;
+  } catch (const Error& e) {
+    set_last_error(e.what());
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    set_last_error("out of memory on the host");
+    return FRUGAL_ERR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    set_last_error(std::string("internal error: ") + e.what());
+    return FRUGAL_ERR_STATE;
+  } catch (...) {
+    set_last_error("internal error: unknown exception");
+    return FRUGAL_ERR_STATE;
+  }
+}
+void need(const void* p, const char* name) {
+  if (!p) invalid(std::string(name) + ": expected a non-NULL pointer");
+}
+Optimizer& opt_of(frugal_optimizer* o) {
+  need(o, "opt");
+  return o->impl;
+}
+void check_dtype(int32_t d, const char* name) {
+  if (d < FRUGAL_F32 || d > FRUGAL_I32)
+    invalid(std::string(name) + ": expected a dtype 0..3 (float32, bfloat16, float16, int32), got " + std::to_string(d));
+}
+// Pointers handed to the backend must hold whole elements at their natural alignment.
+void check_aligned(const void* p, int32_t dtype, const char* name) {
+  if ((uintptr_t)p % dtype_size(dtype)) invalid(std::string(name) + ": pointer is not aligned to its elements");
+}
+}  // namespace
+
+extern "C" {
+
+const char* frugal_last_error(void) { return last_error().c_str(); }
+const char* frugal_version(void) { return "0.1.0"; }
+
+frugal_status frugal_cuda_device_count(int32_t* count) {
+  return guarded([&] {
+    need(count, "count");
+    std::string why;
+    *count = cuda_device_count(&why);
+  });
+}
+
+const char* frugal_cuda_unavailable_reason(void) {
+  static thread_local std::string why;
+  why.clear();
+  if (cuda_device_count(&why) > 0) why.clear();
+  return why.c_str();
+}
+
+frugal_status frugal_cuda_device_info(int32_t device, frugal_device_info* out) {
+  return guarded([&] {
+    need(out, "out");
+    check_device(device);
+    if (device == FRUGAL_CPU) invalid("device: expected a CUDA ordinal >= 0, got -1 (cpu)");
+    cuda_device_info(device, out);
+  });
+}
+
+int32_t frugal_cuda_math_available(int32_t device) {
+  std::string why;
+  if (device < 0 || device >= cuda_device_count(&why)) return 0;
+  return cuda_math_available(device) ? 1 : 0;
+}
+
+frugal_status frugal_stream_create(int32_t device, void** stream) {
+  return guarded([&] {
+    need(stream, "stream");
+    if (device == FRUGAL_CPU) { *stream = nullptr; return; }
+    check_device(device);
+    *stream = cuda_stream_create(device);
+  });
+}
+
+frugal_status frugal_stream_destroy(int32_t device, void* stream) {
+  return guarded([&] {
+    if (device == FRUGAL_CPU || !stream) return;
+    check_device(device);
+    cuda_stream_destroy(device, stream);
+  });
+}
+
+frugal_status frugal_synchronize(int32_t device, void* stream) {
+  return guarded([&] { backend_for(device)->synchronize(stream); });
+}
+
+frugal_status frugal_alloc(int32_t device, uint64_t bytes, frugal_mem_category category, void** out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = tracked_alloc(device, bytes, category);
+  });
+}
+
+frugal_status frugal_free(int32_t device, void* ptr) {
+  return guarded([&] {
+    need(ptr, "ptr");
+    backend_for(device)->synchronize(nullptr);  // kernels still reading it must finish first
+    tracked_free(device, ptr);
+  });
+}
+
+frugal_status frugal_get_memory_stats(int32_t device, frugal_memory_stats* out) {
+  return guarded([&] {
+    need(out, "out");
+    check_device(device);
+    *out = memory_stats(device);
+  });
+}
+
+frugal_status frugal_reset_peak_memory(int32_t device) {
+  return guarded([&] {
+    check_device(device);
+    reset_peak(device);
+  });
+}
+
+frugal_status frugal_copy(void* dst, int32_t dst_device, const void* src, int32_t src_device, uint64_t bytes,
+                          void* stream) {
+  return guarded([&] {
+    if (!bytes) return;
+    need(dst, "dst");
+    need(src, "src");
+    check_device(dst_device);
+    check_device(src_device);
+    if (dst_device == FRUGAL_CPU && src_device == FRUGAL_CPU) {
+      cpu_backend()->copy_within(dst, src, bytes, nullptr);
+    } else if (dst_device == FRUGAL_CPU) {
+      backend_for(src_device)->copy_to_host(dst, src, bytes, stream);
+    } else if (src_device == FRUGAL_CPU) {
+      Backend* b = backend_for(dst_device);
+      b->copy_from_host(dst, src, bytes, stream);
+      b->synchronize(stream);  // the host buffer may be released as soon as we return
+    } else if (src_device == dst_device) {
+      backend_for(dst_device)->copy_within(dst, src, bytes, stream);
+    } else {
+      // Between two GPUs: through the host, simple and always available.
+      std::vector<char> tmp(bytes);
+      backend_for(src_device)->copy_to_host(tmp.data(), src, bytes, stream);
+      Backend* b = backend_for(dst_device);
+      b->copy_from_host(dst, tmp.data(), bytes, nullptr);
+      b->synchronize(nullptr);
+    }
+  });
+}
+
+frugal_status frugal_fill(int32_t device, void* ptr, frugal_dtype dtype, uint64_t count, float value, void* stream) {
+  return guarded([&] {
+    if (!count) return;
+    need(ptr, "ptr");
+    check_dtype(dtype, "dtype");
+    check_aligned(ptr, dtype, "ptr");
+    backend_for(device)->fill(ptr, dtype, (int64_t)count, value, stream);
+  });
+}
+
+frugal_status frugal_random(int32_t device, void* ptr, frugal_dtype dtype, uint64_t count, int32_t dist, uint64_t seed,
+                            float a, float b, void* stream) {
+  return guarded([&] {
+    if (!count) return;
+    need(ptr, "ptr");
+    check_dtype(dtype, "dtype");
+    check_aligned(ptr, dtype, "ptr");
+    if (dist != 0 && dist != 1) invalid("dist: expected 0 (uniform) or 1 (normal), got " + std::to_string(dist));
+    if (dist == 1 && !(b >= 0)) invalid("std: expected >= 0");
+    backend_for(device)->random(ptr, dtype, (int64_t)count, dist, seed, a, b, stream);
+  });
+}
+
+frugal_status frugal_cast(int32_t device, const void* src, frugal_dtype src_dtype, void* dst, frugal_dtype dst_dtype,
+                          uint64_t count, void* stream) {
+  return guarded([&] {
+    if (!count) return;
+    need(src, "src");
+    need(dst, "dst");
+    check_dtype(src_dtype, "src_dtype");
+    check_dtype(dst_dtype, "dst_dtype");
+    check_aligned(src, src_dtype, "src");
+    check_aligned(dst, dst_dtype, "dst");
+    backend_for(device)->cast(src, src_dtype, dst, dst_dtype, (int64_t)count, stream);
+  });
+}
+
+void frugal_group_options_default(frugal_group_options* o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->lr = 1e-3f;
+  o->state_full = FRUGAL_RULE_ADAMW;
+  o->beta1 = 0.9f;
+  o->beta2 = 0.999f;
+  o->eps = 1e-8f;
+  o->bias_correction = 1;
+  o->eps_mode = FRUGAL_EPS_TORCH;
+  o->state_full_lr_scale = 1.f;
+  o->state_dtype = FRUGAL_F32;
+  o->state_free = FRUGAL_RULE_NONE;
+  o->state_free_lr_scale = 1.f;
+  o->selection = FRUGAL_SEL_ALL;
+  o->density = 1.f;
+  o->update_gap = 200;
+  o->reset_statistics = 1;
+  o->block_order = FRUGAL_ORDER_DESCENDING;
+  o->side = FRUGAL_SIDE_STD;
+  o->grass_sampling = FRUGAL_GRASS_TOP_R;
+}
+
+frugal_status frugal_optimizer_create(int32_t device, frugal_optimizer** out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = new frugal_optimizer(device);
+  });
+}
+
+frugal_status frugal_optimizer_destroy(frugal_optimizer* opt) {
+  return guarded([&] {
+    if (!opt) return;
+    int device = opt->impl.device();
+    backend_for(device)->synchronize(nullptr);  // state may still be read by queued kernels
+    delete opt;
+  });
+}
+
+frugal_status frugal_optimizer_add_group(frugal_optimizer* opt, const frugal_group_options* options, int32_t* group) {
+  return guarded([&] {
+    need(options, "options");
+    int g = opt_of(opt).add_group(*options);
+    if (group) *group = g;
+  });
+}
+
+frugal_status frugal_optimizer_set_group_options(frugal_optimizer* opt, int32_t group, const frugal_group_options* options) {
+  return guarded([&] {
+    need(options, "options");
+    opt_of(opt).set_group_options(group, *options);
+  });
+}
+
+frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, const frugal_param_desc* desc,
+                                         int32_t* param) {
+  return guarded([&] {
+    need(desc, "desc");
+    int p = opt_of(opt).add_param(group, *desc);
+    if (param) *param = p;
+  });
+}
+
+frugal_status frugal_optimizer_set_buffers(frugal_optimizer* opt, int32_t param, void* data, void* grad) {
+  return guarded([&] { opt_of(opt).set_buffers(param, data, grad); });
+}
+
+frugal_status frugal_optimizer_set_compressed_grad(frugal_optimizer* opt, int32_t param, const void* gc,
+                                                   frugal_dtype dtype) {
+  return guarded([&] { opt_of(opt).set_compressed_grad(param, gc, dtype); });
+}
+
+frugal_status frugal_optimizer_set_clip(frugal_optimizer* opt, float max_norm) {
+  return guarded([&] { opt_of(opt).set_clip(max_norm); });
+}
+
+frugal_status frugal_optimizer_step(frugal_optimizer* opt, void* stream) {
+  return guarded([&] { opt_of(opt).step(stream); });
+}
+
+frugal_status frugal_optimizer_needs_refresh(frugal_optimizer* opt, int32_t param, int32_t* out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = opt_of(opt).needs_refresh(param) ? 1 : 0;
+  });
+}
+
+frugal_status frugal_optimizer_set_selection(frugal_optimizer* opt, int32_t param, const int32_t* indices, int64_t count,
+                                             const float* scales) {
+  return guarded([&] {
+    Optimizer& o = opt_of(opt);
+    ParamState& p = o.param(param);
+    const frugal_group_options& go = o.group(p.group).options;
+    if (!go.external_selection)
+      fail(FRUGAL_ERR_STATE, "param " + std::to_string(param) +
+                                 ": its group chooses its own selection (create it with external_selection = 1)");
+    if (p.kind == FRUGAL_SEL_ALL) invalid("param " + std::to_string(param) + ": a 1-D param has no selection");
+    if (count < 1) invalid("count: expected >= 1, got " + std::to_string(count));
+    need(indices, "indices");
+    if (p.kind == FRUGAL_SEL_BLOCKS && count != 1)
+      invalid("count: a block selection is one flag (1 active, 0 inactive), got " + std::to_string(count) + " values");
+    if (scales)
+      for (int64_t i = 0; i < count; i++)
+        if (!(scales[i] >= 0) || scales[i] != scales[i] || scales[i] > 1e30f)
+          invalid("scales[" + std::to_string(i) + "]: expected a finite number >= 0");
+    p.pending_indices.assign(indices, indices + count);
+    p.pending_scales.clear();
+    if (scales) p.pending_scales.assign(scales, scales + count);
+    p.pending = true;
+  });
+}
+
+frugal_status frugal_optimizer_get_selection(frugal_optimizer* opt, int32_t param, frugal_selection_info* out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = opt_of(opt).selection_info(param);
+  });
+}
+
+frugal_status frugal_optimizer_state_bytes(frugal_optimizer* opt, int32_t param, uint64_t* out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = opt_of(opt).state_bytes(param);
+  });
+}
+
+frugal_status frugal_optimizer_state_tensors(frugal_optimizer* opt, int32_t param, frugal_state_tensor* out,
+                                             int32_t capacity, int32_t* count) {
+  return guarded([&] {
+    need(count, "count");
+    *count = opt_of(opt).state_tensors(param, out, capacity);
+  });
+}
+
+frugal_status frugal_optimizer_get_counters(frugal_optimizer* opt, int32_t param, frugal_param_counters* out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = opt_of(opt).counters(param);
+  });
+}
+
+frugal_status frugal_optimizer_restore_param(frugal_optimizer* opt, int32_t param, const frugal_param_counters* c) {
+  return guarded([&] {
+    need(c, "counters");
+    opt_of(opt).restore_param(param, *c);
+  });
+}
+
+frugal_status frugal_optimizer_get_group_state(frugal_optimizer* opt, int32_t group, int64_t* step, uint64_t rng[4]) {
+  return guarded([&] {
+    GroupState& g = opt_of(opt).group(group);
+    if (step) *step = g.step;
+    if (rng) g.rng.get(rng);
+  });
+}
+
+frugal_status frugal_optimizer_set_group_state(frugal_optimizer* opt, int32_t group, int64_t step, const uint64_t rng[4]) {
+  return guarded([&] {
+    GroupState& g = opt_of(opt).group(group);
+    if (step < 0) invalid("step: expected >= 0, got " + std::to_string(step));
+    g.step = step;
+    if (rng) g.rng.set(rng);
+  });
+}
+
+}  // extern "C"

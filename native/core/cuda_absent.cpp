@@ -1,0 +1,25 @@
+// CUDA entry points for builds without nvcc: no devices, and a reason that says how to get them.
+#include "cuda_api.h"
+#include "errors.h"
+
+namespace frugal {
+
+static const char* kNoCuda =
+    "frugal-optim was built without CUDA (nvcc was not found at build time); rebuild with the CUDA toolkit on PATH";
+
+int cuda_device_count(std::string* why) {
+  if (why) *why = kNoCuda;
+  return 0;
+}
+void cuda_device_info(int ordinal, frugal_device_info*) {
+  fail(FRUGAL_ERR_UNSUPPORTED, "device: cuda:" + std::to_string(ordinal) + " does not exist: " + kNoCuda);
+}
+void* cuda_stream_create(int) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("stream: ") + kNoCuda); }
+void cuda_stream_destroy(int, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("stream: ") + kNoCuda); }
+bool cuda_math_available(int) { return false; }
+Backend* cuda_backend(int, std::string* why) {
+  if (why) *why = kNoCuda;
+  return nullptr;
+}
+
+}  // namespace frugal

@@ -1,0 +1,20 @@
+// The core's view of CUDA: device discovery and the backend factory. Implemented in cuda/ when
+// the addon is built with nvcc, and by native/core/cuda_absent.cpp otherwise.
+#pragma once
+#include <string>
+#include "frugal.h"
+#include "backend.h"
+
+namespace frugal {
+
+// Usable CUDA devices; 0 (with the reason in *why) when built without CUDA, no driver, no GPU.
+int cuda_device_count(std::string* why);
+// Throws Error(FRUGAL_ERR_DEVICE) for a device that does not exist.
+void cuda_device_info(int ordinal, frugal_device_info* out);
+// Streams on a device (cudaStreamNonBlocking). Throw Error on failure.
+void* cuda_stream_create(int ordinal);
+void cuda_stream_destroy(int ordinal, void* stream);
+// cuBLAS and cuSOLVER, loaded at run time with dlopen (never needed at build time).
+bool cuda_math_available(int ordinal);
+
+}  // namespace frugal

@@ -1,0 +1,94 @@
+#include "memory.h"
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include "devices.h"
+#include "errors.h"
+
+namespace frugal {
+
+namespace {
+struct Allocation { uint64_t bytes; frugal_mem_category category; };
+struct DeviceLedger {
+  std::unordered_map<const void*, Allocation> live;
+  frugal_memory_stats stats{};
+};
+std::mutex g_mutex;
+std::map<int, DeviceLedger>& ledgers() {
+  static std::map<int, DeviceLedger> l;
+  return l;
+}
+}  // namespace
+
+void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
+  if (category < 0 || category >= FRUGAL_MEM_CATEGORIES) invalid("category: expected 0..2, got " + std::to_string(category));
+  Backend* b = backend_for(device);
+  // Zero-byte tensors still get a distinct pointer, so they can be freed like any other.
+  void* p = b->alloc(bytes ? bytes : 1);
+  if (!p)
+    fail(FRUGAL_ERR_OUT_OF_MEMORY, "out of memory: could not allocate " + std::to_string(bytes) + " bytes on " +
+                                       device_name(device));
+  std::lock_guard<std::mutex> lock(g_mutex);
+  DeviceLedger& l = ledgers()[device];
+  l.live[p] = Allocation{bytes, category};
+  l.stats.current[category] += bytes;
+  l.stats.current_total += bytes;
+  if (l.stats.current[category] > l.stats.peak[category]) l.stats.peak[category] = l.stats.current[category];
+  if (l.stats.current_total > l.stats.peak_total) l.stats.peak_total = l.stats.current_total;
+  return p;
+}
+
+void tracked_free(int device, void* ptr) {
+  Allocation a;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    DeviceLedger& l = ledgers()[device];
+    auto it = l.live.find(ptr);
+    if (it == l.live.end())
+      invalid("ptr: not memory allocated by frugal-optim on " + device_name(device) +
+              " (borrowed or already freed memory is never freed by the library)");
+    a = it->second;
+    l.live.erase(it);
+    l.stats.current[a.category] -= a.bytes;
+    l.stats.current_total -= a.bytes;
+  }
+  backend_for(device)->release(ptr);
+}
+
+bool is_tracked(int device, const void* ptr) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto& l = ledgers()[device];
+  return l.live.count(ptr) != 0;
+}
+
+frugal_memory_stats memory_stats(int device) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  return ledgers()[device].stats;
+}
+
+void reset_peak(int device) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto& s = ledgers()[device].stats;
+  for (int c = 0; c < FRUGAL_MEM_CATEGORIES; c++) s.peak[c] = s.current[c];
+  s.peak_total = s.current_total;
+}
+
+Buffer::Buffer(int device, uint64_t bytes, frugal_mem_category category)
+    : ptr_(tracked_alloc(device, bytes, category)), bytes_(bytes), device_(device) {}
+
+Buffer::~Buffer() { reset(); }
+
+void Buffer::reset() {
+  if (ptr_) {
+    try {
+      tracked_free(device_, ptr_);
+    } catch (...) {
+      // A destructor must not throw; the ledger already forgot nothing it should keep.
+    }
+  }
+  ptr_ = nullptr;
+  bytes_ = 0;
+}
+
+}  // namespace frugal

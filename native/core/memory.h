@@ -1,0 +1,43 @@
+// Owned allocations, counted per device and category, so that "optimizer state bytes" and peak
+// memory are numbers the API reports exactly. Borrowed memory never enters this registry.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include "frugal.h"
+
+namespace frugal {
+
+// Allocate `bytes` on `device` (FRUGAL_CPU or a CUDA ordinal), counted under `category`.
+// Throws Error(OUT_OF_MEMORY) with the size and device when the allocation fails.
+void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category);
+// Frees a pointer that tracked_alloc returned; throws Error(INVALID_ARGUMENT) for any other.
+void tracked_free(int device, void* ptr);
+bool is_tracked(int device, const void* ptr);
+frugal_memory_stats memory_stats(int device);
+void reset_peak(int device);
+
+// RAII holder for one tracked allocation (optimizer state, workspaces).
+class Buffer {
+ public:
+  Buffer() {}
+  Buffer(int device, uint64_t bytes, frugal_mem_category category);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  Buffer(Buffer&& o) noexcept { swap(o); }
+  Buffer& operator=(Buffer&& o) noexcept { reset(); swap(o); return *this; }
+  void reset();
+  void* get() const { return ptr_; }
+  template <typename T> T* as() const { return static_cast<T*>(ptr_); }
+  uint64_t bytes() const { return bytes_; }
+  explicit operator bool() const { return ptr_ != nullptr; }
+
+ private:
+  void swap(Buffer& o) { std::swap(ptr_, o.ptr_); std::swap(bytes_, o.bytes_); std::swap(device_, o.device_); }
+  void* ptr_ = nullptr;
+  uint64_t bytes_ = 0;
+  int device_ = FRUGAL_CPU;
+};
+
+}  // namespace frugal

@@ -1,0 +1,344 @@
+// Optimizer construction, validation, and the state it exposes (bytes, tensors, counters).
+#include "optimizer.h"
+#include "../math/dtype_convert.h"
+#include <cmath>
+#include <cstring>
+#include "devices.h"
+#include "errors.h"
+
+namespace frugal {
+
+namespace {
+std::string num(double x) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+bool is_float_dtype(int32_t d) { return d == FRUGAL_F32 || d == FRUGAL_BF16 || d == FRUGAL_F16; }
+const char* dtype_name(int32_t d) {
+  switch (d) {
+    case FRUGAL_F32: return "float32";
+    case FRUGAL_BF16: return "bfloat16";
+    case FRUGAL_F16: return "float16";
+    case FRUGAL_I32: return "int32";
+    default: return "unknown";
+  }
+}
+bool is_index_kind(int32_t k) {
+  return k == FRUGAL_SEL_COLUMNS || k == FRUGAL_SEL_ROWS || k == FRUGAL_SEL_COORDINATES || k == FRUGAL_SEL_GRASS;
+}
+bool is_dense_kind(int32_t k) {
+  return k == FRUGAL_SEL_SVD || k == FRUGAL_SEL_RANDOM_ORTHO || k == FRUGAL_SEL_RANDPERM;
+}
+}  // namespace
+
+const char* selection_name(int32_t kind) {
+  static const char* names[] = {"all", "none", "blocks", "columns", "rows", "coordinates",
+                                "svd", "random", "randperm", "grass"};
+  return (kind >= 0 && kind <= 9) ? names[kind] : "unknown";
+}
+
+void validate_group_options(const frugal_group_options& o) {
+  if (!(o.lr >= 0) || !std::isfinite(o.lr)) invalid("lr: expected a finite number >= 0, got " + num(o.lr));
+  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
+    invalid("weight_decay: expected a finite number >= 0, got " + num(o.weight_decay));
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) invalid("beta1: expected a number in [0, 1), got " + num(o.beta1));
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) invalid("beta2: expected a number in [0, 1), got " + num(o.beta2));
+  if (!(o.eps >= 0) || !std::isfinite(o.eps)) invalid("eps: expected a finite number >= 0, got " + num(o.eps));
+  if (!(o.momentum >= 0 && o.momentum < 1)) invalid("momentum: expected a number in [0, 1), got " + num(o.momentum));
+  if (!(o.dampening >= 0 && o.dampening <= 1)) invalid("dampening: expected a number in [0, 1], got " + num(o.dampening));
+  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+    invalid("nesterov: needs momentum > 0 and dampening 0 (as torch.optim.SGD)");
+  if (!(o.l2 >= 0) || !std::isfinite(o.l2)) invalid("l2: expected a finite number >= 0, got " + num(o.l2));
+  if (!(o.state_full_lr_scale >= 0) || !std::isfinite(o.state_full_lr_scale))
+    invalid("state_full_lr_scale: expected a finite number >= 0, got " + num(o.state_full_lr_scale));
+  if (!(o.state_free_lr_scale >= 0) || !std::isfinite(o.state_free_lr_scale))
+    invalid("state_free_lr_scale: expected a finite number >= 0, got " + num(o.state_free_lr_scale));
+  if (o.state_full < FRUGAL_RULE_NONE || o.state_full > FRUGAL_RULE_SGD)
+    invalid("state_full: expected a rule 0..4, got " + std::to_string(o.state_full));
+  if (o.state_free < FRUGAL_RULE_NONE || o.state_free > FRUGAL_RULE_SGD)
+    invalid("state_free: expected a rule 0..4, got " + std::to_string(o.state_free));
+  if (o.state_free == FRUGAL_RULE_ADAMW || o.state_free == FRUGAL_RULE_SGDM)
+    invalid("state_free: expected none, signsgd or sgd (a state-free rule keeps no state)");
+  if (o.selection < FRUGAL_SEL_ALL || o.selection > FRUGAL_SEL_GRASS)
+    invalid("selection: expected 0..9, got " + std::to_string(o.selection));
+  bool partial = o.selection != FRUGAL_SEL_ALL && o.selection != FRUGAL_SEL_NONE;
+  if (partial && o.state_full != FRUGAL_RULE_ADAMW && o.state_full != FRUGAL_RULE_SGDM)
+    invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs adamw or sgdm");
+  if (!(o.density > 0 && o.density <= 1)) invalid("density: expected a number in (0, 1], got " + num(o.density));
+  if (o.rank < 0) invalid("rank: expected >= 0 (0: from density), got " + std::to_string(o.rank));
+  if (o.update_gap < 1) invalid("update_gap: expected an integer >= 1, got " + std::to_string(o.update_gap));
+  if (o.state_dtype != FRUGAL_F32 && o.state_dtype != FRUGAL_BF16)
+    invalid(std::string("state_dtype: expected float32 or bfloat16, got ") + dtype_name(o.state_dtype));
+  if (o.block_order < FRUGAL_ORDER_DESCENDING || o.block_order > FRUGAL_ORDER_RANDOM)
+    invalid("block_order: expected 0..3, got " + std::to_string(o.block_order));
+  if (o.side < FRUGAL_SIDE_STD || o.side > FRUGAL_SIDE_RIGHT) invalid("side: expected 0..3, got " + std::to_string(o.side));
+  if (o.grass_sampling < FRUGAL_GRASS_TOP_R || o.grass_sampling > FRUGAL_GRASS_UNIFORM)
+    invalid("grass_sampling: expected 0..2, got " + std::to_string(o.grass_sampling));
+  if (o.eps_mode != FRUGAL_EPS_TORCH && o.eps_mode != FRUGAL_EPS_HF)
+    invalid("eps_mode: expected 0 (torch) or 1 (hf), got " + std::to_string(o.eps_mode));
+  if (o.external_selection && !(o.selection == FRUGAL_SEL_BLOCKS || is_index_kind(o.selection)))
+    invalid(std::string("external_selection: supported for blocks, columns, rows, coordinates and grass, not '") +
+            selection_name(o.selection) + "'");
+}
+
+RuleScalars state_full_scalars(const frugal_group_options& o, int64_t t) {
+  RuleScalars r{};
+  r.rule = o.state_full;
+  double lr = (double)o.lr * o.state_full_lr_scale;
+  r.lr = (float)lr;
+  r.beta1 = o.beta1;
+  r.beta2 = o.beta2;
+  double bc1 = 1.0, bc2 = 1.0;
+  if (o.bias_correction && t > 0) {
+    bc1 = 1.0 - std::pow((double)o.beta1, (double)t);
+    bc2 = 1.0 - std::pow((double)o.beta2, (double)t);
+  }
+  // Both forms are p -= step_size * m / (sqrt(v) + eps_hat); they differ in where eps sits.
+  r.step_size = (float)(lr * std::sqrt(bc2) / bc1);
+  r.eps_hat = o.eps_mode == FRUGAL_EPS_HF ? o.eps : (float)(o.eps * std::sqrt(bc2));
+  r.momentum = o.momentum;
+  r.dampening = o.dampening;
+  r.nesterov = o.nesterov;
+  r.first_step = t <= 1;
+  r.l2 = o.l2;
+  return r;
+}
+
+RuleScalars state_free_scalars(const frugal_group_options& o) {
+  RuleScalars r{};
+  r.rule = o.state_free;
+  r.lr = (float)((double)o.lr * o.state_full_lr_scale * o.state_free_lr_scale);
+  r.l2 = o.l2;
+  return r;
+}
+
+Optimizer::Optimizer(int device) : device_(device), backend_(backend_for(device)) {}
+
+GroupState& Optimizer::group(int g) {
+  if (g < 0 || g >= (int)groups_.size())
+    invalid("group: expected 0.." + std::to_string((int)groups_.size() - 1) + ", got " + std::to_string(g));
+  return groups_[g];
+}
+ParamState& Optimizer::param(int p) {
+  if (p < 0 || p >= (int)params_.size())
+    invalid("param: expected 0.." + std::to_string((int)params_.size() - 1) + ", got " + std::to_string(p));
+  return *params_[p];
+}
+const ParamState& Optimizer::param(int p) const { return const_cast<Optimizer*>(this)->param(p); }
+
+int Optimizer::add_group(const frugal_group_options& options) {
+  validate_group_options(options);
+  GroupState g;
+  g.options = options;
+  g.rng.reseed(options.seed);
+  groups_.push_back(std::move(g));
+  return (int)groups_.size() - 1;
+}
+
+void Optimizer::set_group_options(int gi, const frugal_group_options& o) {
+  GroupState& g = group(gi);
+  validate_group_options(o);
+  const frugal_group_options& old = g.options;
+  // What shapes the state cannot change under a live optimizer; scalars can (schedules).
+  if (o.selection != old.selection || o.state_full != old.state_full || o.state_dtype != old.state_dtype ||
+      o.external_selection != old.external_selection || o.side != old.side)
+    fail(FRUGAL_ERR_STATE, "options: selection, state_full, state_dtype, side and external_selection are fixed once a "
+                           "group exists; only scalars (lr, betas, eps, decay, scales, density, update_gap...) may change");
+  if (o.state_full != FRUGAL_RULE_NONE && old.state_free == o.state_free) {}
+  g.options = o;
+}
+
+int Optimizer::add_param(int gi, const frugal_param_desc& d) {
+  GroupState& g = group(gi);
+  if (!d.data) invalid("param.data: expected a buffer pointer, got NULL");
+  if (!is_float_dtype(d.dtype))
+    invalid(std::string("param.dtype: expected float32, bfloat16 or float16, got ") + dtype_name(d.dtype));
+  if (!is_float_dtype(d.grad_dtype))
+    invalid(std::string("param.grad_dtype: expected float32, bfloat16 or float16, got ") + dtype_name(d.grad_dtype));
+  if ((uintptr_t)d.data % dtype_size(d.dtype))
+    invalid("param.data: pointer is not aligned to its " + std::to_string(dtype_size(d.dtype)) + "-byte elements");
+  if (d.grad && (uintptr_t)d.grad % dtype_size(d.grad_dtype))
+    invalid("param.grad: pointer is not aligned to its " + std::to_string(dtype_size(d.grad_dtype)) + "-byte elements");
+  if (d.ndim < 1 || d.ndim > FRUGAL_MAX_DIMS)
+    invalid("param.ndim: expected 1.." + std::to_string(FRUGAL_MAX_DIMS) + ", got " + std::to_string(d.ndim));
+  auto p = std::make_unique<ParamState>();
+  p->numel = 1;
+  for (int i = 0; i < d.ndim; i++) {
+    if (d.shape[i] <= 0) invalid("param.shape[" + std::to_string(i) + "]: expected > 0, got " + std::to_string(d.shape[i]));
+    p->shape.push_back(d.shape[i]);
+    p->numel *= d.shape[i];
+  }
+  p->index = (int)params_.size();
+  p->group = gi;
+  p->data = d.data;
+  p->dtype = d.dtype;
+  p->grad = d.grad;
+  p->grad_dtype = d.grad_dtype;
+  p->rows = d.ndim >= 2 ? d.shape[0] : 1;
+  p->cols = p->numel / p->rows;
+  int32_t sel = g.options.selection;
+  // Projections need a matrix: 1-D params of a projectable group are stepped like regular ones.
+  p->kind = (d.ndim < 2 && sel != FRUGAL_SEL_NONE) ? FRUGAL_SEL_ALL : sel;
+  if (p->kind == FRUGAL_SEL_ALL) allocate_moments(*p, p->numel, nullptr);
+  g.params.push_back(p->index);
+  params_.push_back(std::move(p));
+  return (int)params_.size() - 1;
+}
+
+void Optimizer::allocate_moments(ParamState& p, int64_t elems, StreamHandle s) {
+  const frugal_group_options& o = groups_[p.group].options;
+  int32_t rule = p.kind == FRUGAL_SEL_NONE ? FRUGAL_RULE_NONE : o.state_full;
+  int slots = rule_state_slots(rule);
+  uint64_t bytes = (uint64_t)elems * dtype_size(o.state_dtype);
+  p.m.reset();
+  p.v.reset();
+  if (slots >= 1) p.m = Buffer(device_, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
+  if (slots >= 2) p.v = Buffer(device_, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
+  if (p.m) backend_->zero(p.m.get(), bytes, s);
+  if (p.v) backend_->zero(p.v.get(), bytes, s);
+  p.state_elems = slots ? elems : 0;
+  p.state_step = 0;
+}
+
+void Optimizer::set_buffers(int pi, void* data, void* grad) {
+  ParamState& p = param(pi);
+  if (!data) invalid("data: expected a buffer pointer, got NULL");
+  if ((uintptr_t)data % dtype_size(p.dtype)) invalid("data: pointer is not aligned to its elements");
+  if (grad && (uintptr_t)grad % dtype_size(p.grad_dtype)) invalid("grad: pointer is not aligned to its elements");
+  p.data = data;
+  p.grad = grad;
+}
+
+void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) {
+  ParamState& p = param(pi);
+  if (gc && p.kind != FRUGAL_SEL_GRASS && !(p.kind == FRUGAL_SEL_COLUMNS || p.kind == FRUGAL_SEL_ROWS))
+    invalid("gc: param " + std::to_string(pi) + " uses selection '" + selection_name(p.kind) +
+            "'; a compressed gradient needs grass, rows or columns");
+  if (gc && !is_float_dtype(dtype)) invalid(std::string("gc.dtype: expected a float dtype, got ") + dtype_name(dtype));
+  if (gc && (uintptr_t)gc % dtype_size(dtype)) invalid("gc: pointer is not aligned to its elements");
+  p.gc = gc;
+  p.gc_dtype = dtype;
+}
+
+void Optimizer::set_clip(float max_norm) {
+  if (!std::isfinite(max_norm)) invalid("max_norm: expected a finite number (<= 0 disables clipping), got " + num(max_norm));
+  clip_ = max_norm > 0 ? max_norm : 0.f;
+}
+
+bool Optimizer::needs_refresh(int pi) const {
+  const ParamState& p = param(pi);
+  if (p.kind == FRUGAL_SEL_ALL || p.kind == FRUGAL_SEL_NONE) return false;
+  const GroupState& g = groups_[p.group];
+  return g.step % g.options.update_gap == 0;
+}
+
+frugal_selection_info Optimizer::selection_info(int pi) const {
+  const ParamState& p = param(pi);
+  frugal_selection_info s{};
+  s.kind = p.kind;
+  s.active = p.active;
+  s.axis = p.axis;
+  s.count = p.count;
+  s.indices_device = p.indices.as<int32_t>();
+  s.scales_device = p.scales.as<float>();
+  return s;
+}
+
+uint64_t Optimizer::state_bytes(int pi) const {
+  if (pi < 0) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < params_.size(); i++) total += state_bytes((int)i);
+    return total;
+  }
+  const ParamState& p = param(pi);
+  return p.m.bytes() + p.v.bytes() + p.indices.bytes() + p.scales.bytes() + p.mask.bytes() + p.basis.bytes();
+}
+
+int Optimizer::state_tensors(int pi, frugal_state_tensor* out, int capacity) const {
+  const ParamState& p = param(pi);
+  const frugal_group_options& o = groups_[p.group].options;
+  std::vector<frugal_state_tensor> list;
+  auto add = [&](const char* name, const Buffer& b, frugal_dtype dt, int64_t count) {
+    if (!b) return;
+    frugal_state_tensor t{};
+    strncpy(t.name, name, sizeof t.name - 1);
+    t.data = b.get();
+    t.dtype = dt;
+    t.count = count;
+    list.push_back(t);
+  };
+  bool adam = o.state_full == FRUGAL_RULE_ADAMW;
+  add(adam ? "exp_avg" : "momentum_buffer", p.m, o.state_dtype, p.state_elems);
+  add("exp_avg_sq", p.v, o.state_dtype, p.state_elems);
+  add("indices", p.indices, FRUGAL_I32, p.count);
+  add("scales", p.scales, FRUGAL_F32, p.count);
+  add("mask", p.mask, FRUGAL_I32, (int64_t)(p.mask.bytes() / 4));
+  add("basis", p.basis, FRUGAL_F32, (int64_t)(p.basis.bytes() / 4));
+  if (out) {
+    if (capacity < (int)list.size())
+      invalid("capacity: expected at least " + std::to_string(list.size()) + " state tensor slots, got " +
+              std::to_string(capacity));
+    for (size_t i = 0; i < list.size(); i++) out[i] = list[i];
+  }
+  return (int)list.size();
+}
+
+frugal_param_counters Optimizer::counters(int pi) const {
+  const ParamState& p = param(pi);
+  frugal_param_counters c{};
+  c.step = p.step;
+  c.state_step = p.state_step;
+  c.active = p.active;
+  c.kind = p.kind;
+  c.axis = p.axis;
+  c.selection_count = p.count;
+  return c;
+}
+
+void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
+  ParamState& p = param(pi);
+  if (c.kind != p.kind)
+    invalid(std::string("counters.kind: the checkpoint's selection is '") + selection_name(c.kind) +
+            "', this param's is '" + selection_name(p.kind) + "'");
+  if (c.step < 0 || c.state_step < 0 || c.selection_count < 0) invalid("counters: negative step or count");
+  int64_t line_len = 1, lines = p.numel;
+  if (p.kind == FRUGAL_SEL_COLUMNS || (p.kind == FRUGAL_SEL_GRASS && c.axis == AXIS_COLS)) { line_len = p.rows; lines = p.cols; }
+  if (p.kind == FRUGAL_SEL_ROWS || (p.kind == FRUGAL_SEL_GRASS && c.axis == AXIS_ROWS)) { line_len = p.cols; lines = p.rows; }
+  ParamState fresh;  // build the new buffers first, so a failure leaves the param as it was
+  int64_t state_elems = 0;
+  if (p.kind == FRUGAL_SEL_ALL) state_elems = p.numel;
+  else if (p.kind == FRUGAL_SEL_BLOCKS) state_elems = c.active ? p.numel : 0;
+  else if (is_index_kind(p.kind)) {
+    if (c.selection_count > lines * (p.kind == FRUGAL_SEL_GRASS ? 64 : 1))
+      invalid("counters.selection_count: " + std::to_string(c.selection_count) + " is too large for this param");
+    state_elems = c.selection_count * line_len;
+    if (c.selection_count) {
+      fresh.indices = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+      if (p.kind == FRUGAL_SEL_GRASS) fresh.scales = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+      fresh.mask = Buffer(device_, ((lines + 3) / 4) * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+    }
+  } else if (is_dense_kind(p.kind)) {
+    bool left = c.axis == AXIS_ROWS;
+    int64_t side_len = left ? p.rows : p.cols;
+    if (c.selection_count > std::min(p.rows, p.cols)) invalid("counters.selection_count: rank larger than the matrix");
+    state_elems = c.selection_count * (left ? p.cols : p.rows);
+    if (c.selection_count) fresh.basis = Buffer(device_, side_len * c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+  }
+  p.indices = std::move(fresh.indices);
+  p.scales = std::move(fresh.scales);
+  p.mask = std::move(fresh.mask);
+  p.basis = std::move(fresh.basis);
+  if (p.kind != FRUGAL_SEL_NONE) allocate_moments(p, state_elems, nullptr);
+  if (p.kind == FRUGAL_SEL_BLOCKS && !c.active && !groups_[p.group].options.reset_statistics) {}
+  p.step = c.step;
+  p.state_step = c.state_step;
+  p.active = c.active;
+  p.axis = c.axis;
+  p.left = c.axis == AXIS_ROWS;
+  p.count = c.selection_count;
+  p.has_duplicates = false;
+  p.pending = false;
+}
+
+}  // namespace frugal

@@ -1,0 +1,104 @@
+// The one optimizer framework: every method (AdamW, SGDM, signSGD, FRUGAL, Grass, GaLore, BAdam)
+// is a configuration of a selection, a state-full rule and a state-free rule per param group.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+#include "backend.h"
+#include "frugal.h"
+#include "host_rng.h"
+#include "memory.h"
+
+namespace frugal {
+
+struct ParamState {
+  int index = 0, group = 0;
+  void* data = nullptr;
+  frugal_dtype dtype = FRUGAL_F32;
+  void* grad = nullptr;
+  frugal_dtype grad_dtype = FRUGAL_F32;
+  const void* gc = nullptr;  // Grass compressed gradient for the next step
+  frugal_dtype gc_dtype = FRUGAL_F32;
+  std::vector<int64_t> shape;
+  int64_t numel = 0, rows = 0, cols = 0;  // 2-D view (rows = shape[0])
+
+  int32_t kind = FRUGAL_SEL_ALL;  // effective selection (1-D params of projectable groups: ALL)
+  // Selection in force.
+  bool active = false;            // BLOCKS
+  int32_t axis = 0;               // AXIS_ROWS / COLS / COORDS for index selections
+  bool left = true;               // dense: project the left side (P^T G) or the right (G P)
+  int64_t count = 0;              // k indices or the rank
+  bool has_duplicates = false;
+  Buffer indices, scales, mask, basis;
+  // State-full moments: m (exp_avg or momentum buffer) and v (exp_avg_sq).
+  Buffer m, v;
+  int64_t state_elems = 0;
+  int64_t step = 0, state_step = 0;
+  // A caller-supplied selection waiting for the next refresh.
+  bool pending = false;
+  std::vector<int32_t> pending_indices;
+  std::vector<float> pending_scales;
+};
+
+struct GroupState {
+  frugal_group_options options;
+  std::vector<int> params;
+  int64_t step = 0;
+  HostRng rng;
+};
+
+class Optimizer {
+ public:
+  explicit Optimizer(int device);
+  int device() const { return device_; }
+  int add_group(const frugal_group_options& options);
+  void set_group_options(int group, const frugal_group_options& options);
+  int add_param(int group, const frugal_param_desc& desc);
+  void set_buffers(int param, void* data, void* grad);
+  void set_compressed_grad(int param, const void* gc, frugal_dtype dtype);
+  void set_clip(float max_norm);
+  void step(StreamHandle stream);
+
+  bool needs_refresh(int param) const;
+  void set_selection(int param, const int32_t* indices, int64_t count, const float* scales);
+  frugal_selection_info selection_info(int param) const;
+  uint64_t state_bytes(int param) const;
+  int state_tensors(int param, frugal_state_tensor* out, int capacity) const;
+  frugal_param_counters counters(int param) const;
+  void restore_param(int param, const frugal_param_counters& c);
+  GroupState& group(int g);
+  ParamState& param(int p);
+  const ParamState& param(int p) const;
+
+ private:
+  // refresh.cpp
+  void refresh_group(GroupState& g, StreamHandle s);
+  void refresh_blocks(GroupState& g, StreamHandle s);
+  void refresh_indexed(GroupState& g, ParamState& p, StreamHandle s);
+  void refresh_dense(GroupState& g, ParamState& p, StreamHandle s);
+  void install_indices(ParamState& p, const std::vector<int32_t>& idx, const std::vector<float>& scales,
+                       bool keep_state, StreamHandle s);
+  void allocate_moments(ParamState& p, int64_t elems, StreamHandle s);
+  // optimizer_step.cpp
+  const float* compute_clip_scale(StreamHandle s);
+  void step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
+  void step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
+  float* workspace(int slot, int64_t floats);
+
+  int device_;
+  Backend* backend_;
+  std::vector<GroupState> groups_;
+  std::vector<std::unique_ptr<ParamState>> params_;
+  float clip_ = 0.f;
+  Buffer clip_scalars_;        // [sum of squares, clip factor] on the device
+  Buffer workspaces_[4];       // fp32 scratch for dense projections, grown on demand
+};
+
+// Scalars of the state-full rule for a param at its (already incremented) state step.
+RuleScalars state_full_scalars(const frugal_group_options& o, int64_t state_step);
+RuleScalars state_free_scalars(const frugal_group_options& o);
+void validate_group_options(const frugal_group_options& o);
+const char* selection_name(int32_t kind);
+
+}  // namespace frugal

@@ -1,0 +1,252 @@
+// Refresh steps: re-choosing the state-full part of each param of a group from the current
+// gradient (or from the caller), and reshaping the optimizer state to match.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include "devices.h"
+#include "errors.h"
+#include "host_linalg.h"
+#include "optimizer.h"
+#include "../math/dtype_convert.h"
+#include "selection.h"
+
+namespace frugal {
+
+namespace {
+bool is_index_kind(int32_t k) {
+  return k == FRUGAL_SEL_COLUMNS || k == FRUGAL_SEL_ROWS || k == FRUGAL_SEL_COORDINATES || k == FRUGAL_SEL_GRASS;
+}
+std::string param_label(const ParamState& p) { return "param " + std::to_string(p.index); }
+}  // namespace
+
+void Optimizer::refresh_group(GroupState& g, StreamHandle s) {
+  int32_t sel = g.options.selection;
+  if (sel == FRUGAL_SEL_ALL || sel == FRUGAL_SEL_NONE) return;
+  if (g.options.external_selection) {
+    for (int pi : g.params) {
+      ParamState& p = *params_[pi];
+      if (p.kind == FRUGAL_SEL_ALL) continue;
+      if (!p.pending)
+        fail(FRUGAL_ERR_STATE, param_label(p) + ": its group takes the selection from the caller, and step " +
+                                   std::to_string(g.step) + " is a refresh: call set_selection first");
+    }
+  }
+  if (sel == FRUGAL_SEL_BLOCKS) return refresh_blocks(g, s);
+  for (int pi : g.params) {
+    ParamState& p = *params_[pi];
+    if (p.kind == FRUGAL_SEL_ALL) continue;
+    if (is_index_kind(p.kind)) refresh_indexed(g, p, s);
+    else refresh_dense(g, p, s);
+  }
+}
+
+void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
+  const frugal_group_options& o = g.options;
+  std::vector<ParamState*> blocks;
+  for (int pi : g.params)
+    if (params_[pi]->kind == FRUGAL_SEL_BLOCKS) blocks.push_back(params_[pi].get());
+  std::vector<bool> active(blocks.size(), false);
+  if (o.external_selection) {
+    for (size_t i = 0; i < blocks.size(); i++) active[i] = blocks[i]->pending_indices.at(0) != 0;
+  } else if (!blocks.empty()) {
+    int64_t n = (int64_t)blocks.size();
+    int64_t count = std::max<int64_t>(1, std::min<int64_t>(n, round_half_even(n * (double)o.density)));
+    int64_t refresh = g.step / o.update_gap;
+    for (int64_t pos : choose_blocks(o.block_order, n, count, refresh, g.rng)) active[pos] = true;
+  }
+  for (size_t i = 0; i < blocks.size(); i++) {
+    ParamState& p = *blocks[i];
+    p.pending = false;
+    bool was = p.active;
+    p.active = active[i];
+    if (p.active && (!was || o.reset_statistics || !p.m)) {
+      if (!p.m || o.reset_statistics) allocate_moments(p, p.numel, s);
+    } else if (!p.active && o.reset_statistics) {
+      // FRUGAL and BAdam drop the state of blocks that leave the state-full set.
+      p.m.reset();
+      p.v.reset();
+      p.state_elems = 0;
+      p.state_step = 0;
+    }
+  }
+}
+
+void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, const std::vector<float>& scales,
+                                bool keep_state, StreamHandle s) {
+  int64_t lines = p.axis == AXIS_ROWS ? p.rows : (p.axis == AXIS_COLS ? p.cols : p.numel);
+  int64_t line_len = p.axis == AXIS_ROWS ? p.cols : (p.axis == AXIS_COLS ? p.rows : 1);
+  int64_t k = (int64_t)idx.size();
+  std::vector<uint8_t> mask(((lines + 3) / 4) * 4, 0);
+  bool dup = false;
+  for (int32_t i : idx) {
+    if (mask[i]) dup = true;
+    mask[i] = 1;
+  }
+  // Carrying moments: a line kept from the old selection keeps its slot's values.
+  std::vector<uint8_t> old_m, old_v;
+  std::vector<int32_t> old_idx;
+  const frugal_group_options& o = groups_[p.group].options;
+  int64_t esize = dtype_size(o.state_dtype);
+  bool carry = keep_state && p.m && p.count > 0;
+  if (carry) {
+    old_idx.resize(p.count);
+    backend_->copy_to_host(old_idx.data(), p.indices.get(), p.count * 4, s);
+    old_m.resize(p.m.bytes());
+    backend_->copy_to_host(old_m.data(), p.m.get(), p.m.bytes(), s);
+    if (p.v) {
+      old_v.resize(p.v.bytes());
+      backend_->copy_to_host(old_v.data(), p.v.get(), p.v.bytes(), s);
+    }
+  }
+  Buffer new_idx(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+  Buffer new_scales;
+  if (p.kind == FRUGAL_SEL_GRASS) new_scales = Buffer(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+  Buffer new_mask(device_, mask.size(), FRUGAL_MEM_OPTIMIZER_STATE);
+  backend_->copy_from_host(new_idx.get(), idx.data(), k * 4, s);
+  if (new_scales) backend_->copy_from_host(new_scales.get(), scales.data(), k * 4, s);
+  backend_->copy_from_host(new_mask.get(), mask.data(), mask.size(), s);
+  int64_t old_count = p.count;
+  p.indices = std::move(new_idx);
+  p.scales = std::move(new_scales);
+  p.mask = std::move(new_mask);
+  p.count = k;
+  p.has_duplicates = dup;
+  int64_t saved_step = p.state_step;
+  allocate_moments(p, k * line_len, s);
+  if (carry) {
+    // Slot layout: ROWS/COORDS slot j is contiguous (j * line_len + t); COLS is (t * k + j).
+    std::vector<uint8_t> new_m(p.m.bytes(), 0), new_v(p.v ? p.v.bytes() : 0, 0);
+    std::vector<char> used(old_count, 0);
+    for (int64_t j = 0; j < k; j++) {
+      int64_t from = -1;
+      for (int64_t oj = 0; oj < old_count; oj++)
+        if (!used[oj] && old_idx[oj] == idx[j]) { from = oj; used[oj] = 1; break; }
+      if (from < 0) continue;
+      for (int64_t t = 0; t < line_len; t++) {
+        int64_t dst = p.axis == AXIS_COLS ? t * k + j : j * line_len + t;
+        int64_t src = p.axis == AXIS_COLS ? t * old_count + from : from * line_len + t;
+        memcpy(&new_m[dst * esize], &old_m[src * esize], esize);
+        if (p.v) memcpy(&new_v[dst * esize], &old_v[src * esize], esize);
+      }
+    }
+    backend_->copy_from_host(p.m.get(), new_m.data(), new_m.size(), s);
+    if (p.v) backend_->copy_from_host(p.v.get(), new_v.data(), new_v.size(), s);
+    backend_->synchronize(s);  // the host vectors die at the end of this scope
+    p.state_step = saved_step;
+  }
+}
+
+void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
+  const frugal_group_options& o = g.options;
+  std::vector<int32_t> idx;
+  std::vector<float> scales;
+  if (p.kind == FRUGAL_SEL_COLUMNS) p.axis = AXIS_COLS;
+  else if (p.kind == FRUGAL_SEL_ROWS) p.axis = AXIS_ROWS;
+  else if (p.kind == FRUGAL_SEL_COORDINATES) p.axis = AXIS_COORDS;
+  else if (o.side == FRUGAL_SIDE_LEFT) p.axis = AXIS_ROWS;
+  else if (o.side == FRUGAL_SIDE_RIGHT) p.axis = AXIS_COLS;
+  else if (o.side == FRUGAL_SIDE_REVERSE_STD) p.axis = p.rows <= p.cols ? AXIS_COLS : AXIS_ROWS;
+  else p.axis = p.rows <= p.cols ? AXIS_ROWS : AXIS_COLS;  // std: the smaller side
+  int64_t lines = p.axis == AXIS_ROWS ? p.rows : (p.axis == AXIS_COLS ? p.cols : p.numel);
+  if (o.external_selection) {
+    idx = p.pending_indices;
+    scales = p.pending_scales;
+    p.pending = false;
+    bool repeats_allowed = p.kind == FRUGAL_SEL_GRASS;
+    std::vector<char> seen(lines, 0);
+    for (size_t j = 0; j < idx.size(); j++) {
+      if (idx[j] < 0 || idx[j] >= lines)
+        invalid("indices[" + std::to_string(j) + "]: " + std::to_string(idx[j]) + " is outside 0.." +
+                std::to_string(lines - 1) + " for " + param_label(p));
+      if (seen[idx[j]] && !repeats_allowed)
+        invalid("indices: " + std::to_string(idx[j]) + " appears twice for " + param_label(p) + " (selection '" +
+                selection_name(p.kind) + "' takes distinct indices)");
+      seen[idx[j]] = 1;
+    }
+    if (scales.empty()) scales.assign(idx.size(), 1.f);
+  } else if (p.kind == FRUGAL_SEL_GRASS) {
+    int64_t r = o.rank > 0 ? std::min<int64_t>(o.rank, o.grass_replacement ? o.rank : lines)
+                           : std::max<int64_t>(1, (int64_t)std::floor(lines * (double)o.density));
+    Buffer norms(device_, lines * 4, FRUGAL_MEM_WORKSPACE);
+    backend_->line_norms(p.grad, p.grad_dtype, p.rows, p.cols, p.axis, norms.as<float>(), s);
+    std::vector<float> host(lines);
+    backend_->copy_to_host(host.data(), norms.get(), lines * 4, s);
+    GrassChoice c = choose_grass(host, r, o.grass_sampling, o.grass_replacement != 0, g.rng);
+    idx = std::move(c.indices);
+    scales = std::move(c.scales);
+  } else {
+    int64_t k = std::max<int64_t>(1, (int64_t)std::floor(lines * (double)o.density));
+    idx = choose_distinct(lines, k, g.rng);
+    scales.assign(idx.size(), 1.f);
+  }
+  if (idx.empty()) invalid(param_label(p) + ": a selection needs at least one index");
+  install_indices(p, idx, scales, !o.reset_statistics, s);
+}
+
+void Optimizer::refresh_dense(GroupState& g, ParamState& p, StreamHandle s) {
+  const frugal_group_options& o = g.options;
+  bool left;
+  switch (o.side) {
+    case FRUGAL_SIDE_LEFT: left = true; break;
+    case FRUGAL_SIDE_RIGHT: left = false; break;
+    case FRUGAL_SIDE_REVERSE_STD: left = p.rows >= p.cols; break;
+    default: left = p.rows < p.cols; break;  // std: right (G V) if m >= n, else left (U^T G)
+  }
+  int64_t q = std::min(p.rows, p.cols);
+  int64_t rank = o.rank > 0 ? std::min<int64_t>(o.rank, q) : std::max<int64_t>(1, round_half_even(q * (double)o.density));
+  int64_t side_len = left ? p.rows : p.cols;
+  std::vector<float> basis(side_len * rank);
+  if (p.kind == FRUGAL_SEL_SVD) {
+    int64_t mn = p.numel;
+    float* gf = workspace(0, mn);
+    backend_->to_f32_scaled(p.grad, p.grad_dtype, gf, mn, nullptr, s);
+    bool done = false;
+    if (!o.randomized_svd) {
+      float* u = workspace(1, p.rows * q);
+      float* sv = workspace(2, q);
+      float* vt = workspace(3, q * p.cols);
+      if (backend_->svd(gf, p.rows, p.cols, u, sv, vt, s)) {
+        std::vector<float> hu(left ? p.rows * q : q * p.cols);
+        backend_->copy_to_host(hu.data(), left ? (const void*)u : (const void*)vt, hu.size() * 4, s);
+        for (int64_t i = 0; i < side_len; i++)
+          for (int64_t r = 0; r < rank; r++) basis[i * rank + r] = left ? hu[i * q + r] : hu[r * p.cols + i];
+        done = true;
+      }
+    }
+    if (!done) {
+      std::vector<float> hg(mn);
+      backend_->copy_to_host(hg.data(), gf, mn * 4, s);
+      std::vector<double> a(hg.begin(), hg.end());
+      if (o.randomized_svd) {
+        std::vector<double> vecs = host_randomized_singular_vectors(a.data(), p.rows, p.cols, rank, left, g.rng);
+        for (size_t i = 0; i < basis.size(); i++) basis[i] = (float)vecs[i];
+      } else {
+        std::vector<double> u, sv, vt;
+        host_svd(a.data(), p.rows, p.cols, u, sv, vt);
+        for (int64_t i = 0; i < side_len; i++)
+          for (int64_t r = 0; r < rank; r++) basis[i * rank + r] = (float)(left ? u[i * q + r] : vt[r * p.cols + i]);
+      }
+    }
+  } else if (p.kind == FRUGAL_SEL_RANDOM_ORTHO) {
+    std::vector<double> a(side_len * rank);
+    for (auto& x : a) x = g.rng.normal();
+    orthonormalize_columns(a, side_len, rank);
+    for (size_t i = 0; i < a.size(); i++) basis[i] = (float)a[i];
+  } else {  // randperm: the basis picks `rank` random coordinates of the projected side
+    std::fill(basis.begin(), basis.end(), 0.f);
+    std::vector<int32_t> pick = choose_distinct(side_len, rank, g.rng);
+    for (int64_t r = 0; r < rank; r++) basis[pick[r] * rank + r] = 1.f;
+  }
+  bool shape_changed = !p.basis || p.left != left || p.count != rank;
+  if (shape_changed) p.basis = Buffer(device_, side_len * rank * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+  backend_->copy_from_host(p.basis.get(), basis.data(), basis.size() * 4, s);
+  backend_->synchronize(s);  // `basis` is a host vector that dies here
+  p.left = left;
+  p.axis = left ? AXIS_ROWS : AXIS_COLS;
+  p.count = rank;
+  int64_t elems = rank * (left ? p.cols : p.rows);
+  // GaLore keeps its moments across subspace changes (reset_statistics false); FRUGAL zeroes them.
+  if (o.reset_statistics || !p.m || p.state_elems != elems || shape_changed) allocate_moments(p, elems, s);
+}
+
+}  // namespace frugal

@@ -1,0 +1,239 @@
+/* frugal.h: the C API of frugal-optim.
+ *
+ * Memory-efficient optimizers (AdamW, SGD with momentum, signSGD, FRUGAL, Grass, GaLore, BAdam)
+ * stepping raw parameter and gradient buffers on the CPU or a CUDA device. Everything is a
+ * configuration of one framework: a selection of the state-full part of each parameter, a
+ * state-full rule on it and a state-free rule on the rest.
+ *
+ * Conventions
+ * - Every function returns a frugal_status; on failure frugal_last_error() (thread-local) says
+ *   what went wrong, naming the argument and what was expected. Nothing is changed on failure.
+ * - Devices: FRUGAL_CPU (-1) or a CUDA ordinal 0, 1, ...
+ * - Streams: a cudaStream_t passed as void*; NULL is the legacy default stream. Ignored on the CPU.
+ * - Buffers handed in (parameters, gradients) stay the caller's: never freed by the library.
+ */
+#ifndef FRUGAL_H
+#define FRUGAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define FRUGAL_API __declspec(dllexport)
+#else
+#define FRUGAL_API __attribute__((visibility("default")))
+#endif
+
+#define FRUGAL_CPU (-1)
+#define FRUGAL_MAX_DIMS 8
+
+typedef enum {
+  FRUGAL_OK = 0,
+  FRUGAL_ERR_INVALID_ARGUMENT = 1,
+  FRUGAL_ERR_OUT_OF_MEMORY = 2,
+  FRUGAL_ERR_DEVICE = 3,        /* no such device, driver missing, or a CUDA error */
+  FRUGAL_ERR_UNSUPPORTED = 4,   /* built without the needed backend or library */
+  FRUGAL_ERR_STATE = 5          /* call not valid in the object's current state */
+} frugal_status;
+
+typedef enum { FRUGAL_F32 = 0, FRUGAL_BF16 = 1, FRUGAL_F16 = 2, FRUGAL_I32 = 3 } frugal_dtype;
+
+typedef enum {
+  FRUGAL_MEM_TENSOR = 0,
+  FRUGAL_MEM_OPTIMIZER_STATE = 1,
+  FRUGAL_MEM_WORKSPACE = 2,
+  FRUGAL_MEM_CATEGORIES = 3
+} frugal_mem_category;
+
+FRUGAL_API const char* frugal_last_error(void);
+FRUGAL_API const char* frugal_version(void);
+
+/* ---- devices ---- */
+typedef struct {
+  char name[256];
+  uint64_t total_memory;
+  int32_t cc_major, cc_minor;
+  int32_t multiprocessors;
+} frugal_device_info;
+
+/* Number of usable CUDA devices: 0 without CUDA support, a driver or a GPU (not an error). */
+FRUGAL_API frugal_status frugal_cuda_device_count(int32_t* count);
+/* Why CUDA is unavailable (empty when it is available). */
+FRUGAL_API const char* frugal_cuda_unavailable_reason(void);
+FRUGAL_API frugal_status frugal_cuda_device_info(int32_t device, frugal_device_info* out);
+/* Whether cuBLAS / cuSOLVER could be loaded for dense projections (loaded at run time). */
+FRUGAL_API int32_t frugal_cuda_math_available(int32_t device);
+
+/* ---- streams ---- */
+FRUGAL_API frugal_status frugal_stream_create(int32_t device, void** stream);
+FRUGAL_API frugal_status frugal_stream_destroy(int32_t device, void* stream);
+FRUGAL_API frugal_status frugal_synchronize(int32_t device, void* stream);
+
+/* ---- memory (owned allocations, counted by category) ---- */
+typedef struct {
+  uint64_t current[FRUGAL_MEM_CATEGORIES];
+  uint64_t peak[FRUGAL_MEM_CATEGORIES];
+  uint64_t current_total, peak_total;
+} frugal_memory_stats;
+
+FRUGAL_API frugal_status frugal_alloc(int32_t device, uint64_t bytes, frugal_mem_category category, void** out);
+FRUGAL_API frugal_status frugal_free(int32_t device, void* ptr);
+FRUGAL_API frugal_status frugal_get_memory_stats(int32_t device, frugal_memory_stats* out);
+FRUGAL_API frugal_status frugal_reset_peak_memory(int32_t device);
+FRUGAL_API frugal_status frugal_copy(void* dst, int32_t dst_device, const void* src, int32_t src_device, uint64_t bytes,
+                                     void* stream);
+FRUGAL_API frugal_status frugal_fill(int32_t device, void* ptr, frugal_dtype dtype, uint64_t count, float value,
+                                     void* stream);
+/* dist 0: uniform in [a, b); dist 1: normal(mean a, std b). Same seed, same values on every device. */
+FRUGAL_API frugal_status frugal_random(int32_t device, void* ptr, frugal_dtype dtype, uint64_t count, int32_t dist,
+                                       uint64_t seed, float a, float b, void* stream);
+FRUGAL_API frugal_status frugal_cast(int32_t device, const void* src, frugal_dtype src_dtype, void* dst,
+                                     frugal_dtype dst_dtype, uint64_t count, void* stream);
+
+/* ---- optimizers ---- */
+typedef enum {
+  FRUGAL_RULE_NONE = 0, FRUGAL_RULE_ADAMW = 1, FRUGAL_RULE_SGDM = 2, FRUGAL_RULE_SIGN = 3, FRUGAL_RULE_SGD = 4
+} frugal_rule;
+
+typedef enum {
+  FRUGAL_SEL_ALL = 0,         /* every element state-full (plain AdamW / SGDM) */
+  FRUGAL_SEL_NONE = 1,        /* nothing state-full (plain signSGD / SGD) */
+  FRUGAL_SEL_BLOCKS = 2,      /* whole tensors of the group (FRUGAL default, BAdam) */
+  FRUGAL_SEL_COLUMNS = 3,
+  FRUGAL_SEL_ROWS = 4,
+  FRUGAL_SEL_COORDINATES = 5,
+  FRUGAL_SEL_SVD = 6,         /* top singular vectors of the gradient (GaLore) */
+  FRUGAL_SEL_RANDOM_ORTHO = 7,
+  FRUGAL_SEL_RANDPERM = 8,
+  FRUGAL_SEL_GRASS = 9        /* structured sparse rows/columns by norm (Grass) */
+} frugal_selection;
+
+typedef enum { FRUGAL_ORDER_DESCENDING = 0, FRUGAL_ORDER_ASCENDING = 1, FRUGAL_ORDER_MIRROR = 2,
+               FRUGAL_ORDER_RANDOM = 3 } frugal_block_order;
+typedef enum { FRUGAL_SIDE_STD = 0, FRUGAL_SIDE_REVERSE_STD = 1, FRUGAL_SIDE_LEFT = 2, FRUGAL_SIDE_RIGHT = 3 }
+    frugal_side;
+typedef enum { FRUGAL_GRASS_TOP_R = 0, FRUGAL_GRASS_NORM = 1, FRUGAL_GRASS_UNIFORM = 2 } frugal_grass_sampling;
+typedef enum { FRUGAL_EPS_TORCH = 0, FRUGAL_EPS_HF = 1 } frugal_eps_mode;
+
+typedef struct {
+  /* common */
+  float lr;                     /* > 0 */
+  float weight_decay;           /* decoupled: p *= 1 - lr * weight_decay, on every param, first */
+  /* state-full rule */
+  frugal_rule state_full;       /* ADAMW or SGDM (ALL/NONE selections: any rule) */
+  float beta1, beta2, eps;      /* Adam */
+  int32_t bias_correction;      /* 1: bias-corrected Adam */
+  frugal_eps_mode eps_mode;     /* TORCH: m_hat/(sqrt(v_hat)+eps); HF: reference's eps before correction */
+  float momentum, dampening;    /* SGDM */
+  int32_t nesterov;
+  float l2;                     /* SGD-style coupled weight decay, added to the gradient */
+  float state_full_lr_scale;    /* lr_sf = lr * scale (GaLore's scale, Grass's alpha) */
+  frugal_dtype state_dtype;     /* F32 or BF16 moments */
+  /* state-free rule on the residual */
+  frugal_rule state_free;       /* NONE, SIGN or SGD */
+  float state_free_lr_scale;    /* lr_free = lr * state_full_lr_scale * state_free_lr_scale */
+  /* selection */
+  frugal_selection selection;
+  float density;                /* (0, 1] */
+  int32_t rank;                 /* > 0 overrides density for SVD / GRASS */
+  int32_t update_gap;           /* T >= 1: re-choose at steps 0, T, 2T, ... */
+  int32_t reset_statistics;     /* zero moments and restart bias correction at each refresh */
+  int32_t external_selection;   /* the caller supplies each refresh via frugal_optimizer_set_selection */
+  frugal_block_order block_order;
+  frugal_side side;             /* SVD / dense: which side is projected; GRASS: STD, LEFT = rows, RIGHT = cols */
+  int32_t randomized_svd;       /* SVD by randomized range finder instead of exact */
+  frugal_grass_sampling grass_sampling;
+  int32_t grass_replacement;    /* sampling with replacement */
+  uint64_t seed;
+} frugal_group_options;
+
+/* Defaults: lr 1e-3, AdamW betas (0.9, 0.999), eps 1e-8, bias correction, no decay,
+   selection ALL, density 1, T 200, reset on, scales 1, fp32 state. */
+FRUGAL_API void frugal_group_options_default(frugal_group_options* out);
+
+typedef struct frugal_optimizer frugal_optimizer;
+
+typedef struct {
+  void* data;                   /* parameter buffer, updated in place */
+  frugal_dtype dtype;
+  void* grad;                   /* gradient buffer (may be NULL until set) */
+  frugal_dtype grad_dtype;
+  int32_t ndim;
+  int64_t shape[FRUGAL_MAX_DIMS];
+} frugal_param_desc;
+
+FRUGAL_API frugal_status frugal_optimizer_create(int32_t device, frugal_optimizer** out);
+FRUGAL_API frugal_status frugal_optimizer_destroy(frugal_optimizer* opt);
+FRUGAL_API frugal_status frugal_optimizer_add_group(frugal_optimizer* opt, const frugal_group_options* options,
+                                                    int32_t* group_index);
+FRUGAL_API frugal_status frugal_optimizer_set_group_options(frugal_optimizer* opt, int32_t group,
+                                                            const frugal_group_options* options);
+FRUGAL_API frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, const frugal_param_desc* desc,
+                                                    int32_t* param_index);
+/* Point a parameter at new data / gradient buffers (same shape and dtypes). */
+FRUGAL_API frugal_status frugal_optimizer_set_buffers(frugal_optimizer* opt, int32_t param, void* data, void* grad);
+/* Grass compressed-gradient path: the next step of this param reads gc (k x n for rows, m x k for
+   columns, already scaled by rho) instead of the full gradient. Only valid when the step is not a
+   refresh. Pass NULL to go back to the full gradient. */
+FRUGAL_API frugal_status frugal_optimizer_set_compressed_grad(frugal_optimizer* opt, int32_t param, const void* gc,
+                                                              frugal_dtype dtype);
+/* Global gradient-norm clipping before the next steps (max_norm <= 0 disables); computed on the device. */
+FRUGAL_API frugal_status frugal_optimizer_set_clip(frugal_optimizer* opt, float max_norm);
+FRUGAL_API frugal_status frugal_optimizer_step(frugal_optimizer* opt, void* stream);
+
+/* Whether the next step of this param's group re-chooses the selection (and needs the full gradient). */
+FRUGAL_API frugal_status frugal_optimizer_needs_refresh(frugal_optimizer* opt, int32_t param, int32_t* out);
+/* Caller-supplied selection for the next refresh. BLOCKS: count = 1, indices[0] = 1 active / 0 inactive.
+   COLUMNS / ROWS / GRASS: line indices; COORDINATES: flat element indices. scales (GRASS) may be NULL. */
+FRUGAL_API frugal_status frugal_optimizer_set_selection(frugal_optimizer* opt, int32_t param, const int32_t* indices,
+                                                        int64_t count, const float* scales);
+/* The selection in force: for index selections its count, indices (host copy) and scales; axis 0 rows, 1 cols, 2 coords. */
+typedef struct {
+  int32_t kind;                 /* frugal_selection */
+  int32_t active;               /* BLOCKS: whether state-full */
+  int32_t axis;
+  int64_t count;                /* number of indices / rank */
+  const int32_t* indices_device;/* device (or host for CPU) int32 index tensor, owned by the optimizer */
+  const float* scales_device;   /* device fp32 scales (GRASS) or NULL */
+} frugal_selection_info;
+FRUGAL_API frugal_status frugal_optimizer_get_selection(frugal_optimizer* opt, int32_t param, frugal_selection_info* out);
+
+/* Optimizer state bytes: of one param, or of all with param = -1. */
+FRUGAL_API frugal_status frugal_optimizer_state_bytes(frugal_optimizer* opt, int32_t param, uint64_t* out);
+
+/* State access for checkpoints: each param has named state tensors (fp32 or bf16 on its device). */
+typedef struct {
+  char name[32];                /* "exp_avg", "exp_avg_sq", "momentum", "indices", "scales", "basis" */
+  void* data;
+  frugal_dtype dtype;
+  int64_t count;
+} frugal_state_tensor;
+typedef struct {
+  int64_t step;                 /* steps taken by this param */
+  int64_t state_step;           /* steps since the last reset (bias correction) */
+  int32_t active;               /* BLOCKS */
+  int32_t kind;
+  int32_t axis;
+  int64_t selection_count;
+} frugal_param_counters;
+FRUGAL_API frugal_status frugal_optimizer_state_tensors(frugal_optimizer* opt, int32_t param, frugal_state_tensor* out,
+                                                        int32_t capacity, int32_t* count);
+FRUGAL_API frugal_status frugal_optimizer_get_counters(frugal_optimizer* opt, int32_t param, frugal_param_counters* out);
+/* Restore a param's counters and selection shape; allocates its state tensors (zeroed, indices and
+   basis included) for the caller to fill through frugal_optimizer_state_tensors. */
+FRUGAL_API frugal_status frugal_optimizer_restore_param(frugal_optimizer* opt, int32_t param,
+                                                        const frugal_param_counters* counters);
+/* Group step counter and the selection RNG state (4 words). */
+FRUGAL_API frugal_status frugal_optimizer_get_group_state(frugal_optimizer* opt, int32_t group, int64_t* step,
+                                                          uint64_t rng[4]);
+FRUGAL_API frugal_status frugal_optimizer_set_group_state(frugal_optimizer* opt, int32_t group, int64_t step,
+                                                          const uint64_t rng[4]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
