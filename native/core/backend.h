@@ -12,7 +12,8 @@ namespace frugal {
 typedef void* StreamHandle;  // cudaStream_t on CUDA, unused on the CPU
 
 // One whole tensor updated by one rule (AdamW, SGDM, signSGD, SGD) after decoupled decay:
-//   p = p * decay - rule_delta(g * (*gscale)).
+//   p = p0 * decay - rule_delta(g * (*gscale), p0), with p0 the value before decay (every rule
+//   that reads p, such as SGD's coupled L2, sees p0).
 // A list of these is one multi-tensor launch.
 struct ElementwiseJob {
   void* p; int32_t p_dtype;
@@ -30,8 +31,11 @@ struct ElementwiseJob {
 // importance weight rho: the state-full rule sees gc_j = rho_j * g[idx_j] and the update is
 // p[idx_j] -= alpha * rho_j * delta_j, with alpha folded into state_full's lr / step_size.
 // Lines with mask == 0 get the state-free rule on g; selected lines get no state-free update.
-// gc, when given, is the compressed gradient (k x line_len, already scaled by rho), used in
-// place of gathering g (Grass's compressed-gradient path; g may then be null and state-free NONE).
+// gc, when given, is the compressed gradient (already scaled by rho, and multiplied by *gscale
+// like g), used in place of gathering g (Grass's compressed-gradient path; g may then be null and
+// state-free NONE). Slot (j, t) of gc and of the moments sits at t * k + j for COLS (an m x k
+// matrix, as G[:, idx]) and at j * line_len + t otherwise (k x n for ROWS).
+// mask is required whenever state_free is not NONE.
 enum Axis : int32_t { AXIS_ROWS = 0, AXIS_COLS = 1, AXIS_COORDS = 2 };
 struct IndexedJob {
   void* p; int32_t p_dtype;
@@ -57,7 +61,7 @@ struct GemmArgs {
   float beta; float* c; int64_t ldc;
 };
 
-// Dense-subspace apply: p = p * decay - lr_full * full - rule_free(g - proj), elementwise over n,
+// Dense-subspace apply: p = p0 * decay - (lr_full * full + rule_free(g - proj, p0)), elementwise,
 // where full = P delta and proj = P P^T g were formed by GEMMs (fp32 workspaces).
 struct DenseApplyJob {
   void* p; int32_t p_dtype;
@@ -95,8 +99,8 @@ class Backend {
   virtual void elementwise_step(const ElementwiseJob* jobs, size_t count, const float* gscale,
                                 StreamHandle s) = 0;
   virtual void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle s) = 0;
-  // Adam (or SGDM) on an fp32 compressed gradient, in place: gc becomes the direction whose
-  // multiple by state_full.lr (SGDM) or step_size (Adam) is the update; moments updated.
+  // Adam (or, for any other rule, SGDM) on an fp32 compressed gradient, in place: gc becomes the
+  // direction whose multiple by state_full.lr (SGDM) or step_size (Adam) is the update.
   virtual void compressed_direction(float* gc, void* m, void* v, int32_t state_dtype, int64_t n,
                                     const RuleScalars& rule, StreamHandle s) = 0;
   virtual void dense_apply(const DenseApplyJob& job, const float* gscale, StreamHandle s) = 0;
@@ -110,7 +114,7 @@ class Backend {
                            float* acc, StreamHandle s) = 0;
   // *out = min(1, max_norm / (sqrt(*sumsq) + 1e-6)): the clip factor, computed on the device.
   virtual void clip_factor(const float* sumsq, float max_norm, float* out, StreamHandle s) = 0;
-  // Euclidean norm of each row (axis ROWS) or column (COLS) into out (fp32, device).
+  // Euclidean norm of each row (axis ROWS) or column (COLS) into out (fp32, device); ROWS/COLS only.
   virtual void line_norms(const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis, float* out,
                           StreamHandle s) = 0;
 

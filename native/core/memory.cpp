@@ -22,7 +22,7 @@ std::map<int, DeviceLedger>& ledgers() {
 }  // namespace
 
 void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
-  if (category < 0 || category >= FRUGAL_MEM_CATEGORIES) invalid("category: expected 0..2, got " + std::to_string(category));
+  if (category < 0 || category >= FRUGAL_MEM_CATEGORIES) invalid("category: expected 0..4 (tensor, optimizer state, workspace, gradients, activations), got " + std::to_string(category));
   Backend* b = backend_for(device);
   // Zero-byte tensors still get a distinct pointer, so they can be freed like any other.
   void* p = b->alloc(bytes ? bytes : 1);

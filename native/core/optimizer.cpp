@@ -171,6 +171,8 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   }
   p->index = (int)params_.size();
   p->group = gi;
+  if (d.block_id < 0) invalid("param.block_id: expected >= 0 (0: a block of its own), got " + std::to_string(d.block_id));
+  p->block_id = d.block_id;
   p->data = d.data;
   p->dtype = d.dtype;
   p->grad = d.grad;

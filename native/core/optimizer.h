@@ -14,6 +14,7 @@ namespace frugal {
 
 struct ParamState {
   int index = 0, group = 0;
+  int32_t block_id = 0;  // BLOCKS: shared id > 0 makes several params one block
   void* data = nullptr;
   frugal_dtype dtype = FRUGAL_F32;
   void* grad = nullptr;

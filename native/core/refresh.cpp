@@ -42,31 +42,46 @@ void Optimizer::refresh_group(GroupState& g, StreamHandle s) {
 
 void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
   const frugal_group_options& o = g.options;
-  std::vector<ParamState*> blocks;
-  for (int pi : g.params)
-    if (params_[pi]->kind == FRUGAL_SEL_BLOCKS) blocks.push_back(params_[pi].get());
+  // Blocks in order of first appearance: a param with block_id 0 alone, else all params sharing the id.
+  std::vector<std::vector<ParamState*>> blocks;
+  std::vector<std::pair<int32_t, size_t>> shared;  // block_id -> position in blocks
+  for (int pi : g.params) {
+    ParamState* p = params_[pi].get();
+    if (p->kind != FRUGAL_SEL_BLOCKS) continue;
+    size_t pos = blocks.size();
+    if (p->block_id > 0) {
+      for (auto& e : shared)
+        if (e.first == p->block_id) pos = e.second;
+      if (pos == blocks.size()) shared.push_back({p->block_id, pos});
+    }
+    if (pos == blocks.size()) blocks.emplace_back();
+    blocks[pos].push_back(p);
+  }
   std::vector<bool> active(blocks.size(), false);
   if (o.external_selection) {
-    for (size_t i = 0; i < blocks.size(); i++) active[i] = blocks[i]->pending_indices.at(0) != 0;
+    for (size_t b = 0; b < blocks.size(); b++) active[b] = blocks[b].front()->pending_indices.at(0) != 0;
   } else if (!blocks.empty()) {
     int64_t n = (int64_t)blocks.size();
     int64_t count = std::max<int64_t>(1, std::min<int64_t>(n, round_half_even(n * (double)o.density)));
     int64_t refresh = g.step / o.update_gap;
     for (int64_t pos : choose_blocks(o.block_order, n, count, refresh, g.rng)) active[pos] = true;
   }
-  for (size_t i = 0; i < blocks.size(); i++) {
-    ParamState& p = *blocks[i];
-    p.pending = false;
-    bool was = p.active;
-    p.active = active[i];
-    if (p.active && (!was || o.reset_statistics || !p.m)) {
-      if (!p.m || o.reset_statistics) allocate_moments(p, p.numel, s);
-    } else if (!p.active && o.reset_statistics) {
-      // FRUGAL and BAdam drop the state of blocks that leave the state-full set.
-      p.m.reset();
-      p.v.reset();
-      p.state_elems = 0;
-      p.state_step = 0;
+  for (size_t b = 0; b < blocks.size(); b++) {
+    for (ParamState* pp : blocks[b]) {
+      ParamState& p = *pp;
+      bool on = o.external_selection ? p.pending_indices.at(0) != 0 : (bool)active[b];
+      p.pending = false;
+      bool was = p.active;
+      p.active = on;
+      if (p.active && (!was || o.reset_statistics || !p.m)) {
+        if (!p.m || o.reset_statistics) allocate_moments(p, p.numel, s);
+      } else if (!p.active && o.reset_statistics) {
+        // FRUGAL and BAdam drop the state of blocks that leave the state-full set.
+        p.m.reset();
+        p.v.reset();
+        p.state_elems = 0;
+        p.state_step = 0;
+      }
     }
   }
 }

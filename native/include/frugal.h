@@ -46,7 +46,9 @@ typedef enum {
   FRUGAL_MEM_TENSOR = 0,
   FRUGAL_MEM_OPTIMIZER_STATE = 1,
   FRUGAL_MEM_WORKSPACE = 2,
-  FRUGAL_MEM_CATEGORIES = 3
+  FRUGAL_MEM_GRADIENTS = 3,     /* gradient tensors a training loop allocates */
+  FRUGAL_MEM_ACTIVATIONS = 4,   /* forward activations kept for the backward pass */
+  FRUGAL_MEM_CATEGORIES = 5
 } frugal_mem_category;
 
 FRUGAL_API const char* frugal_last_error(void);
@@ -164,6 +166,8 @@ typedef struct {
   frugal_dtype grad_dtype;
   int32_t ndim;
   int64_t shape[FRUGAL_MAX_DIMS];
+  int32_t block_id;             /* BLOCKS: params sharing an id > 0 form one block (BAdam's layer);
+                                   0: the param is a block of its own */
 } frugal_param_desc;
 
 FRUGAL_API frugal_status frugal_optimizer_create(int32_t device, frugal_optimizer** out);
