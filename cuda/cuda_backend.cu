@@ -126,6 +126,12 @@ class CudaBackend final : public Backend {
     check(cudaStreamSynchronize(stream(s)), "stream synchronize");
   }
 
+  // Non-blocking streams do not wait for the legacy stream, so freeing needs the whole device idle.
+  void synchronize_device() override {
+    DeviceGuard device(ordinal_);
+    check(cudaDeviceSynchronize(), "device synchronize");
+  }
+
   // ---- fills and conversions ----
   void fill(void* p, int32_t dtype, int64_t n, float value, StreamHandle s) override {
     DeviceGuard device(ordinal_);

@@ -36,7 +36,8 @@ __device__ __forceinline__ float decay_and_step(float p, float g, float* m, floa
 // device copy, nothing to free, capturable in a graph); the work is cut into (job, chunk) items
 // that blocks take in grid-stride order, so small and large tensors share one launch.
 
-constexpr int kMaxJobsPerLaunch = 24;
+// 160 jobs cover every projectable matrix of a LLaMA-1B (168 with its norms in two launches).
+constexpr int kMaxJobsPerLaunch = 160;
 // Elements per work item. A multiple of 4 so every chunk of an aligned fp32 tensor starts on a
 // 16-byte boundary; 4096 = 4 float4 per thread of a 256-thread block.
 constexpr int64_t kChunk = 4096;
@@ -47,8 +48,10 @@ struct ElementwiseBatch {
   uint8_t vectorized[kMaxJobsPerLaunch];       // all-fp32 and 16-byte aligned: float4 path
   int32_t count;
 };
-// The portable kernel-parameter limit is 4 KB (32 KB needs CUDA 12.1+ drivers on Volta and up).
-static_assert(sizeof(ElementwiseBatch) <= 4000, "ElementwiseBatch must fit in 4 KB of kernel parameters");
+// Kernel parameters may take 32 KB since CUDA 12.1 on Volta and newer; this build needs a CUDA 13
+// runtime (and so a driver that has the large limit) and targets sm_80+, so one launch can carry
+// a whole model's job list instead of 4 KB's 24 jobs.
+static_assert(sizeof(ElementwiseBatch) <= 32000, "ElementwiseBatch must fit in 32 KB of kernel parameters");
 
 __device__ __forceinline__ void step4(float4& p, float4 g, float4& m, float4& v, float gs, float decay,
                                       const RuleScalars& rule) {

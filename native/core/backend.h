@@ -86,6 +86,8 @@ class Backend {
   virtual void copy_to_host(void* dst, const void* src, size_t bytes, StreamHandle s) = 0;  // syncs s
   virtual void copy_within(void* dst, const void* src, size_t bytes, StreamHandle s) = 0;
   virtual void synchronize(StreamHandle s) = 0;
+  // Waits for all work on the device, on every stream (before memory is freed).
+  virtual void synchronize_device() { synchronize(nullptr); }
 
   // Fills and conversions.
   virtual void fill(void* p, int32_t dtype, int64_t n, float value, StreamHandle s) = 0;

@@ -123,7 +123,7 @@ frugal_status frugal_alloc(int32_t device, uint64_t bytes, frugal_mem_category c
 frugal_status frugal_free(int32_t device, void* ptr) {
   return guarded([&] {
     need(ptr, "ptr");
-    backend_for(device)->synchronize(nullptr);  // kernels still reading it must finish first
+    backend_for(device)->synchronize_device();  // kernels still reading it, on any stream, must finish first
     tracked_free(device, ptr);
   });
 }
@@ -243,7 +243,7 @@ frugal_status frugal_optimizer_destroy(frugal_optimizer* opt) {
   return guarded([&] {
     if (!opt) return;
     int device = opt->impl.device();
-    backend_for(device)->synchronize(nullptr);  // state may still be read by queued kernels
+    backend_for(device)->synchronize_device();  // state may still be read by queued kernels
     delete opt;
   });
 }

@@ -195,6 +195,7 @@ void Optimizer::allocate_moments(ParamState& p, int64_t elems, StreamHandle s) {
   uint64_t bytes = (uint64_t)elems * dtype_size(o.state_dtype);
   p.m.reset();
   p.v.reset();
+  if (elems == 0) slots = 0;  // an inactive block or an empty selection keeps no state
   if (slots >= 1) p.m = Buffer(device_, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
   if (slots >= 2) p.v = Buffer(device_, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
   if (p.m) backend_->zero(p.m.get(), bytes, s);
@@ -339,7 +340,10 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
   p.axis = c.axis;
   p.left = c.axis == AXIS_ROWS;
   p.count = c.selection_count;
-  p.has_duplicates = false;
+  // The restored indices arrive after this call: assume repeats wherever sampling allows them, so
+  // the scatter accumulates (always correct; only slower when there are none).
+  p.has_duplicates = p.kind == FRUGAL_SEL_GRASS && (groups_[p.group].options.grass_replacement ||
+                                                     groups_[p.group].options.external_selection);
   p.pending = false;
 }
 

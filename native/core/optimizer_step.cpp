@@ -25,6 +25,7 @@ const float* Optimizer::compute_clip_scale(StreamHandle s) {
   std::vector<int64_t> ns;
   for (auto& pp : params_) {
     ParamState& p = *pp;
+    if (!p.gc && !p.grad) continue;  // no gradient this step: skipped, as torch does
     if (p.gc) {
       ptrs.push_back(p.gc);
       dtypes.push_back(p.gc_dtype);
@@ -54,8 +55,6 @@ void Optimizer::step(StreamHandle s) {
                                    " is a refresh and needs the full gradient; a compressed gradient was given");
       if (g.options.state_free != FRUGAL_RULE_NONE && !p.grad)
         invalid("param " + std::to_string(p.index) + ": its state-free rule needs the full gradient (grad is NULL)");
-    } else if (!p.grad) {
-      invalid("param " + std::to_string(p.index) + ": grad is NULL (set a gradient before step)");
     }
   }
   const float* gscale = compute_clip_scale(s);
@@ -69,6 +68,7 @@ void Optimizer::step(StreamHandle s) {
     RuleScalars free_rule = state_free_scalars(o);
     for (int pi : g.params) {
       ParamState& p = *params_[pi];
+      if (!p.grad && !p.gc) continue;  // torch semantics: a param without a gradient is not touched
       p.step++;
       switch (p.kind) {
         case FRUGAL_SEL_ALL:

@@ -35,6 +35,9 @@ void Optimizer::refresh_group(GroupState& g, StreamHandle s) {
   for (int pi : g.params) {
     ParamState& p = *params_[pi];
     if (p.kind == FRUGAL_SEL_ALL) continue;
+    // A selection read off the gradient waits for a step that has one; the old one stays.
+    bool from_gradient = p.kind == FRUGAL_SEL_SVD || (p.kind == FRUGAL_SEL_GRASS && !g.options.external_selection);
+    if (from_gradient && !p.grad) continue;
     if (is_index_kind(p.kind)) refresh_indexed(g, p, s);
     else refresh_dense(g, p, s);
   }

@@ -1,0 +1,36 @@
+// frugal-optim: memory-efficient LLM optimizers (FRUGAL, Grass, GaLore, BAdam, AdamW, SGD,
+// signSGD) stepping tensors on the CPU or a CUDA GPU through a native core.
+export { DType, DTYPES, dtypeSize } from './dtype';
+export { Device, DeviceInfo, devices, cudaDeviceCount, cudaUnavailableReason } from './device';
+export { MemoryByCategory, MemoryStats, memoryStats, resetPeakMemory } from './memory';
+export { Stream, synchronize } from './stream';
+export { Tensor, TensorOptions, RandnOptions, RandOptions, HostArray } from './tensor';
+import { native } from './native';
+export { native };
+export {
+  GroupOptions,
+  OptimizerOptions,
+  ParamGroup,
+  ParamGroupInput,
+  SelectionContext,
+  SelectionFunction,
+  SelectionKind,
+  SelectionName,
+  SelectionResult,
+} from './optim/options';
+export { Optimizer, ParamsInput, StepOptions, ZeroGradOptions, GrassInfo } from './optim/optimizer';
+export { OptimizerStateDict, StateTensorData, ParamStateData, GroupStateData } from './optim/state-dict';
+export { AdamW, AdamWOptions, AdamWGroupOptions } from './optim/adamw';
+export { SGD, SGDOptions, SGDGroupOptions } from './optim/sgd';
+export { SignSGD, SignSGDOptions, SignSGDGroupOptions } from './optim/signsgd';
+export { Frugal, FrugalOptions, FrugalGroupOptions } from './optim/frugal';
+export { GaLore, GaLoreOptions, GaLoreGroupOptions } from './optim/galore';
+export { BAdam, BAdamOptions, BAdamGroupOptions, BAdamParams } from './optim/badam';
+export { Grass, GrassOptions, GrassGroupOptions } from './optim/grass';
+export { LRLambda, LRScheduler, constant, cosineWithWarmup, linear } from './schedule';
+export { encodeSafetensors, decodeSafetensors, SafetensorsTensor, SafetensorsDtype } from './checkpoint/safetensors';
+
+/** The version of the native core. */
+export function version(): string {
+  return native().version();
+}

@@ -1,0 +1,190 @@
+// The compiled addon (native/addon), loaded once on first use. Every other module reaches the
+// C API through `native()`, so a missing or broken build fails with one clear message at the
+// first call that needs it, not at import time.
+import bindings from 'bindings';
+
+/** Numeric codes shared with frugal.h. */
+export const MEM_TENSOR = 0;
+export const MEM_OPTIMIZER_STATE = 1;
+export const MEM_WORKSPACE = 2;
+export const MEM_GRADIENTS = 3;
+export const MEM_ACTIVATIONS = 4;
+
+export interface NativeMemoryStats {
+  current: number[];
+  peak: number[];
+  currentTotal: number;
+  peakTotal: number;
+}
+
+export interface NativeDeviceInfo {
+  name: string;
+  totalMemory: number;
+  ccMajor: number;
+  ccMinor: number;
+  multiprocessors: number;
+}
+
+/** frugal_group_options with its C field names; enums as their numeric codes. */
+export interface NativeGroupOptions {
+  lr: number;
+  weight_decay: number;
+  state_full: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  bias_correction: boolean;
+  eps_mode: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  l2: number;
+  state_full_lr_scale: number;
+  state_dtype: number;
+  state_free: number;
+  state_free_lr_scale: number;
+  selection: number;
+  density: number;
+  rank: number;
+  update_gap: number;
+  reset_statistics: boolean;
+  external_selection: boolean;
+  block_order: number;
+  side: number;
+  randomized_svd: boolean;
+  grass_sampling: number;
+  grass_replacement: boolean;
+  seed: bigint;
+}
+
+export interface NativeParamDesc {
+  data: bigint;
+  dtype: number;
+  grad: bigint | null;
+  gradDtype: number;
+  shape: readonly number[];
+  /** BLOCKS: params sharing an id > 0 form one block; 0 (default) a block of its own. */
+  blockId?: number;
+}
+
+export interface NativeSelectionInfo {
+  kind: number;
+  active: boolean;
+  axis: number;
+  count: number;
+  indices: bigint;
+  scales: bigint;
+}
+
+export interface NativeStateTensor {
+  name: string;
+  data: bigint;
+  dtype: number;
+  count: number;
+}
+
+export interface NativeCounters {
+  step: number;
+  stateStep: number;
+  active: boolean;
+  kind: number;
+  axis: number;
+  selectionCount: number;
+}
+
+export interface NativeOptimizer {
+  readonly destroyed: boolean;
+  readonly device: number;
+  addGroup(options: Partial<NativeGroupOptions>): number;
+  setGroupOptions(group: number, options: Partial<NativeGroupOptions>): void;
+  addParam(group: number, desc: NativeParamDesc): number;
+  setBuffers(param: number, data: bigint, grad: bigint | null): void;
+  setCompressedGrad(param: number, gc: bigint | null, dtype: number): void;
+  setClip(maxNorm: number): void;
+  step(stream: bigint | null): void;
+  needsRefresh(param: number): boolean;
+  setSelection(param: number, indices: Int32Array, scales: Float32Array | null): void;
+  getSelection(param: number): NativeSelectionInfo;
+  stateBytes(param?: number): number;
+  stateTensors(param: number): NativeStateTensor[];
+  getCounters(param: number): NativeCounters;
+  restoreParam(param: number, counters: NativeCounters): void;
+  getGroupState(group: number): { step: number; rng: bigint[] };
+  setGroupState(group: number, step: number, rng: readonly bigint[]): void;
+  destroy(): void;
+}
+
+export interface NativeAddon {
+  builtWithCuda: boolean;
+  version(): string;
+  cudaDeviceCount(): number;
+  cudaUnavailableReason(): string;
+  cudaDeviceInfo(device: number): NativeDeviceInfo;
+  cudaMathAvailable(device: number): boolean;
+  streamCreate(device: number): bigint;
+  streamDestroy(device: number, stream: bigint): void;
+  synchronize(device: number, stream: bigint | null): void;
+  alloc(device: number, bytes: number, category: number): bigint;
+  free(device: number, ptr: bigint): void;
+  memoryStats(device: number): NativeMemoryStats;
+  resetPeakMemory(device: number): void;
+  copy(dst: bigint, dstDevice: number, src: bigint, srcDevice: number, bytes: number, stream: bigint | null): void;
+  copyFromHost(
+    dst: bigint,
+    dstDevice: number,
+    host: ArrayBufferLike | ArrayBufferView,
+    hostByteOffset: number,
+    bytes: number,
+    stream: bigint | null,
+  ): void;
+  copyToHost(
+    host: ArrayBufferLike | ArrayBufferView,
+    hostByteOffset: number,
+    src: bigint,
+    srcDevice: number,
+    bytes: number,
+    stream: bigint | null,
+  ): void;
+  hostAddress(buffer: ArrayBufferLike | ArrayBufferView): bigint;
+  fill(device: number, ptr: bigint, dtype: number, count: number, value: number, stream: bigint | null): void;
+  random(
+    device: number,
+    ptr: bigint,
+    dtype: number,
+    count: number,
+    dist: number,
+    seed: bigint,
+    a: number,
+    b: number,
+    stream: bigint | null,
+  ): void;
+  cast(
+    device: number,
+    src: bigint,
+    srcDtype: number,
+    dst: bigint,
+    dstDtype: number,
+    count: number,
+    stream: bigint | null,
+  ): void;
+  groupOptionsDefault(): NativeGroupOptions;
+  NativeOptimizer: new (device: number) => NativeOptimizer;
+}
+
+let addon: NativeAddon | undefined;
+
+/** The loaded addon; throws an Error saying why it could not be loaded and how to build it. */
+export function native(): NativeAddon {
+  if (addon) return addon;
+  try {
+    addon = bindings('frugal') as NativeAddon;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `frugal-optim: the native addon could not be loaded: ${why}\n` +
+        'Build it with `npm run build:addon` in the frugal-optim package (needs CMake, or node-gyp, ' +
+        'and a C++17 compiler; nvcc on PATH adds the CUDA backend).',
+    );
+  }
+  return addon;
+}

@@ -1,0 +1,55 @@
+// Grass: structured sparse projection. At each refresh the rows (or columns) of the gradient
+// are ranked by norm and r of them chosen (top-r, or sampled by norm or uniformly, with or
+// without replacement, with importance scales); Adam runs on the compressed gradient only and
+// its update is scattered back times alpha (stateFullLrScale, 0.25). Unselected lines get no
+// update but weight decay, unless a state-free rule is set. A caller may hand in the compressed
+// gradient itself (param.compressedGrad, see grassInfo) instead of the full gradient.
+import { Tensor } from '../tensor';
+import { Check, GroupOptions, MethodSpec } from './options';
+import { Optimizer } from './optimizer';
+
+export type GrassGroupOptions = Pick<
+  GroupOptions,
+  | 'lr' | 'weightDecay' | 'betas' | 'eps' | 'biasCorrection' | 'epsMode' | 'stateDtype' | 'selection' | 'orientation'
+  | 'rank' | 'density' | 'sampling' | 'replacement' | 'stateFullLrScale' | 'updateGap' | 'resetStatistics'
+  | 'stateFree' | 'stateFreeLrScale' | 'seed' | 'projectable'
+>;
+export interface GrassOptions extends GrassGroupOptions {
+  maxGradNorm?: number;
+}
+
+const grassSelection: Check = {
+  expected: "'grass' or a function returning {indices, scales}",
+  ok: (v) => v === 'grass' || typeof v === 'function',
+};
+
+export class Grass extends Optimizer {
+  static override readonly spec: MethodSpec = {
+    name: 'Grass',
+    accepts: [
+      'lr', 'weightDecay', 'betas', 'eps', 'biasCorrection', 'epsMode', 'stateDtype', 'selection', 'orientation', 'rank',
+      'density', 'sampling', 'replacement', 'stateFullLrScale', 'updateGap', 'resetStatistics', 'stateFree',
+      'stateFreeLrScale', 'seed', 'projectable',
+    ],
+    defaults: {
+      lr: 1e-3,
+      weightDecay: 0,
+      selection: 'grass',
+      orientation: 'std',
+      density: 0.25,
+      rank: 0,
+      sampling: 'top-r',
+      replacement: false,
+      stateFullLrScale: 0.25,
+      updateGap: 200,
+      resetStatistics: true,
+      stateFree: 'none',
+    },
+    fixed: { stateFull: 'adamw', selectionKind: 'grass' },
+    checks: { selection: grassSelection },
+  };
+
+  constructor(params: readonly Tensor[] | readonly (GrassGroupOptions & { params: readonly Tensor[] })[], options: GrassOptions = {}) {
+    super(params, options);
+  }
+}

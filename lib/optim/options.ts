@@ -1,0 +1,330 @@
+// Optimizer options: their names, their checks, and their translation into frugal_group_options.
+// Every method is a configuration of one framework (frugal.h): a selection, a state-full rule on
+// the selected part, a state-free rule on the rest. A method (AdamW, Frugal, ...) is a MethodSpec:
+// which options it accepts, its defaults, and the settings it fixes.
+import { describeValue, dtypeCode } from '../dtype';
+import type { NativeGroupOptions } from '../native';
+import type { Tensor } from '../tensor';
+
+export type SelectionName =
+  | 'all'
+  | 'none'
+  | 'blocks'
+  | 'columns'
+  | 'rows'
+  | 'coordinates'
+  | 'svd'
+  | 'random'
+  | 'randperm'
+  | 'grass';
+
+/** The selections a caller-supplied function can produce. */
+export type SelectionKind = 'blocks' | 'columns' | 'rows' | 'coordinates' | 'grass';
+
+export interface SelectionContext {
+  /** The group's step count (refreshes happen at 0, updateGap, 2*updateGap, ...). */
+  step: number;
+  param: Tensor;
+  grad: Tensor | null;
+  /** The param's index in the optimizer (order of the params as given). */
+  paramIndex: number;
+  group: ParamGroup;
+}
+
+/**
+ * What a selection function returns: for 'blocks' whether the tensor is state-full; for
+ * columns/rows/grass the line indices; for coordinates flat element indices; Grass may add
+ * importance scales (rho).
+ */
+export type SelectionResult =
+  | boolean
+  | readonly number[]
+  | Int32Array
+  | { indices: readonly number[] | Int32Array; scales?: readonly number[] | Float32Array | null };
+
+export type SelectionFunction = (context: SelectionContext) => SelectionResult;
+
+export interface GroupOptions {
+  lr?: number;
+  weightDecay?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  biasCorrection?: boolean;
+  epsMode?: 'torch' | 'hf';
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  stateFull?: 'adamw' | 'sgdm';
+  stateFree?: 'signsgd' | 'sgd' | 'none';
+  stateFullLrScale?: number;
+  stateFreeLrScale?: number;
+  selection?: SelectionName | SelectionFunction;
+  /** With a selection function: what its results select. */
+  selectionKind?: SelectionKind;
+  density?: number;
+  /** > 0 overrides density for svd and grass selections. */
+  rank?: number;
+  updateGap?: number;
+  resetStatistics?: boolean;
+  blockOrder?: 'descending' | 'ascending' | 'mirror' | 'random';
+  side?: 'std' | 'reverse_std' | 'left' | 'right';
+  randomizedSvd?: boolean;
+  /** Grass: how rows/columns are chosen. */
+  sampling?: 'top-r' | 'norm' | 'uniform';
+  replacement?: boolean;
+  /** Grass: 'std' selects the smaller side. */
+  orientation?: 'std' | 'rows' | 'columns';
+  stateDtype?: 'float32' | 'bfloat16';
+  seed?: number | bigint;
+  /** false: plain AdamW for this group (embeddings, norms, LM head). Default true. */
+  projectable?: boolean;
+  /** BAdam: steps between block switches. */
+  switchEvery?: number;
+}
+
+export interface OptimizerOptions extends GroupOptions {
+  /** Global gradient-norm clipping, computed on the device (0 disables). */
+  maxGradNorm?: number;
+}
+
+export interface ParamGroupInput extends GroupOptions {
+  params: readonly Tensor[];
+  /**
+   * 'blocks' selection: one id per param; params sharing an id > 0 are one block (a layer),
+   * 0 makes a param a block of its own (the default).
+   */
+  blockIds?: readonly number[];
+}
+
+/** A param group as the optimizer holds it: its params and every option, changeable between steps. */
+export interface ParamGroup extends GroupOptions {
+  readonly params: readonly Tensor[];
+  readonly blockIds?: readonly number[];
+}
+
+/** What a method may need to know about one of the core's groups beyond its options. */
+export interface NativeGroupContext {
+  /** Distinct blocks among the group's params (block ids, and params that are blocks alone). */
+  blocks: number;
+}
+
+export type FullOptions = Required<GroupOptions>;
+
+export const FRAMEWORK_DEFAULTS: FullOptions = {
+  lr: 1e-3,
+  weightDecay: 0,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  biasCorrection: true,
+  epsMode: 'torch',
+  momentum: 0,
+  dampening: 0,
+  nesterov: false,
+  stateFull: 'adamw',
+  stateFree: 'none',
+  stateFullLrScale: 1,
+  stateFreeLrScale: 1,
+  selection: 'all',
+  selectionKind: 'blocks',
+  density: 1,
+  rank: 0,
+  updateGap: 200,
+  resetStatistics: true,
+  blockOrder: 'descending',
+  side: 'std',
+  randomizedSvd: false,
+  sampling: 'top-r',
+  replacement: false,
+  orientation: 'std',
+  stateDtype: 'float32',
+  seed: 0,
+  projectable: true,
+  switchEvery: 100,
+};
+
+// ---- checks ----
+
+export interface Check {
+  expected: string;
+  ok(value: unknown): boolean;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const nonNegative: Check = { expected: 'a finite number >= 0', ok: (v) => isNumber(v) && v >= 0 };
+const boolean: Check = { expected: 'a boolean', ok: (v) => typeof v === 'boolean' };
+const unitOpen: Check = { expected: 'a number in [0, 1)', ok: (v) => isNumber(v) && v >= 0 && v < 1 };
+export function oneOf(...names: string[]): Check {
+  return { expected: `one of ${names.map((n) => `'${n}'`).join(', ')}`, ok: (v) => names.includes(v as string) };
+}
+const positiveInteger: Check = { expected: 'an integer >= 1', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1 };
+
+export const SELECTION_NAMES: SelectionName[] = [
+  'all', 'none', 'blocks', 'columns', 'rows', 'coordinates', 'svd', 'random', 'randperm', 'grass',
+];
+
+export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
+  lr: nonNegative,
+  weightDecay: nonNegative,
+  betas: {
+    expected: 'two numbers in [0, 1)',
+    ok: (v) => Array.isArray(v) && v.length === 2 && v.every((b) => unitOpen.ok(b)),
+  },
+  eps: nonNegative,
+  biasCorrection: boolean,
+  epsMode: oneOf('torch', 'hf'),
+  momentum: unitOpen,
+  dampening: { expected: 'a number in [0, 1]', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
+  nesterov: boolean,
+  stateFull: oneOf('adamw', 'sgdm'),
+  stateFree: oneOf('signsgd', 'sgd', 'none'),
+  stateFullLrScale: nonNegative,
+  stateFreeLrScale: nonNegative,
+  selection: {
+    expected: `${SELECTION_NAMES.map((n) => `'${n}'`).join(', ')} or a function`,
+    ok: (v) => typeof v === 'function' || SELECTION_NAMES.includes(v as SelectionName),
+  },
+  selectionKind: oneOf('blocks', 'columns', 'rows', 'coordinates', 'grass'),
+  density: { expected: 'a number in (0, 1]', ok: (v) => isNumber(v) && v > 0 && v <= 1 },
+  rank: { expected: 'an integer >= 0 (0: from density)', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
+  updateGap: positiveInteger,
+  resetStatistics: boolean,
+  blockOrder: oneOf('descending', 'ascending', 'mirror', 'random'),
+  side: oneOf('std', 'reverse_std', 'left', 'right'),
+  randomizedSvd: boolean,
+  sampling: oneOf('top-r', 'norm', 'uniform'),
+  replacement: boolean,
+  orientation: oneOf('std', 'rows', 'columns'),
+  stateDtype: oneOf('float32', 'bfloat16'),
+  seed: {
+    expected: 'an integer in [0, 2^64)',
+    ok: (v) =>
+      (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
+      (typeof v === 'bigint' && v >= 0n && v < 1n << 64n),
+  },
+  projectable: boolean,
+  switchEvery: positiveInteger,
+  maxGradNorm: nonNegative,
+};
+
+// ---- methods ----
+
+export interface MethodSpec {
+  name: string;
+  /** Group-level options the method accepts (maxGradNorm is always accepted, optimizer-wide). */
+  accepts: readonly (keyof GroupOptions)[];
+  /** Values shown in paramGroups when the caller gives none. */
+  defaults: GroupOptions;
+  /** Settings the method implies; not options of its own. */
+  fixed: GroupOptions;
+  /** Narrower checks for some options (e.g. BAdam's block orders). */
+  checks?: Partial<Record<keyof GroupOptions, Check>>;
+  /** The method's last word on the native options (SGD's weight decay is L2, ...). */
+  adjust?(native: NativeGroupOptions, options: FullOptions, group: NativeGroupContext): void;
+  /** Extra entries of layoutKey: method options that fix the state layout (SGD: momentum zero or not). */
+  layout?(options: FullOptions): Record<string, string>;
+}
+
+/** Checks one option value; throws "<Method>: option 'x' must be <expected>, got <value>". */
+export function checkOption(spec: MethodSpec, name: string, value: unknown, where = ''): void {
+  const check = (spec.checks as Record<string, Check> | undefined)?.[name] ?? (OPTION_CHECKS as Record<string, Check>)[name];
+  if (!check.ok(value)) {
+    throw new RangeError(`${spec.name}: ${where}option '${name}' must be ${check.expected}, got ${describeValue(value)}`);
+  }
+}
+
+/** Validates a group's options object (params excluded): every name known, every value in range. */
+export function checkGroupOptions(spec: MethodSpec, options: Record<string, unknown>, where = ''): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (name === 'params' || name === 'blockIds' || value === undefined) continue;
+    if (!(spec.accepts as readonly string[]).includes(name)) {
+      const hint = name === 'maxGradNorm' ? ' (maxGradNorm is optimizer-wide: pass it with the defaults)' : '';
+      throw new TypeError(
+        `${spec.name}: ${where}unknown option '${name}'${hint}; accepted: ${[...spec.accepts, 'maxGradNorm'].join(', ')}`,
+      );
+    }
+    checkOption(spec, name, value, where);
+  }
+  const o = options as GroupOptions;
+  if (o.nesterov && !((o.momentum ?? 0) > 0 && (o.dampening ?? 0) === 0)) {
+    throw new RangeError(`${spec.name}: ${where}option 'nesterov' requires momentum > 0 and dampening 0`);
+  }
+}
+
+// ---- translation to the C API ----
+
+const RULE = { none: 0, adamw: 1, sgdm: 2, signsgd: 3, sgd: 4 } as const;
+const ORDER = { descending: 0, ascending: 1, mirror: 2, random: 3 } as const;
+const SIDE = { std: 0, reverse_std: 1, left: 2, right: 3 } as const;
+// Grass orientation travels in the side field: STD, LEFT = rows, RIGHT = columns.
+const ORIENTATION = { std: 0, rows: 2, columns: 3 } as const;
+const SAMPLING = { 'top-r': 0, norm: 1, uniform: 2 } as const;
+
+/** Which part of a param group a native group holds. */
+export type GroupPart = 'whole' | 'projected' | 'regular';
+
+/** Whether a selection splits a group into projected 2-D params and regular (plain AdamW) ones. */
+export function isProjection(o: FullOptions): boolean {
+  return o.selection !== 'all' && o.selection !== 'none';
+}
+
+export function nativeOptions(spec: MethodSpec, o: FullOptions, part: GroupPart, group: NativeGroupContext): NativeGroupOptions {
+  const external = typeof o.selection === 'function';
+  const selection: SelectionName = external ? o.selectionKind : (o.selection as SelectionName);
+  const out: NativeGroupOptions = {
+    lr: o.lr,
+    weight_decay: o.weightDecay,
+    state_full: RULE[o.stateFull],
+    beta1: o.betas[0],
+    beta2: o.betas[1],
+    eps: o.eps,
+    bias_correction: o.biasCorrection,
+    eps_mode: o.epsMode === 'hf' ? 1 : 0,
+    momentum: o.momentum,
+    dampening: o.dampening,
+    nesterov: o.nesterov,
+    l2: 0,
+    state_full_lr_scale: o.stateFullLrScale,
+    state_dtype: dtypeCode(o.stateDtype),
+    state_free: RULE[o.stateFree],
+    state_free_lr_scale: o.stateFreeLrScale,
+    selection: SELECTION_NAMES.indexOf(selection),
+    density: o.density,
+    rank: o.rank,
+    update_gap: o.updateGap,
+    reset_statistics: o.resetStatistics,
+    external_selection: external,
+    block_order: ORDER[o.blockOrder],
+    side: selection === 'grass' ? ORIENTATION[o.orientation] : SIDE[o.side],
+    randomized_svd: o.randomizedSvd,
+    grass_sampling: SAMPLING[o.sampling],
+    grass_replacement: o.replacement,
+    seed: BigInt(o.seed),
+  };
+  if (part !== 'regular') spec.adjust?.(out, o, group);
+  if (part === 'regular') {
+    // Regular params (embeddings, norms, LM head, 1-D tensors): plain AdamW with the group's
+    // lr, decay, betas and eps, unscaled.
+    Object.assign(out, {
+      selection: 0, state_full: RULE.adamw, state_free: RULE.none, state_full_lr_scale: 1, state_free_lr_scale: 1,
+      external_selection: false, density: 1, rank: 0, momentum: 0, dampening: 0, nesterov: false,
+    });
+  }
+  return out;
+}
+
+/**
+ * Options that shape the optimizer's state (the core fixes them once a group exists); a change
+ * between steps is refused with the option's name.
+ */
+export function layoutKey(spec: MethodSpec, o: FullOptions): Record<string, string> {
+  return {
+    ...spec.layout?.(o),
+    selection: typeof o.selection === 'function' ? 'a function' : o.selection,
+    selectionKind: typeof o.selection === 'function' ? o.selectionKind : '-',
+    stateFull: o.stateFull,
+    stateDtype: o.stateDtype,
+    side: o.side,
+    orientation: o.orientation,
+    projectable: String(o.projectable),
+  };
+}

@@ -1,0 +1,348 @@
+// Tensor: a typed, contiguous view of memory on one device. Owned memory comes from the core's
+// counted allocator and is released by dispose() (or, as a backstop, when the Tensor is garbage
+// collected); borrowed memory (another runtime's device pointer, a caller's ArrayBuffer) is never
+// freed by the library.
+import { types } from 'util';
+import { checkDevice, Device, deviceOrdinal } from './device';
+import { checkDtype, describeValue, DType, dtypeCode, dtypeSize, isFloatDtype } from './dtype';
+import { MEM_TENSOR, native } from './native';
+import { HostElements, readElements, writeElements } from './transfer';
+
+export interface TensorOptions {
+  dtype?: DType;
+  device?: Device | string;
+}
+
+export interface RandnOptions extends TensorOptions {
+  seed?: number | bigint;
+  mean?: number;
+  std?: number;
+}
+
+export interface RandOptions extends TensorOptions {
+  seed?: number | bigint;
+  low?: number;
+  high?: number;
+}
+
+export type HostArray = Float32Array | Float64Array | Int32Array | readonly number[];
+
+export const MAX_DIMS = 8;
+
+interface OwnedMemory {
+  ordinal: number;
+  ptr: bigint;
+}
+
+// The held value is the allocation, never the Tensor, so the registry does not keep it alive.
+const finalizer = new FinalizationRegistry<OwnedMemory>((m) => {
+  try {
+    native().free(m.ordinal, m.ptr);
+  } catch {
+    // Nothing to report to from a finalizer; the core already refuses unknown pointers.
+  }
+});
+
+/** Validates a shape: at most 8 non-negative integer dimensions. */
+export function checkShape(shape: unknown, what = 'shape'): number[] {
+  if (!Array.isArray(shape)) throw new TypeError(`${what}: expected an array of dimensions, got ${describeValue(shape)}`);
+  if (shape.length > MAX_DIMS) throw new RangeError(`${what}: at most ${MAX_DIMS} dimensions, got ${shape.length}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw new RangeError(`${what}: dimensions must be non-negative integers, got ${describeValue(shape)}`);
+    }
+  }
+  const n = shape.reduce((a: number, b: number) => a * b, 1);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${what}: ${describeValue(shape)} has too many elements`);
+  return shape.slice();
+}
+
+export function shapeToString(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+function checkSeed(seed: unknown, what: string): bigint {
+  if (typeof seed === 'bigint' && seed >= 0n && seed < 1n << 64n) return seed;
+  if (typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0) return BigInt(seed);
+  throw new RangeError(`${what}: seed must be an integer in [0, 2^64), got ${describeValue(seed)}`);
+}
+
+function checkFinite(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`${what}: expected a finite number, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export class Tensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly device: Device;
+  /** The gradient the optimizer reads at step(); same shape, dtype and device as this tensor. */
+  grad: Tensor | null = null;
+  /** Grass only: a compressed gradient that a step uses in place of .grad (see Optimizer.grassInfo). */
+  compressedGrad: Tensor | null = null;
+
+  private readonly ptr: bigint;
+  private readonly owned: boolean;
+  private disposedFlag = false;
+  // Borrowed host memory: the ArrayBuffer must outlive the tensor that points into it.
+  private keepAlive: ArrayBufferLike | null;
+
+  private constructor(ptr: bigint, shape: number[], dtype: DType, device: Device, owned: boolean, keepAlive: ArrayBufferLike | null) {
+    this.ptr = ptr;
+    this.shape = Object.freeze(shape);
+    this.dtype = dtype;
+    this.device = device;
+    this.owned = owned;
+    this.keepAlive = keepAlive;
+    if (owned) finalizer.register(this, { ordinal: deviceOrdinal(device), ptr }, this);
+  }
+
+  // ---- construction ----
+
+  /** Uninitialized owned memory. */
+  static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    const s = checkShape(shape);
+    const dtype = checkDtype(options.dtype ?? 'float32');
+    const device = checkDevice(options.device ?? 'cpu');
+    const bytes = s.reduce((a, b) => a * b, 1) * dtypeSize(dtype);
+    const ptr = native().alloc(deviceOrdinal(device), bytes, MEM_TENSOR);
+    return new Tensor(ptr, s, dtype, device, true, null);
+  }
+
+  static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
+    return Tensor.full(shape, 0, options);
+  }
+
+  static full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+    checkFinite(value, 'Tensor.full: value');
+    return Tensor.empty(shape, options).fill(value);
+  }
+
+  /** Normal(mean, std) from the core's counter-based RNG: the same seed gives the same values on every device. */
+  static randn(shape: readonly number[], options: RandnOptions = {}): Tensor {
+    return Tensor.random(shape, options, 1, options.seed, options.mean ?? 0, options.std ?? 1, 'Tensor.randn');
+  }
+
+  /** Uniform in [low, high), counter-based like randn. */
+  static rand(shape: readonly number[], options: RandOptions = {}): Tensor {
+    return Tensor.random(shape, options, 0, options.seed, options.low ?? 0, options.high ?? 1, 'Tensor.rand');
+  }
+
+  private static random(
+    shape: readonly number[],
+    options: TensorOptions,
+    dist: number,
+    seed: unknown,
+    a: number,
+    b: number,
+    what: string,
+  ): Tensor {
+    const s = checkSeed(seed ?? 0, what);
+    checkFinite(a, what);
+    checkFinite(b, what);
+    if (dist === 1 && b < 0) throw new RangeError(`${what}: std must be >= 0, got ${b}`);
+    if (!isFloatDtype(checkDtype(options.dtype ?? 'float32'))) throw new TypeError(`${what}: dtype must be a float dtype`);
+    const t = Tensor.empty(shape, options);
+    native().random(deviceOrdinal(t.device), t.ptr, dtypeCode(t.dtype), t.numel, dist, s, a, b, null);
+    return t;
+  }
+
+  /**
+   * A copy of host data. Number arrays and Float64Arrays are converted into the dtype (rounded
+   * to nearest even for bf16/fp16); int32 tensors take integers only. Shape defaults to [length].
+   */
+  static fromArray(data: HostArray, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+    if (!Array.isArray(data) && !types.isFloat32Array(data) && !types.isFloat64Array(data) && !types.isInt32Array(data)) {
+      throw new TypeError(`Tensor.fromArray: data must be a number array, Float32Array, Float64Array or Int32Array, got ${describeValue(data)}`);
+    }
+    const s = checkShape(shape ?? [data.length], 'Tensor.fromArray: shape');
+    const numel = s.reduce((a, b) => a * b, 1);
+    if (numel !== data.length) {
+      throw new RangeError(`Tensor.fromArray: shape ${shapeToString(s)} holds ${numel} elements, data has ${data.length}`);
+    }
+    const dtype = checkDtype(options.dtype ?? (types.isInt32Array(data) ? 'int32' : 'float32'));
+    const host = toHostElements(data, dtype);
+    const t = Tensor.empty(s, { dtype, device: options.device });
+    try {
+      writeElements(t.span(), host);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    return t;
+  }
+
+  /** Borrows memory another runtime owns (a device pointer, or a host address for 'cpu'). Never freed. */
+  static fromDevicePointer(ptr: bigint, shape: readonly number[], dtype: DType, device: Device | string): Tensor {
+    const what = 'Tensor.fromDevicePointer';
+    if (typeof ptr !== 'bigint') throw new TypeError(`${what}: ptr must be a bigint, got ${describeValue(ptr)}`);
+    const s = checkShape(shape, `${what}: shape`);
+    const d = checkDtype(dtype, `${what}: dtype`);
+    const dev = checkDevice(device, `${what}: device`);
+    const numel = s.reduce((a, b) => a * b, 1);
+    if (ptr < 0n || ptr >= 1n << 64n) throw new RangeError(`${what}: ptr ${ptr} is not a 64-bit address`);
+    if (ptr === 0n && numel > 0) throw new RangeError(`${what}: null pointer`);
+    if (ptr % BigInt(dtypeSize(d)) !== 0n) {
+      throw new RangeError(`${what}: pointer 0x${ptr.toString(16)} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
+    }
+    return new Tensor(ptr, s, d, dev, false, null);
+  }
+
+  /** Borrows a caller's host memory as a 'cpu' tensor, without a copy; both sides see every write. */
+  static fromArrayBuffer(buffer: ArrayBuffer | ArrayBufferView, shape: readonly number[], dtype: DType, byteOffset = 0): Tensor {
+    const what = 'Tensor.fromArrayBuffer';
+    let ab: ArrayBufferLike;
+    let base = 0;
+    // util.types rather than instanceof: buffers from another realm (vm contexts, jest) qualify too.
+    if (types.isArrayBuffer(buffer)) ab = buffer;
+    else if (ArrayBuffer.isView(buffer) && types.isArrayBuffer(buffer.buffer)) {
+      ab = buffer.buffer;
+      base = buffer.byteOffset;
+    } else throw new TypeError(`${what}: expected an ArrayBuffer or a view of one, got ${describeValue(buffer)}`);
+    const s = checkShape(shape, `${what}: shape`);
+    const d = checkDtype(dtype, `${what}: dtype`);
+    if (!Number.isSafeInteger(byteOffset) || byteOffset < 0) {
+      throw new RangeError(`${what}: byteOffset must be a non-negative integer, got ${describeValue(byteOffset)}`);
+    }
+    const bytes = s.reduce((a, b) => a * b, 1) * dtypeSize(d);
+    const start = base + byteOffset;
+    if (start + bytes > ab.byteLength) {
+      throw new RangeError(`${what}: ${bytes} bytes at offset ${start} do not fit in the buffer's ${ab.byteLength} bytes`);
+    }
+    const ptr = bytes > 0 ? native().hostAddress(ab) + BigInt(start) : 0n;
+    if (ptr % BigInt(dtypeSize(d)) !== 0n) {
+      throw new RangeError(`${what}: byte offset ${start} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
+    }
+    return new Tensor(ptr, s, d, 'cpu', false, ab);
+  }
+
+  // ---- properties ----
+
+  get numel(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  get nbytes(): number {
+    return this.numel * dtypeSize(this.dtype);
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** The address of the first element (device memory, or host memory on 'cpu'). */
+  get dataPtr(): bigint {
+    this.assertAlive();
+    return this.ptr;
+  }
+
+  /** True when the memory belongs to someone else and is never freed by the library. */
+  get isBorrowed(): boolean {
+    return !this.owned;
+  }
+
+  get disposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  /** @internal the C API's device number. */
+  get ordinal(): number {
+    return deviceOrdinal(this.device);
+  }
+
+  // ---- data movement ----
+
+  /** A host copy: Float32Array for float dtypes (bf16/fp16 widened exactly), Int32Array for int32. */
+  toArray(): Float32Array | Int32Array {
+    this.assertAlive();
+    return readElements(this.span());
+  }
+
+  /** A copy on another device (always a new tensor, even for the same device). */
+  to(device: Device | string): Tensor {
+    this.assertAlive();
+    const out = Tensor.empty(this.shape, { dtype: this.dtype, device });
+    return out.copyFrom(this);
+  }
+
+  /** A copy converted to another dtype, on the same device. */
+  cast(dtype: DType): Tensor {
+    this.assertAlive();
+    const d = checkDtype(dtype, 'Tensor.cast: dtype');
+    const out = Tensor.empty(this.shape, { dtype: d, device: this.device });
+    native().cast(this.ordinal, this.ptr, dtypeCode(this.dtype), out.ptr, dtypeCode(d), this.numel, null);
+    return out;
+  }
+
+  clone(): Tensor {
+    return this.to(this.device);
+  }
+
+  /** Copies `src` (same shape and dtype, any device) into this tensor; returns this. */
+  copyFrom(src: Tensor): this {
+    this.assertAlive();
+    if (!(src instanceof Tensor)) throw new TypeError(`Tensor.copyFrom: expected a Tensor, got ${describeValue(src)}`);
+    src.assertAlive();
+    if (src.dtype !== this.dtype) throw new TypeError(`Tensor.copyFrom: dtype ${src.dtype} does not match ${this.dtype}`);
+    if (shapeToString(src.shape) !== shapeToString(this.shape)) {
+      throw new RangeError(`Tensor.copyFrom: shape ${shapeToString(src.shape)} does not match ${shapeToString(this.shape)}`);
+    }
+    if (this.nbytes > 0) native().copy(this.ptr, this.ordinal, src.ptr, src.ordinal, this.nbytes, null);
+    return this;
+  }
+
+  /** Sets every element to `value` (converted to the dtype); returns this. */
+  fill(value: number): this {
+    this.assertAlive();
+    checkFinite(value, 'Tensor.fill: value');
+    native().fill(this.ordinal, this.ptr, dtypeCode(this.dtype), this.numel, value, null);
+    return this;
+  }
+
+  /** Releases owned memory now; a borrowed tensor just stops being usable. Idempotent. */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    this.keepAlive = null;
+    if (this.owned) {
+      finalizer.unregister(this);
+      native().free(this.ordinal, this.ptr);
+    }
+  }
+
+  toString(): string {
+    return `Tensor(${shapeToString(this.shape)}, ${this.dtype}, ${this.device}${this.owned ? '' : ', borrowed'}${this.disposedFlag ? ', disposed' : ''})`;
+  }
+
+  /** Throws "tensor: disposed" for a disposed tensor. */
+  assertAlive(): void {
+    if (this.disposedFlag) throw new Error('tensor: disposed');
+  }
+
+  private span() {
+    return { ptr: this.ptr, ordinal: this.ordinal, dtype: this.dtype, count: this.numel };
+  }
+}
+
+// Host data in the element type the upload starts from: int32 tensors from integers, float
+// tensors from float32 values (the core rounds those to bf16/fp16).
+function toHostElements(data: HostArray, dtype: DType): HostElements {
+  if (dtype === 'int32') {
+    if (types.isInt32Array(data)) return data;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+        throw new RangeError(`Tensor.fromArray: int32 data must be 32-bit integers, got ${v} at index ${i}`);
+      }
+    }
+    return Int32Array.from(data);
+  }
+  if (types.isFloat32Array(data)) return data;
+  const out = Float32Array.from(data);
+  for (let i = 0; i < data.length; i++) {
+    if (typeof data[i] !== 'number') throw new TypeError(`Tensor.fromArray: element ${i} is not a number`);
+  }
+  return out;
+}

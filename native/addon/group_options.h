@@ -1,0 +1,118 @@
+// frugal_group_options <-> a JS object whose keys are the C field names. One table describes
+// every field, so the conversion both ways and the unknown-key check cannot drift apart.
+// Value ranges are the core's to check (it names the field); this layer checks types only.
+#pragma once
+#include <napi.h>
+
+#include <cstddef>
+#include <string>
+
+#include "args.h"
+
+namespace frugal_addon {
+
+enum class FieldKind { F32, I32, FLAG, ENUM, U64 };
+
+struct OptionField {
+  const char* name;
+  FieldKind kind;
+  size_t offset;
+  int32_t enum_max;  // ENUM: values 0..enum_max
+};
+
+static_assert(sizeof(frugal_rule) == sizeof(int32_t), "enums are stored as int32");
+
+#define FRUGAL_FIELD(name, kind, max) {#name, FieldKind::kind, offsetof(frugal_group_options, name), max}
+inline const OptionField* option_fields(size_t* count) {
+  static const OptionField fields[] = {
+      FRUGAL_FIELD(lr, F32, 0),
+      FRUGAL_FIELD(weight_decay, F32, 0),
+      FRUGAL_FIELD(state_full, ENUM, FRUGAL_RULE_SGD),
+      FRUGAL_FIELD(beta1, F32, 0),
+      FRUGAL_FIELD(beta2, F32, 0),
+      FRUGAL_FIELD(eps, F32, 0),
+      FRUGAL_FIELD(bias_correction, FLAG, 0),
+      FRUGAL_FIELD(eps_mode, ENUM, FRUGAL_EPS_HF),
+      FRUGAL_FIELD(momentum, F32, 0),
+      FRUGAL_FIELD(dampening, F32, 0),
+      FRUGAL_FIELD(nesterov, FLAG, 0),
+      FRUGAL_FIELD(l2, F32, 0),
+      FRUGAL_FIELD(state_full_lr_scale, F32, 0),
+      FRUGAL_FIELD(state_dtype, ENUM, FRUGAL_I32),
+      FRUGAL_FIELD(state_free, ENUM, FRUGAL_RULE_SGD),
+      FRUGAL_FIELD(state_free_lr_scale, F32, 0),
+      FRUGAL_FIELD(selection, ENUM, FRUGAL_SEL_GRASS),
+      FRUGAL_FIELD(density, F32, 0),
+      FRUGAL_FIELD(rank, I32, 0),
+      FRUGAL_FIELD(update_gap, I32, 0),
+      FRUGAL_FIELD(reset_statistics, FLAG, 0),
+      FRUGAL_FIELD(external_selection, FLAG, 0),
+      FRUGAL_FIELD(block_order, ENUM, FRUGAL_ORDER_RANDOM),
+      FRUGAL_FIELD(side, ENUM, FRUGAL_SIDE_RIGHT),
+      FRUGAL_FIELD(randomized_svd, FLAG, 0),
+      FRUGAL_FIELD(grass_sampling, ENUM, FRUGAL_GRASS_UNIFORM),
+      FRUGAL_FIELD(grass_replacement, FLAG, 0),
+      FRUGAL_FIELD(seed, U64, 0),
+  };
+  *count = sizeof(fields) / sizeof(fields[0]);
+  return fields;
+}
+#undef FRUGAL_FIELD
+
+// Starts from the core's defaults and overwrites the fields present in `obj`.
+inline frugal_group_options options_from_js(Napi::Env env, const Napi::Value& value, const std::string& name) {
+  if (!value.IsObject() || value.IsArray()) type_error(env, name + ": expected an options object, got " + describe(value));
+  Napi::Object obj = value.As<Napi::Object>();
+  frugal_group_options out;
+  frugal_group_options_default(&out);
+  size_t count = 0;
+  const OptionField* fields = option_fields(&count);
+
+  Napi::Array keys = obj.GetPropertyNames();
+  for (uint32_t k = 0; k < keys.Length(); ++k) {
+    std::string key = keys.Get(k).ToString().Utf8Value();
+    const OptionField* field = nullptr;
+    for (size_t i = 0; i < count; ++i) {
+      if (key == fields[i].name) field = &fields[i];
+    }
+    if (!field) type_error(env, name + ": unknown field '" + key + "'");
+    Napi::Value v = obj.Get(key);
+    if (v.IsUndefined()) continue;
+    std::string what = name + "." + key;
+    char* base = reinterpret_cast<char*>(&out) + field->offset;
+    switch (field->kind) {
+      case FieldKind::F32: *reinterpret_cast<float*>(base) = (float)number_value(env, v, what); break;
+      case FieldKind::I32:
+        *reinterpret_cast<int32_t*>(base) = (int32_t)integer_value(env, v, what, INT32_MIN, INT32_MAX);
+        break;
+      case FieldKind::FLAG: *reinterpret_cast<int32_t*>(base) = flag_value(env, v, what) ? 1 : 0; break;
+      case FieldKind::ENUM:
+        *reinterpret_cast<int32_t*>(base) = (int32_t)integer_value(env, v, what, 0, field->enum_max);
+        break;
+      case FieldKind::U64: *reinterpret_cast<uint64_t*>(base) = u64_value(env, v, what); break;
+    }
+  }
+  return out;
+}
+
+inline Napi::Object options_to_js(Napi::Env env, const frugal_group_options& options) {
+  Napi::Object obj = Napi::Object::New(env);
+  size_t count = 0;
+  const OptionField* fields = option_fields(&count);
+  const char* base = reinterpret_cast<const char*>(&options);
+  for (size_t i = 0; i < count; ++i) {
+    const char* p = base + fields[i].offset;
+    switch (fields[i].kind) {
+      case FieldKind::F32: obj.Set(fields[i].name, Napi::Number::New(env, *reinterpret_cast<const float*>(p))); break;
+      case FieldKind::I32:
+      case FieldKind::ENUM:
+        obj.Set(fields[i].name, Napi::Number::New(env, *reinterpret_cast<const int32_t*>(p)));
+        break;
+      case FieldKind::FLAG: obj.Set(fields[i].name, Napi::Boolean::New(env, *reinterpret_cast<const int32_t*>(p) != 0)); break;
+      case FieldKind::U64: obj.Set(fields[i].name, Napi::BigInt::New(env, *reinterpret_cast<const uint64_t*>(p))); break;
+    }
+  }
+  return obj;
+}
+
+}  // namespace frugal_addon

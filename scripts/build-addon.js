@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Builds the native addon (npm's install script, and `npm run build:addon`).
+//   - CMake on PATH: cmake-js compile, Release, into build/ (the CPU backend always, the CUDA
+//     backend when nvcc is found; FRUGAL_CUDA=ON|OFF|AUTO and FRUGAL_CUDA_ARCHS override).
+//     Node-API headers come from node-api-headers (package.json binary.napi_versions): no download.
+//   - otherwise: node-gyp rebuild (CPU backend only), into build/.
+//   - --gyp: node-gyp in a temporary copy of the sources (build/ is left alone), the addon kept
+//     as build-gyp/Release/frugal.node and loaded once to prove it works (CI checks this build).
+// Parallelism: CMAKE_BUILD_PARALLEL_LEVEL / JOBS, default 2.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const jobs = process.env.JOBS || process.env.CMAKE_BUILD_PARALLEL_LEVEL || '2';
+
+function log(message) {
+  console.log(`[frugal-optim] ${message}`);
+}
+
+function fail(message) {
+  console.error(`[frugal-optim] build failed: ${message}`);
+  process.exit(1);
+}
+
+function onPath(command) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (dir && fs.existsSync(path.join(dir, command))) return path.join(dir, command);
+  }
+  return null;
+}
+
+function run(command, args, cwd) {
+  log(`$ ${[path.basename(command), ...args].join(' ')}   (in ${cwd})`);
+  const started = Date.now();
+  const r = spawnSync(command, args, { cwd, stdio: 'inherit', env: process.env });
+  if (r.error) fail(`${command}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${path.basename(command)} exited with ${r.status}`);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function buildWithCmake() {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
+  log(`building with CMake (${onPath('cmake')}), ${jobs} jobs; nvcc ${onPath('nvcc') ? 'found: CUDA backend included' : 'not found: CPU backend only'}`);
+  run(process.execPath, [cmakeJs, 'compile', '--config', 'Release', '--parallel', jobs, '--directory', root], root);
+  log(`addon: ${path.join(root, 'build', 'Release', 'frugal.node')}`);
+}
+
+// node-gyp: npm hands its own to install scripts; otherwise npm's bundled copy next to node.
+function nodeGypScript() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  try {
+    candidates.push(require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] }));
+  } catch {
+    // not installed locally
+  }
+  const found = candidates.find((c) => c && fs.existsSync(c));
+  if (!found) fail('neither CMake nor node-gyp was found; install CMake (>= 3.19) or node-gyp, and a C++17 compiler');
+  return found;
+}
+
+function gypArgs() {
+  const args = ['rebuild', '--release', `-j`, jobs];
+  // Offline: use the headers of the running node's install (npm config nodedir, e.g. /usr).
+  const prefix = process.env.npm_config_nodedir || path.resolve(path.dirname(process.execPath), '..');
+  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+  return args;
+}
+
+function buildWithGyp(dir) {
+  log(`building the CPU-only addon with node-gyp, ${jobs} jobs`);
+  run(process.execPath, [nodeGypScript(), ...gypArgs()], dir);
+}
+
+// --gyp: build a scratch copy, keep the addon under build-gyp/, and load it once.
+function checkGypBuild() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-gyp-'));
+  try {
+    for (const item of ['binding.gyp', 'sources.json', 'package.json', 'native']) {
+      fs.cpSync(path.join(root, item), path.join(tmp, item), { recursive: true });
+    }
+    // binding.gyp asks node for node-addon-api's include dir: let the copy resolve it as we do
+    // (our node_modules, or the hoisted one when installed as a dependency).
+    const modules = path.dirname(path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] })));
+    fs.symlinkSync(modules, path.join(tmp, 'node_modules'), 'dir');
+    buildWithGyp(tmp);
+    const dest = path.join(root, 'build-gyp', 'Release', 'frugal.node');
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(path.join(tmp, 'build', 'Release', 'frugal.node'), dest);
+    const addon = require(dest);
+    log(`node-gyp addon loads: version ${addon.version()}, CUDA devices ${addon.cudaDeviceCount()}, built with CUDA: ${addon.builtWithCuda}`);
+    log(`addon: ${dest}`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--gyp')) checkGypBuild();
+else if (onPath('cmake')) buildWithCmake();
+else {
+  log('CMake not found on PATH: falling back to node-gyp (CPU backend only)');
+  buildWithGyp(root);
+}
