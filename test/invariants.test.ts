@@ -154,6 +154,16 @@ describe.each(devicesUnderTest())('invariants on %s', (device) => {
     a.dispose(); b.dispose();
   });
 
+  it('counts selected lines as int(len * density) in double precision, as the reference does', () => {
+    // 10 * 0.7 is 7.000000000000001 in double but 6.99999988 with a float32 density.
+    const p = Tensor.zeros([4, 10], { device });
+    p.grad = Tensor.full([4, 10], 1, { device });
+    const opt = new Optimizer([p], { selection: 'columns', density: 0.7, stateFree: 'signsgd' });
+    opt.step();
+    expect(opt.grassInfo(p).indices.numel).toBe(7);
+    opt.dispose();
+  });
+
   it('top-r breaks ties towards the lower index', () => {
     const p = Tensor.zeros([5, 4], { device });
     p.grad = Tensor.full([5, 4], 1, { device });  // every row has the same norm

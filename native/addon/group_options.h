@@ -11,7 +11,7 @@
 
 namespace frugal_addon {
 
-enum class FieldKind { F32, I32, FLAG, ENUM, U64 };
+enum class FieldKind { F32, F64, I32, FLAG, ENUM, U64 };
 
 struct OptionField {
   const char* name;
@@ -42,7 +42,7 @@ inline const OptionField* option_fields(size_t* count) {
       FRUGAL_FIELD(state_free, ENUM, FRUGAL_RULE_SGD),
       FRUGAL_FIELD(state_free_lr_scale, F32, 0),
       FRUGAL_FIELD(selection, ENUM, FRUGAL_SEL_GRASS),
-      FRUGAL_FIELD(density, F32, 0),
+      FRUGAL_FIELD(density, F64, 0),
       FRUGAL_FIELD(rank, I32, 0),
       FRUGAL_FIELD(update_gap, I32, 0),
       FRUGAL_FIELD(reset_statistics, FLAG, 0),
@@ -82,6 +82,7 @@ inline frugal_group_options options_from_js(Napi::Env env, const Napi::Value& va
     char* base = reinterpret_cast<char*>(&out) + field->offset;
     switch (field->kind) {
       case FieldKind::F32: *reinterpret_cast<float*>(base) = (float)number_value(env, v, what); break;
+      case FieldKind::F64: *reinterpret_cast<double*>(base) = number_value(env, v, what); break;
       case FieldKind::I32:
         *reinterpret_cast<int32_t*>(base) = (int32_t)integer_value(env, v, what, INT32_MIN, INT32_MAX);
         break;
@@ -104,6 +105,7 @@ inline Napi::Object options_to_js(Napi::Env env, const frugal_group_options& opt
     const char* p = base + fields[i].offset;
     switch (fields[i].kind) {
       case FieldKind::F32: obj.Set(fields[i].name, Napi::Number::New(env, *reinterpret_cast<const float*>(p))); break;
+      case FieldKind::F64: obj.Set(fields[i].name, Napi::Number::New(env, *reinterpret_cast<const double*>(p))); break;
       case FieldKind::I32:
       case FieldKind::ENUM:
         obj.Set(fields[i].name, Napi::Number::New(env, *reinterpret_cast<const int32_t*>(p)));

@@ -140,7 +140,7 @@ typedef struct {
   float state_free_lr_scale;    /* lr_free = lr * state_full_lr_scale * state_free_lr_scale */
   /* selection */
   frugal_selection selection;
-  float density;                /* (0, 1] */
+  double density;               /* (0, 1]; a double, so int(len * density) rounds as the reference's Python floats do */
   int32_t rank;                 /* > 0 overrides density for SVD / GRASS */
   int32_t update_gap;           /* T >= 1: re-choose at steps 0, T, 2T, ... */
   int32_t reset_statistics;     /* zero moments and restart bias correction at each refresh */
