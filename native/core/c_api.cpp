@@ -2,6 +2,7 @@
 // exceptions into a status plus the thread's last-error message, and never lets one escape.
 #include <cstring>
 #include <new>
+#include "api_guard.h"
 #include "cuda_api.h"
 #include "devices.h"
 #include "errors.h"
@@ -21,28 +22,6 @@ const std::string& last_error();
 }
 
 namespace {
-template <typename Fn>
-frugal_status guarded(Fn&& fn) {
-  try {
-    fn();
-    return FRUGAL_OK;
-  } catch (const Error& e) {
-    set_last_error(e.what());
-    return e.status();
-  } catch (const std::bad_alloc&) {
-    set_last_error("out of memory on the host");
-    return FRUGAL_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    set_last_error(std::string("internal error: ") + e.what());
-    return FRUGAL_ERR_STATE;
-  } catch (...) {
-    set_last_error("internal error: unknown exception");
-    return FRUGAL_ERR_STATE;
-  }
-}
-void need(const void* p, const char* name) {
-  if (!p) invalid(std::string(name) + ": expected a non-NULL pointer");
-}
 Optimizer& opt_of(frugal_optimizer* o) {
   need(o, "opt");
   return o->impl;
