@@ -7,36 +7,52 @@ namespace frugal {
 
 namespace {
 
-// One-sided Jacobi on the columns of w (rows x cols, row-major), accumulating rotations in v
-// (cols x cols). On return the columns of w are mutually orthogonal: w = a v.
+// One-sided Jacobi on the columns of w, stored column by column (column j at w[j * rows]) so every
+// inner loop runs over contiguous memory. Rotations accumulate in v (cols x cols, column-major).
+// On return the columns of w are mutually orthogonal: w = a v.
 void jacobi_columns(std::vector<double>& w, int64_t rows, int64_t cols, std::vector<double>& v) {
   v.assign(cols * cols, 0.0);
   for (int64_t i = 0; i < cols; i++) v[i * cols + i] = 1.0;
+  std::vector<double> norms(cols);
+  for (int64_t j = 0; j < cols; j++) {
+    const double* x = &w[j * rows];
+    double acc = 0;
+    for (int64_t r = 0; r < rows; r++) acc += x[r] * x[r];
+    norms[j] = acc;
+  }
   for (int sweep = 0; sweep < 60; sweep++) {
     double off = 0.0;
     for (int64_t p = 0; p < cols - 1; p++) {
       for (int64_t q = p + 1; q < cols; q++) {
-        double alpha = 0, beta = 0, gamma = 0;
-        for (int64_t r = 0; r < rows; r++) {
-          double x = w[r * cols + p], y = w[r * cols + q];
-          alpha += x * x; beta += y * y; gamma += x * y;
-        }
-        if (gamma == 0.0) continue;
+        double* x = &w[p * rows];
+        double* y = &w[q * rows];
+        double gamma = 0;
+        for (int64_t r = 0; r < rows; r++) gamma += x[r] * y[r];
+        double alpha = norms[p], beta = norms[q];
+        if (gamma == 0.0 || alpha == 0.0 || beta == 0.0) continue;
         double rel = std::fabs(gamma) / std::sqrt(alpha * beta);
         off = std::max(off, rel);
         if (rel < 1e-15) continue;
         double zeta = (beta - alpha) / (2.0 * gamma);
         double t = (zeta >= 0 ? 1.0 : -1.0) / (std::fabs(zeta) + std::sqrt(1.0 + zeta * zeta));
         double c = 1.0 / std::sqrt(1.0 + t * t), s = c * t;
+        double na = 0, nb = 0;
         for (int64_t r = 0; r < rows; r++) {
-          double x = w[r * cols + p], y = w[r * cols + q];
-          w[r * cols + p] = c * x - s * y;
-          w[r * cols + q] = s * x + c * y;
+          double xr = x[r], yr = y[r];
+          double nx = c * xr - s * yr, ny = s * xr + c * yr;
+          x[r] = nx;
+          y[r] = ny;
+          na += nx * nx;
+          nb += ny * ny;
         }
+        norms[p] = na;
+        norms[q] = nb;
+        double* vp = &v[p * cols];
+        double* vq = &v[q * cols];
         for (int64_t r = 0; r < cols; r++) {
-          double x = v[r * cols + p], y = v[r * cols + q];
-          v[r * cols + p] = c * x - s * y;
-          v[r * cols + q] = s * x + c * y;
+          double xr = vp[r], yr = vq[r];
+          vp[r] = c * xr - s * yr;
+          vq[r] = s * xr + c * yr;
         }
       }
     }
@@ -51,18 +67,19 @@ void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std
   // Work on the orientation with fewer columns: a (m >= n) or a^T (m < n).
   bool transposed = m < n;
   int64_t rows = transposed ? n : m, cols = transposed ? m : n;
+  // Column-major w: element (r, c) of the worked matrix at w[c * rows + r].
   std::vector<double> w(rows * cols), v;
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++) {
-      if (transposed) w[j * cols + i] = a[i * n + j];
-      else w[i * cols + j] = a[i * n + j];
+      if (transposed) w[i * rows + j] = a[i * n + j];  // worked matrix a^T: (j, i)
+      else w[j * rows + i] = a[i * n + j];
     }
   jacobi_columns(w, rows, cols, v);
   int64_t q = cols;
   std::vector<double> norms(q);
   for (int64_t j = 0; j < q; j++) {
     double acc = 0;
-    for (int64_t r = 0; r < rows; r++) acc += w[r * cols + j] * w[r * cols + j];
+    for (int64_t r = 0; r < rows; r++) acc += w[j * rows + r] * w[j * rows + r];
     norms[j] = std::sqrt(acc);
   }
   std::vector<int64_t> order(q);
@@ -74,8 +91,8 @@ void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std
   for (int64_t k = 0; k < q; k++) {
     int64_t j = order[k];
     s[k] = norms[j];
-    for (int64_t r = 0; r < rows; r++) left[r * q + k] = norms[j] > 0 ? w[r * cols + j] / norms[j] : 0.0;
-    for (int64_t r = 0; r < cols; r++) right[r * q + k] = v[r * cols + j];
+    for (int64_t r = 0; r < rows; r++) left[r * q + k] = norms[j] > 0 ? w[j * rows + r] / norms[j] : 0.0;
+    for (int64_t r = 0; r < cols; r++) right[r * q + k] = v[j * cols + r];
   }
   // A zero singular value leaves its left vector empty: complete it to an orthonormal set.
   for (int64_t k = 0; k < q; k++) {

@@ -69,21 +69,26 @@ void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
     int64_t refresh = g.step / o.update_gap;
     for (int64_t pos : choose_blocks(o.block_order, n, count, refresh, g.rng)) active[pos] = true;
   }
-  for (size_t b = 0; b < blocks.size(); b++) {
-    for (ParamState* pp : blocks[b]) {
-      ParamState& p = *pp;
-      bool on = o.external_selection ? p.pending_indices.at(0) != 0 : (bool)active[b];
-      p.pending = false;
-      bool was = p.active;
-      p.active = on;
-      if (p.active && (!was || o.reset_statistics || !p.m)) {
-        if (!p.m || o.reset_statistics) allocate_moments(p, p.numel, s);
-      } else if (!p.active && o.reset_statistics) {
-        // FRUGAL and BAdam drop the state of blocks that leave the state-full set.
-        p.m.reset();
-        p.v.reset();
-        p.state_elems = 0;
-        p.state_step = 0;
+  // Two passes: blocks leaving the state-full set free their moments before the entering ones
+  // allocate, so a switch never holds both sets at once (the state's peak is its steady size).
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t b = 0; b < blocks.size(); b++) {
+      for (ParamState* pp : blocks[b]) {
+        ParamState& p = *pp;
+        bool on = o.external_selection ? p.pending_indices.at(0) != 0 : (bool)active[b];
+        if (pass == 0) {
+          if (!on && o.reset_statistics) {
+            // FRUGAL and BAdam drop the state of blocks that leave the state-full set.
+            p.m.reset();
+            p.v.reset();
+            p.state_elems = 0;
+            p.state_step = 0;
+          }
+          continue;
+        }
+        p.pending = false;
+        p.active = on;
+        if (on && (!p.m || o.reset_statistics)) allocate_moments(p, p.numel, s);
       }
     }
   }

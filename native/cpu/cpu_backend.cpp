@@ -90,12 +90,14 @@ class CpuBackend final : public Backend {
   void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle) override {
     float gs = gscale_value(gscale);
     int64_t total = job.rows * job.cols;
-    // Pass 1: decay everywhere; the state-free rule on the lines that are not selected.
-    parallel_for(total, [&](int64_t b, int64_t e) {
+    // Pass 1: decay everywhere; the state-free rule on the lines that are not selected. Skipped
+    // when it would change nothing, so a Grass step touches only its k selected lines.
+    bool pass1 = job.decay != 1.f || (job.state_free.rule != RULE_NONE && job.mask && job.g);
+    if (pass1) parallel_for(total, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; i++) {
         float p0 = load_elem(job.p, job.p_dtype, i);
         float d = 0.f;
-        if (job.state_free.rule != RULE_NONE) {
+        if (job.state_free.rule != RULE_NONE && job.mask && job.g) {
           int64_t line = job.axis == AXIS_ROWS ? i / job.cols : (job.axis == AXIS_COLS ? i % job.cols : i);
           if (!job.mask[line]) d = rule_delta(load_elem(job.g, job.g_dtype, i) * gs, p0, nullptr, nullptr, job.state_free);
         }

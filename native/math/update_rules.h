@@ -22,7 +22,8 @@ struct RuleScalars {
   float l2;            // coupled weight decay added to the gradient (torch.optim.SGD's weight_decay)
 };
 
-FRUGAL_HD float sign_of(float x) { return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f); }
+// Branch-free: random gradient signs would defeat the branch predictor on the CPU. sign(0) = 0.
+FRUGAL_HD float sign_of(float x) { return (float)(x > 0.f) - (float)(x < 0.f); }
 
 // Adam direction m_hat / (sqrt(v_hat) + eps) up to the folded scale; updates the moments.
 FRUGAL_HD float adam_direction(float g, float& m, float& v, const RuleScalars& s) {
