@@ -260,6 +260,33 @@ void cuda_stream_destroy(int ordinal, void* stream) {
   cuda::check(cudaStreamDestroy(static_cast<cudaStream_t>(stream)), "stream destroy");
 }
 
+void* cuda_event_create(int ordinal) {
+  cuda::require_device(ordinal);
+  cuda::DeviceGuard device(ordinal);
+  cudaEvent_t event = nullptr;
+  cuda::check(cudaEventCreate(&event), "event create");
+  return event;
+}
+
+void cuda_event_record(int ordinal, void* event, void* stream) {
+  cuda::DeviceGuard device(ordinal);
+  cuda::check(cudaEventRecord(static_cast<cudaEvent_t>(event), static_cast<cudaStream_t>(stream)), "event record");
+}
+
+float cuda_event_elapsed_ms(int ordinal, void* start, void* end) {
+  cuda::DeviceGuard device(ordinal);
+  cuda::check(cudaEventSynchronize(static_cast<cudaEvent_t>(end)), "event synchronize");
+  float ms = 0.f;
+  cuda::check(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)), "event elapsed time");
+  return ms;
+}
+
+void cuda_event_destroy(int ordinal, void* event) {
+  if (!event) return;
+  cuda::DeviceGuard device(ordinal);
+  cuda::check(cudaEventDestroy(static_cast<cudaEvent_t>(event)), "event destroy");
+}
+
 bool cuda_math_available(int ordinal) {
   if (ordinal < 0 || ordinal >= cuda_device_count(nullptr)) return false;
   return cuda_libs::cublas_loaded() && cuda_libs::cusolver_loaded();

@@ -4,6 +4,7 @@ export { DType, DTYPES, dtypeSize } from './dtype';
 export { Device, DeviceInfo, devices, cudaDeviceCount, cudaUnavailableReason } from './device';
 export { MemoryByCategory, MemoryStats, memoryStats, resetPeakMemory } from './memory';
 export { Stream, synchronize } from './stream';
+export { Event } from './event';
 export { Tensor, TensorOptions, RandnOptions, RandOptions, HostArray } from './tensor';
 import { native } from './native';
 export { native };

@@ -124,6 +124,10 @@ export interface NativeAddon {
   streamCreate(device: number): bigint;
   streamDestroy(device: number, stream: bigint): void;
   synchronize(device: number, stream: bigint | null): void;
+  eventCreate(device: number): bigint;
+  eventRecord(event: bigint, stream: bigint | null): void;
+  eventElapsedMs(start: bigint, end: bigint): number;
+  eventDestroy(event: bigint): void;
   alloc(device: number, bytes: number, category: number): bigint;
   free(device: number, ptr: bigint): void;
   memoryStats(device: number): NativeMemoryStats;

@@ -5,6 +5,7 @@ import {
   cudaDeviceCount,
   cudaUnavailableReason,
   devices,
+  Event,
   memoryStats,
   SGD,
   SignSGD,
@@ -155,3 +156,22 @@ if (skipReason) {
     });
   });
 }
+
+describe.each(devicesUnderTest())('timing events on %s', (device) => {
+  it('measure elapsed time between two records, and refuse unrecorded or destroyed events', () => {
+    const a = new Event(device);
+    const b = new Event(device);
+    expect(() => a.elapsedMs(b)).toThrow(/needs both events recorded/);
+    a.record();
+    const t = Tensor.randn([1 << 18], { device, seed: 1 });
+    for (let i = 0; i < 5; i++) t.fill(i);
+    b.record();
+    const ms = a.elapsedMs(b);
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(10000);
+    a.destroy();
+    expect(() => a.record()).toThrow(/event: destroyed/);
+    b.destroy();
+    t.dispose();
+  });
+});

@@ -60,8 +60,9 @@ describe('timing', () => {
     let syncs = 0;
     const t = timeCalls(() => { calls++; }, () => { syncs++; }, { warmup: 2, reps: 3, inner: 4 });
     expect(calls).toBe(2 + 3 * 4);
-    expect(syncs).toBe(1 + 3);
+    expect(syncs).toBe(1);  // after the warm-up; samples are timed between events, not host syncs
     expect(t.samples).toHaveLength(3);
+    for (const ms of t.samples) expect(ms).toBeGreaterThanOrEqual(0);
   });
 });
 

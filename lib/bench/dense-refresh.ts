@@ -34,7 +34,7 @@ function stepMs(m: BenchMethod, single: BenchModel, updateGap: number, reps: num
   const opt = createOptimizer(m, single, updateGap);
   try {
     opt.step();
-    return timeCalls(() => opt.step(), sync, { warmup: 0, reps, inner: 1 }).medianMs;
+    return timeCalls(() => opt.step(), sync, { warmup: 0, reps, inner: 1 }, single.device).medianMs;
   } finally {
     opt.dispose();
   }

@@ -92,8 +92,8 @@ export function reportMarkdown(results: BenchResults, jsonFile: string, images: 
     '- Every parameter of the LLaMA preset (projectable 2-D weights and the regular embedding, norms and LM head) with a',
     '  random gradient; regular tensors get AdamW in every memory-efficient method, as the papers do.',
     `- Ordinary steps: refreshes disabled after step 0, then ${String(cfg.warmup)} warm-up step(s) and ${String(cfg.reps)} samples of ` +
-      `${String(cfg.inner)} step(s) each; the median per step. Time is host time (process.hrtime) between device synchronizations: ` +
-      'the addon has no CUDA event timer, so on a GPU each sample spans several queued steps to hide the launch and sync overhead.',
+      `${String(cfg.inner)} step(s) each; the median per step. Time is taken with timing events (\`Event\`): CUDA events on a GPU, ` +
+      'recorded on the stream around the queued steps with no host sync between them; host timestamps on the CPU, where steps are synchronous.',
     `- Refresh steps (SVD, line norms and selection, block switches): a second optimizer with a refresh at every step, ${String(cfg.refreshReps)} samples; ` +
       '"refresh ms" is its median minus the ordinary step, "amortized" adds it divided by the recipe\'s T (200; BAdam 100).',
     '- "must move": the bytes a perfectly fused step reads and writes once (fp32 AdamW: p, g, m, v in and p, m, v out, 28 B a param;',

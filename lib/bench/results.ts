@@ -40,7 +40,7 @@ export interface BenchResults {
   source: 'frugal-optim' | 'torch';
   date: string;
   device: { kind: 'cpu' | 'cuda'; name: string; totalMemory?: number };
-  /** How time was taken: 'hrtime+synchronize' (ours) or 'cuda-events' (torch). */
+  /** How time was taken: 'cuda-events' (ours on a GPU, and torch), 'host-events' (ours on the CPU), or 'hrtime+synchronize' (older runs). */
   timing: string;
   /** Device copy bandwidth by weight dtype, GB/s (read + write bytes / time). */
   copyBandwidthGBs: Record<string, number>;

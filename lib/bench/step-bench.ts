@@ -30,7 +30,7 @@ function log(line: string): void {
 function copyBandwidth(model: BenchModel, args: BenchArgs, sync: () => void): number {
   const t = timeCalls(() => {
     for (const w of model.tensors) w.copyFrom(w.grad!);
-  }, sync, { warmup: 1, reps: args.reps, inner: args.inner });
+  }, sync, { warmup: 1, reps: args.reps, inner: args.inner }, model.device);
   return (2 * model.gradBytes) / (t.medianMs * 1e6);
 }
 
@@ -63,7 +63,7 @@ function benchMethod(recipe: BenchMethod, model: BenchModel, args: BenchArgs, sy
     if (stateBytes !== plan.stateBytes || measured !== plan.stateBytes) {
       log(`  note: ${m.key}: planner says ${plan.stateBytes} state bytes, stateBytes() ${stateBytes}, memoryStats ${measured}`);
     }
-    step = timeCalls(() => opt.step(), sync, { warmup: cpuDense ? 0 : args.warmup, reps, inner: args.inner });
+    step = timeCalls(() => opt.step(), sync, { warmup: cpuDense ? 0 : args.warmup, reps, inner: args.inner }, model.device);
   } finally {
     opt.dispose();
   }
@@ -75,7 +75,7 @@ function benchMethod(recipe: BenchMethod, model: BenchModel, args: BenchArgs, sy
     const ropt = createOptimizer(m, model, 1);
     try {
       ropt.step();
-      const r = timeCalls(() => ropt.step(), sync, { warmup: 0, reps: args.refreshReps, inner: 1 });
+      const r = timeCalls(() => ropt.step(), sync, { warmup: 0, reps: args.refreshReps, inner: 1 }, model.device);
       refreshMs = Math.max(0, r.medianMs - step.medianMs);
     } finally {
       ropt.dispose();
@@ -166,7 +166,7 @@ export async function runStepBench(argv: string[]): Promise<number> {
     source: 'frugal-optim',
     date: new Date().toISOString(),
     device: { kind: device === 'cpu' ? 'cpu' : 'cuda', name: info.name, totalMemory: info.totalMemory },
-    timing: 'hrtime+synchronize',
+    timing: device === 'cpu' ? 'host-events' : 'cuda-events',
     copyBandwidthGBs: copy,
     config: { ...args, cores: os.cpus().length, skipped },
     rows,

@@ -1,7 +1,7 @@
-// A small timing harness: warm-up, then repeated samples of a synchronous region. The addon has
-// no CUDA event timing, so on the GPU a sample is host time (process.hrtime) between two device
-// synchronizations around `inner` back-to-back calls, divided by `inner`: launches queue up
-// without host syncs, so the per-call figure approaches device time as `inner` grows.
+// A small timing harness: warm-up, then repeated samples of `inner` back-to-back calls between two
+// timing events (CUDA events on a GPU, so a sample is device time with no host sync inside it;
+// host timestamps on the CPU, where every call is synchronous), divided by `inner`.
+import { Event } from '../event';
 
 export interface TimingOptions {
   warmup: number;
@@ -31,17 +31,23 @@ export function summarize(samples: number[]): Timing {
   return { samples, medianMs: quantile(sorted, 0.5), p10Ms: quantile(sorted, 0.1), p90Ms: quantile(sorted, 0.9) };
 }
 
-/** Time `fn`; `sync` waits for the device (a no-op on the CPU, where calls are synchronous). */
-export function timeCalls(fn: () => void, sync: () => void, o: TimingOptions): Timing {
+/** Time `fn` on `device` with timing events; `sync` waits for the device after the warm-up. */
+export function timeCalls(fn: () => void, sync: () => void, o: TimingOptions, device = 'cpu'): Timing {
   for (let i = 0; i < o.warmup; i++) fn();
   sync();
+  const start = new Event(device);
+  const end = new Event(device);
   const samples: number[] = [];
-  for (let r = 0; r < o.reps; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < o.inner; i++) fn();
-    sync();
-    const t1 = process.hrtime.bigint();
-    samples.push(Number(t1 - t0) / 1e6 / o.inner);
+  try {
+    for (let r = 0; r < o.reps; r++) {
+      start.record();
+      for (let i = 0; i < o.inner; i++) fn();
+      end.record();
+      samples.push(start.elapsedMs(end) / o.inner);
+    }
+  } finally {
+    start.destroy();
+    end.destroy();
   }
   return summarize(samples);
 }

@@ -90,6 +90,46 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- timing events ----
+// Events cross as bigint handles; the TS Event class owns and destroys them.
+
+// eventCreate(device) -> bigint
+Napi::Value EventCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "eventCreate");
+  frugal_event* event = nullptr;
+  check(env, frugal_event_create(device_value(env, info[0], "device"), &event));
+  return pointer_to_js(env, event);
+}
+
+// eventRecord(event, stream | null)
+Napi::Value EventRecord(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "eventRecord");
+  auto* event = static_cast<frugal_event*>(pointer_value(env, info[0], "event", false));
+  check(env, frugal_event_record(event, pointer_value(env, info[1], "stream", true)));
+  return env.Undefined();
+}
+
+// eventElapsedMs(start, end) -> number (waits for end)
+Napi::Value EventElapsedMs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 2, "eventElapsedMs");
+  auto* start = static_cast<frugal_event*>(pointer_value(env, info[0], "start", false));
+  auto* end = static_cast<frugal_event*>(pointer_value(env, info[1], "end", false));
+  float ms = 0.f;
+  check(env, frugal_event_elapsed_ms(start, end, &ms));
+  return Napi::Number::New(env, ms);
+}
+
+// eventDestroy(event)
+Napi::Value EventDestroy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "eventDestroy");
+  check(env, frugal_event_destroy(static_cast<frugal_event*>(pointer_value(env, info[0], "event", false))));
+  return env.Undefined();
+}
+
 // ---- memory ----
 
 // alloc(device, bytes, category) -> bigint
@@ -258,6 +298,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("streamCreate", Napi::Function::New<StreamCreate>(env, "streamCreate"));
   exports.Set("streamDestroy", Napi::Function::New<StreamDestroy>(env, "streamDestroy"));
   exports.Set("synchronize", Napi::Function::New<Synchronize>(env, "synchronize"));
+  exports.Set("eventCreate", Napi::Function::New<EventCreate>(env, "eventCreate"));
+  exports.Set("eventRecord", Napi::Function::New<EventRecord>(env, "eventRecord"));
+  exports.Set("eventElapsedMs", Napi::Function::New<EventElapsedMs>(env, "eventElapsedMs"));
+  exports.Set("eventDestroy", Napi::Function::New<EventDestroy>(env, "eventDestroy"));
   exports.Set("alloc", Napi::Function::New<Alloc>(env, "alloc"));
   exports.Set("free", Napi::Function::New<Free>(env, "free"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));

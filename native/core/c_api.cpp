@@ -1,5 +1,6 @@
 // The C ABI: every entry point validates its pointers, runs the core inside a guard that turns
 // exceptions into a status plus the thread's last-error message, and never lets one escape.
+#include <chrono>
 #include <cstring>
 #include <new>
 #include "api_guard.h"
@@ -11,6 +12,13 @@
 #include "../math/dtype_convert.h"
 
 using namespace frugal;
+
+struct frugal_event {
+  int device;
+  void* cuda_event;                                 // GPU: a cudaEvent_t
+  std::chrono::steady_clock::time_point host_time;  // CPU: when it was recorded
+  bool recorded = false;
+};
 
 struct frugal_optimizer {
   Optimizer impl;
@@ -90,6 +98,55 @@ frugal_status frugal_stream_destroy(int32_t device, void* stream) {
 
 frugal_status frugal_synchronize(int32_t device, void* stream) {
   return guarded([&] { backend_for(device)->synchronize(stream); });
+}
+
+frugal_status frugal_event_create(int32_t device, frugal_event** out) {
+  return guarded([&] {
+    need(out, "out");
+    check_device(device);
+    auto* e = new frugal_event{device, nullptr, {}, false};
+    if (device != FRUGAL_CPU) {
+      try {
+        e->cuda_event = cuda_event_create(device);
+      } catch (...) {
+        delete e;
+        throw;
+      }
+    }
+    *out = e;
+  });
+}
+
+frugal_status frugal_event_record(frugal_event* event, void* stream) {
+  return guarded([&] {
+    need(event, "event");
+    if (event->device == FRUGAL_CPU) event->host_time = std::chrono::steady_clock::now();
+    else cuda_event_record(event->device, event->cuda_event, stream);
+    event->recorded = true;
+  });
+}
+
+frugal_status frugal_event_elapsed_ms(frugal_event* start, frugal_event* end, float* ms) {
+  return guarded([&] {
+    need(start, "start");
+    need(end, "end");
+    need(ms, "ms");
+    if (start->device != end->device)
+      invalid("end: recorded on " + device_name(end->device) + ", start on " + device_name(start->device));
+    if (!start->recorded || !end->recorded) fail(FRUGAL_ERR_STATE, "event: elapsed time needs both events recorded first");
+    if (start->device == FRUGAL_CPU)
+      *ms = std::chrono::duration<float, std::milli>(end->host_time - start->host_time).count();
+    else
+      *ms = cuda_event_elapsed_ms(start->device, start->cuda_event, end->cuda_event);
+  });
+}
+
+frugal_status frugal_event_destroy(frugal_event* event) {
+  return guarded([&] {
+    if (!event) return;
+    if (event->device != FRUGAL_CPU) cuda_event_destroy(event->device, event->cuda_event);
+    delete event;
+  });
 }
 
 frugal_status frugal_alloc(int32_t device, uint64_t bytes, frugal_mem_category category, void** out) {

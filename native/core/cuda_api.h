@@ -14,6 +14,11 @@ void cuda_device_info(int ordinal, frugal_device_info* out);
 // Streams on a device (cudaStreamNonBlocking). Throw Error on failure.
 void* cuda_stream_create(int ordinal);
 void cuda_stream_destroy(int ordinal, void* stream);
+// Timing events (cudaEvent_t as void*). Throw Error on failure.
+void* cuda_event_create(int ordinal);
+void cuda_event_record(int ordinal, void* event, void* stream);
+float cuda_event_elapsed_ms(int ordinal, void* start, void* end);  // waits for end
+void cuda_event_destroy(int ordinal, void* event);
 // cuBLAS and cuSOLVER, loaded at run time with dlopen (never needed at build time).
 bool cuda_math_available(int ordinal);
 

@@ -75,6 +75,16 @@ FRUGAL_API frugal_status frugal_stream_create(int32_t device, void** stream);
 FRUGAL_API frugal_status frugal_stream_destroy(int32_t device, void* stream);
 FRUGAL_API frugal_status frugal_synchronize(int32_t device, void* stream);
 
+/* ---- timing events ----
+   CUDA events on a GPU: recorded on a stream without a host sync, so a benchmark times the device's
+   work alone. On the CPU, where every call is synchronous, an event is a host timestamp. */
+typedef struct frugal_event frugal_event;
+FRUGAL_API frugal_status frugal_event_create(int32_t device, frugal_event** out);
+FRUGAL_API frugal_status frugal_event_record(frugal_event* event, void* stream);
+/* Milliseconds from start to end; waits for end to complete. */
+FRUGAL_API frugal_status frugal_event_elapsed_ms(frugal_event* start, frugal_event* end, float* ms);
+FRUGAL_API frugal_status frugal_event_destroy(frugal_event* event);
+
 /* ---- memory (owned allocations, counted by category) ---- */
 typedef struct {
   uint64_t current[FRUGAL_MEM_CATEGORIES];
