@@ -29,8 +29,8 @@ set -o pipefail
 node -e "const f=require('.'); console.log(JSON.stringify(f.devices(), null, 1))" | tee "$OUT/devices.json"
 npx jest --ci 2>&1 | tee "$OUT/test.log"
 test_rc=${PIPESTATUS[0]}
-npm run bench -- --device cuda:0 --out "$OUT" 2>&1 | tee "$OUT/bench.log"
-if [ -d bench/torch ]; then
-  python3 bench/torch/step_bench.py --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
-fi
+npm run bench -- --device cuda:0 --out "$OUT/ours.json" 2>&1 | tee "$OUT/bench.log"
+python3 bench/torch/step_bench.py --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
+node dist/cjs/bench/compare.js "$OUT/ours.json" "$OUT/torch.json" --markdown 2>&1 | tee "$OUT/compare.md"
+# Back on the workstation: node dist/cjs/bench/report.js ours.json torch.json --out docs/benchmarks.md
 exit $test_rc
