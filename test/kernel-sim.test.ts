@@ -66,7 +66,7 @@ describe('CUDA kernels on the kernel simulator', () => {
       console.log(
         `kernel-sim: ${summary[1]} checks passed; ${built.kernels?.length} kernels; built in ` +
           `${built.seconds?.toFixed(1)} s (${built.sanitized ? 'ASan + UBSan' : 'no sanitizers available'}); ` +
-          `not simulated (host glue; model kernels): ${built.hostOnly?.join(', ') || 'none'}`,
+          `not simulated here (host glue; model kernels: test/model-kernel-sim.test.ts): ${built.hostOnly?.join(', ') || 'none'}`,
       );
       fs.rmSync(outDir, { recursive: true, force: true });
     },

@@ -14,6 +14,9 @@
  * - Attention tensors q, k, v, out are [batch, seq, heads * head_dim].
  * - On the CPU the ops run on a persistent thread pool (FRUGAL_NUM_THREADS overrides its size) and
  *   their results do not depend on the number of threads.
+ * - Ids, targets and gather indices are range-checked on the CPU. On a GPU that would need a host
+ *   sync, so there an out-of-range id reads as a zero row (a target as an ignored position).
+ * - CUDA attention takes head_dim <= 256 (any sequence length).
  */
 #ifndef FRUGAL_MODEL_H
 #define FRUGAL_MODEL_H

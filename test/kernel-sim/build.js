@@ -155,7 +155,7 @@ if (require.main === module) {
       }
       const tools = r.sanitized ? 'ASan + UBSan' : 'no sanitizers';
       console.log(`kernel-sim: built ${r.binary} in ${r.seconds.toFixed(1)} s (${tools}); ${r.kernels.length} kernels; ` +
-        `not simulated (host glue; model kernels): ${r.hostOnly.join(', ') || 'none'}`);
+        `not simulated here (host glue; model kernels: test/model-kernel-sim.test.ts): ${r.hostOnly.join(', ') || 'none'}`);
       if (!args.includes('--run')) return;
       const child = spawn(r.binary, [], { stdio: 'inherit' });
       child.on('close', (code) => process.exit(code === 0 ? 0 : 1));

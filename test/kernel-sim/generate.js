@@ -375,8 +375,8 @@ function translate(files) {
 
 // Translates repoRoot/cuda into outDir/cuda and writes outDir/kernel_manifest.inc (the kernels
 // the test binary must see launched). Returns { units, kernels: [{name, file}], hostOnly }.
-// The optimizer backend's kernels only: cuda/model/ (the training bench's model ops) is checked
-// against the CPU model by the model test suite on a GPU machine, and is reported as not simulated.
+// The optimizer backend's kernels only: cuda/model/ (the training bench's model ops) runs on this
+// simulator in its own test, test/model-kernel-sim.test.ts, against the CPU model ops.
 const NOT_SIMULATED_DIRS = ['model'];
 
 function generate(repoRoot, outDir) {

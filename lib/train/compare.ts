@@ -1,0 +1,62 @@
+// --compare: trains each optimizer with the same seed, data order, steps and model, one after
+// the other in this process, then writes <out>/<name>/metrics.jsonl (by each run), the chart
+// (compare.svg, compare.png) and the table (compare.md).
+import * as fs from 'fs';
+import * as path from 'path';
+import { comparisonScene } from './chart/comparison-chart';
+import { encodePng } from './chart/png';
+import { rasterize } from './chart/raster';
+import { sceneToSvg } from './chart/svg';
+import { MethodName, TrainOptions } from './options';
+import { methodOptions } from './optimizers';
+import { comparisonTable, formatSummary } from './summary';
+import { train, TrainResult } from './trainer';
+
+/** The options of one method's run within a comparison. */
+export function comparisonRunOptions(o: TrainOptions, method: MethodName, outDir: string): TrainOptions {
+  return {
+    ...o,
+    optimizer: method,
+    compare: undefined,
+    lenientOptions: true,
+    outDir: path.join(outDir, method),
+    checkpointDir: o.checkpointDir ? path.join(o.checkpointDir, method) : undefined,
+    // Memory modes apply where the method supports them.
+    sparseBackward: o.sparseBackward && method === 'grass',
+    perLayer: o.perLayer && method !== 'badam',
+  };
+}
+
+export function writeComparison(results: TrainResult[], outDir: string, title: string): { table: string; files: string[] } {
+  fs.mkdirSync(outDir, { recursive: true });
+  const scene = comparisonScene(
+    results.map((r) => ({ name: r.method, curve: r.valCurve, stateBytes: r.optimizerStateBytes, finalLoss: r.valLoss })),
+    title,
+  );
+  const svg = path.join(outDir, 'compare.svg');
+  const png = path.join(outDir, 'compare.png');
+  const md = path.join(outDir, 'compare.md');
+  fs.writeFileSync(svg, sceneToSvg(scene));
+  const raster = rasterize(scene);
+  fs.writeFileSync(png, encodePng(raster.width, raster.height, raster.rgb));
+  const table = comparisonTable(results);
+  fs.writeFileSync(md, `# ${title}\n\n${table}\n\n![validation loss](compare.png)\n`);
+  return { table, files: [svg, png, md] };
+}
+
+export function runComparison(o: TrainOptions): { results: TrainResult[]; table: string; files: string[] } {
+  const methods = o.compare as MethodName[];
+  const outDir = o.outDir ?? 'runs';
+  // Check every method's options before the first (long) run starts.
+  const runs = methods.map((m) => comparisonRunOptions(o, m, outDir));
+  runs.forEach((r) => methodOptions(r.optimizer, r));
+  const results: TrainResult[] = [];
+  for (const run of runs) {
+    const r = train(run);
+    if (!o.quiet) process.stderr.write(`${formatSummary(r)}\n\n`);
+    results.push(r);
+  }
+  const title = `${o.preset} on the Brown corpus, ${o.steps} steps, batch ${o.batch} x ${o.seqLen}, seed ${o.seed}`;
+  const written = writeComparison(results, outDir, title);
+  return { results, ...written };
+}

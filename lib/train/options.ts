@@ -1,0 +1,144 @@
+// The training bench's options: their defaults (the CPU default run: the tiny preset on the
+// Brown corpus with FRUGAL's pretraining recipe, about ten minutes on two cores), and their
+// checks, which name the option and what was expected.
+import { ModelConfig, PRESET_NAMES } from '../model/config';
+
+export const METHODS = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'] as const;
+export type MethodName = (typeof METHODS)[number];
+
+export type ScheduleName = 'cosine' | 'linear' | 'constant';
+
+export interface TrainOptions {
+  optimizer: MethodName;
+  /** Peak learning rate; undefined: the method's recipe (see METHOD_RECIPES). */
+  lr?: number;
+  weightDecay?: number;
+  density?: number;
+  updateGap?: number;
+  switchEvery?: number;
+  /** Further optimizer options by their API names (e.g. {sampling: 'norm'}). */
+  optimizerOptions: Record<string, unknown>;
+  maxGradNorm: number;
+  preset: string;
+  /** API only (tests, experiments): shape overrides on top of the preset. */
+  model?: Partial<ModelConfig>;
+  tokenizer: 'byte' | 'bpe';
+  vocabSize: number;
+  steps: number;
+  batch: number;
+  seqLen: number;
+  schedule: ScheduleName;
+  /** Warmup steps; undefined: 10% of the steps. */
+  warmup?: number;
+  minLrRatio: number;
+  seed: number;
+  device: string;
+  dtype: 'fp32' | 'bf16';
+  evalEvery: number;
+  evalBatches: number;
+  logEvery: number;
+  checkpointDir?: string;
+  checkpointEvery: number;
+  resume: boolean;
+  outDir?: string;
+  perLayer: boolean;
+  sparseBackward: boolean;
+  compare?: MethodName[];
+  threads?: number;
+  quiet: boolean;
+  /** Within --compare: optimizer settings a method does not take are skipped, not an error. */
+  lenientOptions?: boolean;
+}
+
+export const DEFAULT_OPTIONS: TrainOptions = {
+  optimizer: 'frugal',
+  optimizerOptions: {},
+  maxGradNorm: 1,
+  preset: 'tiny',
+  tokenizer: 'byte',
+  vocabSize: 1024,
+  steps: 1000,
+  batch: 16,
+  seqLen: 128,
+  schedule: 'cosine',
+  minLrRatio: 0.1,
+  seed: 0,
+  device: 'auto',
+  dtype: 'fp32',
+  evalEvery: 100,
+  evalBatches: 8,
+  logEvery: 50,
+  checkpointEvery: 0,
+  resume: false,
+  perLayer: false,
+  sparseBackward: false,
+  quiet: false,
+};
+
+/** The papers' recipes, per method: learning rate and the method's own settings. */
+export const METHOD_RECIPES: Record<MethodName, { lr: number; options: Record<string, unknown> }> = {
+  adamw: { lr: 1e-3, options: { weightDecay: 0 } },
+  frugal: { lr: 1e-3, options: { density: 0.25, updateGap: 200 } },
+  // GaLore and Grass scale their projected updates by 0.25 and pair that with a 10x lr.
+  galore: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } },
+  grass: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } },
+  badam: { lr: 1e-3, options: { switchEvery: 100 } },
+  sgd: { lr: 1e-1, options: { momentum: 0.9 } },
+  signsgd: { lr: 3e-4, options: {} },
+};
+
+/** Checks every option; throws an Error naming the first bad one. */
+export function checkTrainOptions(o: TrainOptions): void {
+  const int = (name: string, v: unknown, min: number) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new RangeError(`--${name}: expected an integer >= ${min}, got ${String(v)}`);
+    }
+  };
+  const num = (name: string, v: unknown, ok: (x: number) => boolean, expected: string) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RangeError(`--${name}: expected ${expected}, got ${String(v)}`);
+  };
+  if (!(METHODS as readonly string[]).includes(o.optimizer)) {
+    throw new Error(`--optimizer: unknown optimizer '${o.optimizer}'; expected one of ${METHODS.join(', ')}`);
+  }
+  if (!PRESET_NAMES.includes(String(o.preset).toLowerCase())) {
+    throw new Error(`--preset: unknown preset '${o.preset}'; expected one of ${PRESET_NAMES.join(', ')}`);
+  }
+  if (o.tokenizer !== 'byte' && o.tokenizer !== 'bpe') throw new Error(`--tokenizer: expected 'byte' or 'bpe', got '${o.tokenizer}'`);
+  int('vocab-size', o.vocabSize, 257);
+  int('steps', o.steps, 1);
+  int('batch', o.batch, 1);
+  int('seq-len', o.seqLen, 1);
+  if (!['cosine', 'linear', 'constant'].includes(o.schedule)) {
+    throw new Error(`--schedule: expected 'cosine', 'linear' or 'constant', got '${o.schedule}'`);
+  }
+  if (o.warmup !== undefined) int('warmup', o.warmup, 0);
+  if (o.warmup !== undefined && o.warmup > o.steps) throw new RangeError(`--warmup: ${o.warmup} is more than --steps ${o.steps}`);
+  num('min-lr-ratio', o.minLrRatio, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+  if (o.lr !== undefined) num('lr', o.lr, (x) => x > 0, 'a number > 0');
+  if (o.weightDecay !== undefined) num('weight-decay', o.weightDecay, (x) => x >= 0, 'a number >= 0');
+  if (o.density !== undefined) num('density', o.density, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
+  if (o.updateGap !== undefined) int('update-gap', o.updateGap, 1);
+  if (o.switchEvery !== undefined) int('switch-every', o.switchEvery, 1);
+  num('max-grad-norm', o.maxGradNorm, (x) => x >= 0, 'a number >= 0 (0 disables clipping)');
+  int('seed', o.seed, 0);
+  if (o.dtype !== 'fp32' && o.dtype !== 'bf16') throw new Error(`--dtype: expected 'fp32' or 'bf16', got '${o.dtype}'`);
+  int('eval-every', o.evalEvery, 0);
+  int('eval-batches', o.evalBatches, 1);
+  int('log-every', o.logEvery, 1);
+  int('checkpoint-every', o.checkpointEvery, 0);
+  if (o.resume && !o.checkpointDir) throw new Error('--resume: needs --checkpoint-dir (where the checkpoint is)');
+  if (o.threads !== undefined) int('threads', o.threads, 1);
+  if (o.sparseBackward && o.optimizer !== 'grass' && !o.compare) {
+    throw new Error(`--sparse-backward: needs --optimizer grass (compressed gradients are Grass's), got '${o.optimizer}'`);
+  }
+  if (o.perLayer && o.optimizer === 'badam' && !o.compare) {
+    throw new Error("--per-layer: not available with badam, whose block schedule spans all layers (use the default mode)");
+  }
+  if (o.compare) {
+    if (o.compare.length === 0) throw new Error('--compare: expected a comma-separated list of optimizers');
+    for (const m of o.compare) {
+      if (!(METHODS as readonly string[]).includes(m)) throw new Error(`--compare: unknown optimizer '${m}'; expected some of ${METHODS.join(', ')}`);
+    }
+    if (o.resume) throw new Error('--resume: not available with --compare');
+  }
+}
