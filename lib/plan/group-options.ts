@@ -1,6 +1,7 @@
 // The options of one optimizer param group that decide how much state the core allocates, in
 // the library's vocabulary (camelCase, string enums). Scalars that never change a byte count
 // (lr, betas, eps, weight decay, lr scales) are not here.
+import { FRAMEWORK_DEFAULTS } from '../optim/options';
 
 export type SelectionKind =
   | 'all' | 'none' | 'blocks' | 'columns' | 'rows' | 'coordinates' | 'svd' | 'random' | 'randperm' | 'grass';
@@ -30,21 +31,22 @@ export interface GroupPlanOptions {
   stateDtype: StateDtype;
 }
 
-/** The core's defaults (frugal_group_options_default): plain AdamW with fp32 moments. */
+/** The core's defaults (frugal_group_options_default): plain AdamW with fp32 moments, taken from
+ * the optimizers' own defaults so the two cannot drift apart. */
 export const DEFAULT_GROUP_OPTIONS: Readonly<GroupPlanOptions> = Object.freeze({
-  selection: 'all',
-  stateFull: 'adamw',
-  stateFree: 'none',
-  density: 1,
-  rank: 0,
-  updateGap: 200,
-  resetStatistics: true,
-  blockOrder: 'descending',
-  side: 'std',
-  sampling: 'top-r',
-  replacement: false,
-  randomizedSvd: false,
-  stateDtype: 'float32',
+  selection: FRAMEWORK_DEFAULTS.selection as SelectionKind,
+  stateFull: FRAMEWORK_DEFAULTS.stateFull,
+  stateFree: FRAMEWORK_DEFAULTS.stateFree,
+  density: FRAMEWORK_DEFAULTS.density,
+  rank: FRAMEWORK_DEFAULTS.rank,
+  updateGap: FRAMEWORK_DEFAULTS.updateGap,
+  resetStatistics: FRAMEWORK_DEFAULTS.resetStatistics,
+  blockOrder: FRAMEWORK_DEFAULTS.blockOrder,
+  side: FRAMEWORK_DEFAULTS.side,
+  sampling: FRAMEWORK_DEFAULTS.sampling,
+  replacement: FRAMEWORK_DEFAULTS.replacement,
+  randomizedSvd: FRAMEWORK_DEFAULTS.randomizedSvd,
+  stateDtype: FRAMEWORK_DEFAULTS.stateDtype,
 });
 
 export function groupOptions(partial: Partial<GroupPlanOptions> = {}): GroupPlanOptions {
