@@ -224,3 +224,36 @@ describe('command line', () => {
     expect(() => planInputFromArgs(['--bogus'])).toThrow(/unknown option --bogus/);
   });
 });
+
+describe('plan command', () => {
+  // Captures what the command prints, and its exit code.
+  async function plan(argv: string[]): Promise<{ code: number; out: string }> {
+    const { runPlanCommand } = await import('../lib/plan/cli');
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    (process.stdout as any).write = (s: string) => ((out += s), true);
+    (process.stderr as any).write = (s: string) => ((out += s), true);
+    try {
+      return { code: await runPlanCommand(argv), out };
+    } finally {
+      (process.stdout as any).write = write;
+      (process.stderr as any).write = err;
+    }
+  }
+
+  test('takes the training command\'s dtype names (bf16, fp32) as well as the full ones', async () => {
+    const short = await plan(['--preset', '60m', '--optimizer', 'frugal', '--dtype', 'bf16', '--json']);
+    const full = await plan(['--preset', '60m', '--optimizer', 'frugal', '--dtype', 'bfloat16', '--json']);
+    expect(short.code).toBe(0);
+    expect(short.out).toBe(full.out);
+    const bad = await plan(['--preset', '60m', '--dtype', 'fp8']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--dtype: expected one of float32, bfloat16, got 'fp8'/);
+  });
+
+  test('says whether it fits a GPU by exit code', async () => {
+    expect((await plan(['--preset', '60m', '--optimizer', 'adamw', '--gpu-memory', '80GiB'])).code).toBe(0);
+    expect((await plan(['--preset', '13b', '--optimizer', 'adamw', '--gpu-memory', '40GiB'])).code).toBe(1);
+  });
+});

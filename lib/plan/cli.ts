@@ -18,7 +18,7 @@ Optimizer:
   --density X            state-full fraction (blocks, lines, rank)
   --rank R               explicit rank (svd, grass)
   --update-gap T         refresh every T steps
-  --state-dtype D        float32 | bfloat16 moments
+  --state-dtype D        float32 | bfloat16 moments (fp32 / bf16 also accepted)
   --block-order O        descending | ascending | mirror | random
   --side S               std | reverse_std | left | right
   --orientation O        std | rows | columns (grass; the same as --side std | left | right)
@@ -27,7 +27,7 @@ Optimizer:
   --keep-statistics      do not reset moments at refreshes
   --randomized-svd       randomized range finder for svd
 Training:
-  --dtype D              float32 | bfloat16 weights (default float32)
+  --dtype D              float32 | bfloat16 weights (default float32; fp32 / bf16 also accepted)
   --master-weights       keep fp32 master weights beside bf16 ones
   --grad-dtype D         float32 | bfloat16 gradients (default: the weights' dtype)
   --batch N              sequences per step (default 1)
@@ -90,9 +90,13 @@ function num(flags: Map<string, string | true>, name: string): number | undefine
   return x;
 }
 
+// The training command's short dtype names are accepted too, so one vocabulary works in both.
+const DTYPE_ALIASES: Record<string, string> = { fp32: 'float32', bf16: 'bfloat16' };
+
 function oneOf<T extends string>(flags: Map<string, string | true>, name: string, allowed: readonly T[]): T | undefined {
-  const v = flags.get(name);
-  if (v === undefined) return undefined;
+  const raw = flags.get(name);
+  if (raw === undefined) return undefined;
+  const v = typeof raw === 'string' && name.endsWith('dtype') ? DTYPE_ALIASES[raw] ?? raw : raw;
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
     throw new Error(`--${name}: expected one of ${allowed.join(', ')}, got '${String(v)}'`);
   }
