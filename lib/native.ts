@@ -109,6 +109,7 @@ export interface NativeOptimizer {
   stateTensors(param: number): NativeStateTensor[];
   getCounters(param: number): NativeCounters;
   restoreParam(param: number, counters: NativeCounters): void;
+  verifyState(param: number): void;
   getGroupState(group: number): { step: number; rng: bigint[] };
   setGroupState(group: number, step: number, rng: readonly bigint[]): void;
   destroy(): void;

@@ -86,8 +86,10 @@ export class Tensor {
   private readonly ptr: bigint;
   private readonly owned: boolean;
   private disposedFlag = false;
-  // Borrowed host memory: the ArrayBuffer must outlive the tensor that points into it.
+  // Borrowed host memory: the ArrayBuffer must outlive the tensor that points into it, and still
+  // hold its bytes (a transferred/detached buffer has none): keepEnd is where the tensor ends.
   private keepAlive: ArrayBufferLike | null;
+  private keepEnd = 0;
 
   private constructor(ptr: bigint, shape: number[], dtype: DType, device: Device, owned: boolean, keepAlive: ArrayBufferLike | null) {
     this.ptr = ptr;
@@ -201,6 +203,9 @@ export class Tensor {
       ab = buffer.buffer;
       base = buffer.byteOffset;
     } else throw new TypeError(`${what}: expected an ArrayBuffer or a view of one, got ${describeValue(buffer)}`);
+    if ((ab as ArrayBuffer & { resizable?: boolean }).resizable) {
+      throw new TypeError(`${what}: a resizable ArrayBuffer can move or shrink under the tensor; pass a fixed-length one`);
+    }
     const s = checkShape(shape, `${what}: shape`);
     const d = checkDtype(dtype, `${what}: dtype`);
     if (!Number.isSafeInteger(byteOffset) || byteOffset < 0) {
@@ -215,7 +220,9 @@ export class Tensor {
     if (ptr % BigInt(dtypeSize(d)) !== 0n) {
       throw new RangeError(`${what}: byte offset ${start} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
     }
-    return new Tensor(ptr, s, d, 'cpu', false, ab);
+    const t = new Tensor(ptr, s, d, 'cpu', false, ab);
+    t.keepEnd = start + bytes;
+    return t;
   }
 
   // ---- properties ----
@@ -319,6 +326,9 @@ export class Tensor {
   /** Throws "tensor: disposed" for a disposed tensor. */
   assertAlive(): void {
     if (this.disposedFlag) throw new Error('tensor: disposed');
+    if (this.keepAlive !== null && this.keepAlive.byteLength < this.keepEnd) {
+      throw new Error('tensor: its borrowed ArrayBuffer was detached (transferred) and no longer holds the data');
+    }
   }
 
   private span() {

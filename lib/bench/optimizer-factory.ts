@@ -51,18 +51,21 @@ export function createOptimizer(m: BenchMethod, model: BenchModel, updateGap: nu
   }
   if (!projects(m)) return new Cls(model.tensors as never, options as never);
   const groups: { params: Tensor[]; projectable?: boolean; blocks?: Tensor[][] }[] = [];
+  let regular = model.regular;
   if (m.className === 'BAdam') {
-    // One block per transformer layer, in model order.
+    // One block per transformer layer (its matrices and norms), in model order.
+    const units = new Set(model.specs.filter((s) => s.projectable).map((s) => s.unit));
     const layers = new Map<string, Tensor[]>();
     model.specs.forEach((s, i) => {
-      if (!s.projectable) return;
+      if (!units.has(s.unit)) return;
       if (!layers.has(s.unit)) layers.set(s.unit, []);
       layers.get(s.unit)!.push(model.tensors[i]);
     });
     for (const params of layers.values()) groups.push({ params });
+    regular = model.tensors.filter((_t, i) => !units.has(model.specs[i].unit));
   } else {
     groups.push({ params: model.projectable });
   }
-  if (model.regular.length > 0) groups.push({ params: model.regular, projectable: false });
+  if (regular.length > 0) groups.push({ params: regular, projectable: false });
   return new Cls(groups as never, options as never);
 }

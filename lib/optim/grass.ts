@@ -3,7 +3,9 @@
 // without replacement, with importance scales); Adam runs on the compressed gradient only and
 // its update is scattered back times alpha (stateFullLrScale, 0.25). Unselected lines get no
 // update but weight decay, unless a state-free rule is set. A caller may hand in the compressed
-// gradient itself (param.compressedGrad, see grassInfo) instead of the full gradient.
+// gradient itself (param.compressedGrad, see grassInfo) instead of the full gradient; the update
+// is then exactly the full gradient's, except under maxGradNorm, whose global norm can only count
+// the compressed gradient it is given.
 import { Tensor } from '../tensor';
 import { Check, GroupOptions, MethodSpec } from './options';
 import { Optimizer } from './optimizer';

@@ -179,8 +179,10 @@ export class Optimizer {
     const opt = this.live(what);
     const stream = streamHandle(options.stream, this.device, what);
     const fulls = this.checkOptions(what);
-    this.checkGradients(what, opt);
+    // Options first: whether this step is a refresh (which the gradient checks depend on) follows
+    // the group's current updateGap, including one the caller just changed.
     this.pushOptions(opt, fulls);
+    this.checkGradients(what, opt);
     this.pushBuffers(opt);
     this.supplySelections(opt, what);
     opt.step(stream);
@@ -214,6 +216,7 @@ export class Optimizer {
     const what = `${this.spec.name}.grassInfo`;
     const opt = this.live(what);
     const r = this.recordOf(param, 'grassInfo');
+    this.pushOptions(opt, this.checkOptions(what)); // nextStepIsRefresh under the current updateGap
     const sel = opt.getSelection(r.native);
     const kind = SELECTION_NAMES[sel.kind];
     if (kind !== 'grass' && kind !== 'rows' && kind !== 'columns') {
@@ -312,6 +315,7 @@ export class Optimizer {
           throw new Error(`param ${r.index}: state tensors ${names(want)} do not match this optimizer's ${names(have)}`);
         }
         have.forEach((t, j) => writeBytes(t.data, ordinal, t.count * dtypeSize(want[j].dtype), want[j].data));
+        built.opt.verifyState(r.native); // indices in range before this state can ever be stepped
       });
     } catch (e) {
       built.opt.destroy();
@@ -387,8 +391,11 @@ export class Optimizer {
       const byGroup = this.paramGroups.map((g, gi) => {
         const o = fulls[gi];
         return g.params.map((t, j) => {
-          const part: GroupPart = !isProjection(o) ? 'whole' : o.projectable && t.ndim === 2 ? 'projected' : 'regular';
-          return { tensor: t, index: index++, group: gi, part, blockId: g.blockIds?.[j] ?? 0 };
+          const blockId = g.blockIds?.[j] ?? 0;
+          // Projections need matrices; a block (BAdam's layer, with its norms) takes any tensor.
+          const inSelection = t.ndim === 2 || (o.selection === 'blocks' && blockId > 0);
+          const part: GroupPart = !isProjection(o) ? 'whole' : o.projectable && inSelection ? 'projected' : 'regular';
+          return { tensor: t, index: index++, group: gi, part, blockId };
         });
       });
       byGroup.forEach((list, gi) => {

@@ -46,9 +46,11 @@ export function matrixView(shape: readonly number[]): { rows: number; cols: numb
   return { rows, cols: n / rows, numel: n };
 }
 
-/** add_param: 1-D tensors of a projectable group are stepped like regular ones (selection 'all'). */
-export function effectiveKind(shape: readonly number[], selection: SelectionKind): SelectionKind {
-  return shape.length < 2 && selection !== 'none' ? 'all' : selection;
+/** add_param: 1-D tensors of a projectable group are stepped like regular ones (selection 'all'),
+ * except those given a shared block id in a blocks selection, which needs no matrix. */
+export function effectiveKind(shape: readonly number[], selection: SelectionKind, blockId = 0): SelectionKind {
+  const inBlock = selection === 'blocks' && blockId > 0;
+  return shape.length < 2 && selection !== 'none' && !inBlock ? 'all' : selection;
 }
 
 export function isIndexKind(k: SelectionKind): boolean {
@@ -125,8 +127,8 @@ export function momentBytes(elems: number, o: GroupPlanOptions, kind: SelectionK
  * State of one parameter of a group after a refresh. Blocks need to know whether the tensor is in
  * the state-full set (`active`); every other kind ignores it.
  */
-export function paramState(shape: readonly number[], o: GroupPlanOptions, active = true): ParamStateBytes {
-  const kind = effectiveKind(shape, o.selection);
+export function paramState(shape: readonly number[], o: GroupPlanOptions, active = true, blockId = 0): ParamStateBytes {
+  const kind = effectiveKind(shape, o.selection, blockId);
   const n = numel(shape);
   if (kind === 'all') return stateBytes({ moments: momentBytes(n, o, kind), indices: 0, scales: 0, mask: 0, basis: 0 });
   if (kind === 'none') return NO_STATE;

@@ -60,12 +60,14 @@ export function methodGroups(method: MethodName, params: readonly ParamSpec[],
   }
   const regular = groupOptions({ selection: 'all', stateFull: 'adamw', stateDtype: options.stateDtype });
   const blockId = (p: ParamSpec) => (method === 'badam' ? units.indexOf(p.unit) + 1 : 0);
+  // BAdam's blocks are whole layers, their norms included; the other methods project matrices only.
+  const selected = (p: ParamSpec) => p.projectable || (method === 'badam' && units.includes(p.unit));
   return [
-    { label: 'regular', options: regular, params: params.filter((p) => !p.projectable).map((p) => ({ name: p.name, shape: p.shape })) },
+    { label: 'regular', options: regular, params: params.filter((p) => !selected(p)).map((p) => ({ name: p.name, shape: p.shape })) },
     {
       label: method,
       options,
-      params: params.filter((p) => p.projectable).map((p) => ({ name: p.name, shape: p.shape, blockId: blockId(p) })),
+      params: params.filter(selected).map((p) => ({ name: p.name, shape: p.shape, blockId: blockId(p) })),
     },
   ].filter((g) => g.params.length > 0);
 }

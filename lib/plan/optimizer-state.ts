@@ -48,7 +48,7 @@ export function blocksOf(group: PlannedGroup): number[][] {
   const blocks: number[][] = [];
   const byId = new Map<number, number>();
   group.params.forEach((p, i) => {
-    if (effectiveKind(p.shape, group.options.selection) !== 'blocks') return;
+    if (effectiveKind(p.shape, group.options.selection, p.blockId) !== 'blocks') return;
     const id = p.blockId ?? 0;
     const pos = id > 0 ? byId.get(id) : undefined;
     if (pos !== undefined) blocks[pos].push(i);
@@ -73,7 +73,7 @@ export interface GroupStatePlan {
 
 export function planGroupState(group: PlannedGroup): GroupStatePlan {
   const o = group.options;
-  const out: ParamStatePlan[] = group.params.map((p) => ({ name: p.name, group: group.label, ...paramState(p.shape, o) }));
+  const out: ParamStatePlan[] = group.params.map((p) => ({ name: p.name, group: group.label, ...paramState(p.shape, o, true, p.blockId) }));
   const blocks = blocksOf(group);
   let exact = true;
   let blockFirst = 0;
@@ -85,7 +85,7 @@ export function planGroupState(group: PlannedGroup): GroupStatePlan {
     const t = blockStateTimeline(sizes, o.density, o.blockOrder, o.resetStatistics);
     blocks.forEach((members, pos) => {
       for (const i of members) {
-        out[i] = { name: out[i].name, group: group.label, ...paramState(group.params[i].shape, o, t.firstActive.has(pos)) };
+        out[i] = { name: out[i].name, group: group.label, ...paramState(group.params[i].shape, o, t.firstActive.has(pos), group.params[i].blockId) };
       }
     });
     exact = t.exact;
@@ -119,7 +119,7 @@ export function planWorkspace(groups: readonly PlannedGroup[], clipping = false)
     };
     const o = g.options;
     for (const p of g.params) {
-      const kind = effectiveKind(p.shape, o.selection);
+      const kind = effectiveKind(p.shape, o.selection, p.blockId);
       const { rows, cols, numel: mn } = matrixView(p.shape);
       if (isDenseKind(kind)) {
         const d = denseGeometry(p.shape, o);

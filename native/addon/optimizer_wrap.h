@@ -30,6 +30,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
                            InstanceMethod<&OptimizerWrap::StateTensors>("stateTensors"),
                            InstanceMethod<&OptimizerWrap::GetCounters>("getCounters"),
                            InstanceMethod<&OptimizerWrap::RestoreParam>("restoreParam"),
+                           InstanceMethod<&OptimizerWrap::VerifyState>("verifyState"),
                            InstanceMethod<&OptimizerWrap::GetGroupState>("getGroupState"),
                            InstanceMethod<&OptimizerWrap::SetGroupState>("setGroupState"),
                            InstanceMethod<&OptimizerWrap::Destroy>("destroy"),
@@ -266,6 +267,14 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     c.axis = (int32_t)integer_value(env, o.Get("axis"), "counters.axis", 0, 2);
     c.selection_count = integer_value(env, o.Get("selectionCount"), "counters.selectionCount", 0, max_count);
     check(env, frugal_optimizer_restore_param(live(env), param, &c));
+    return env.Undefined();
+  }
+
+  // verifyState(param): checks restored indices against the param's shape, rebuilds the mask
+  Napi::Value VerifyState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    require_args(env, info, 1, "verifyState");
+    check(env, frugal_optimizer_verify_state(live(env), index_arg(info, 0, "param"), nullptr));
     return env.Undefined();
   }
 

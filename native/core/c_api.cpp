@@ -393,6 +393,10 @@ frugal_status frugal_optimizer_restore_param(frugal_optimizer* opt, int32_t para
   });
 }
 
+frugal_status frugal_optimizer_verify_state(frugal_optimizer* opt, int32_t param, void* stream) {
+  return guarded([&] { opt_of(opt).verify_state(param, stream); });
+}
+
 frugal_status frugal_optimizer_get_group_state(frugal_optimizer* opt, int32_t group, int64_t* step, uint64_t rng[4]) {
   return guarded([&] {
     GroupState& g = opt_of(opt).group(group);

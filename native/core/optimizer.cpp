@@ -181,7 +181,10 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   p->cols = p->numel / p->rows;
   int32_t sel = g.options.selection;
   // Projections need a matrix: 1-D params of a projectable group are stepped like regular ones.
-  p->kind = (d.ndim < 2 && sel != FRUGAL_SEL_NONE) ? FRUGAL_SEL_ALL : sel;
+  // Blocks need none, so a 1-D param given a shared block id belongs to that block (BAdam's
+  // layer norms switch with their layer).
+  bool in_block = sel == FRUGAL_SEL_BLOCKS && d.block_id > 0;
+  p->kind = (d.ndim < 2 && sel != FRUGAL_SEL_NONE && !in_block) ? FRUGAL_SEL_ALL : sel;
   if (p->kind == FRUGAL_SEL_ALL) allocate_moments(*p, p->numel, nullptr);
   g.params.push_back(p->index);
   params_.push_back(std::move(p));
@@ -295,7 +298,8 @@ frugal_param_counters Optimizer::counters(int pi) const {
   c.active = p.active;
   c.kind = p.kind;
   c.axis = p.axis;
-  c.selection_count = p.count;
+  // Blocks: whether moments are held (a block that left the set keeps them without resets).
+  c.selection_count = p.kind == FRUGAL_SEL_BLOCKS ? p.state_elems : p.count;
   return c;
 }
 
@@ -305,13 +309,24 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
     invalid(std::string("counters.kind: the checkpoint's selection is '") + selection_name(c.kind) +
             "', this param's is '" + selection_name(p.kind) + "'");
   if (c.step < 0 || c.state_step < 0 || c.selection_count < 0) invalid("counters: negative step or count");
+  // The axis of a rows / columns / coordinates selection follows from its kind; Grass and dense
+  // selections record theirs (rows or columns).
+  int32_t want_axis = p.kind == FRUGAL_SEL_COLUMNS ? AXIS_COLS : p.kind == FRUGAL_SEL_ROWS ? AXIS_ROWS
+                      : p.kind == FRUGAL_SEL_COORDINATES ? AXIS_COORDS : -1;
+  if (want_axis >= 0 && c.axis != want_axis)
+    invalid("counters.axis: " + std::to_string(c.axis) + " does not fit selection '" + selection_name(p.kind) + "'");
+  if ((p.kind == FRUGAL_SEL_GRASS || is_dense_kind(p.kind)) && c.axis != AXIS_ROWS && c.axis != AXIS_COLS)
+    invalid("counters.axis: expected 0 (rows) or 1 (columns), got " + std::to_string(c.axis));
+  if (p.kind == FRUGAL_SEL_BLOCKS && c.selection_count != 0 && c.selection_count != p.numel)
+    invalid("counters.selection_count: a block holds moments for all " + std::to_string(p.numel) +
+            " elements or none, got " + std::to_string(c.selection_count));
   int64_t line_len = 1, lines = p.numel;
   if (p.kind == FRUGAL_SEL_COLUMNS || (p.kind == FRUGAL_SEL_GRASS && c.axis == AXIS_COLS)) { line_len = p.rows; lines = p.cols; }
   if (p.kind == FRUGAL_SEL_ROWS || (p.kind == FRUGAL_SEL_GRASS && c.axis == AXIS_ROWS)) { line_len = p.cols; lines = p.rows; }
   ParamState fresh;  // build the new buffers first, so a failure leaves the param as it was
   int64_t state_elems = 0;
   if (p.kind == FRUGAL_SEL_ALL) state_elems = p.numel;
-  else if (p.kind == FRUGAL_SEL_BLOCKS) state_elems = c.active ? p.numel : 0;
+  else if (p.kind == FRUGAL_SEL_BLOCKS) state_elems = c.selection_count;
   else if (is_index_kind(p.kind)) {
     if (c.selection_count > lines * (p.kind == FRUGAL_SEL_GRASS ? 64 : 1))
       invalid("counters.selection_count: " + std::to_string(c.selection_count) + " is too large for this param");
@@ -333,7 +348,6 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
   p.mask = std::move(fresh.mask);
   p.basis = std::move(fresh.basis);
   if (p.kind != FRUGAL_SEL_NONE) allocate_moments(p, state_elems, nullptr);
-  if (p.kind == FRUGAL_SEL_BLOCKS && !c.active && !groups_[p.group].options.reset_statistics) {}
   p.step = c.step;
   p.state_step = c.state_step;
   p.active = c.active;
@@ -345,6 +359,35 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
   p.has_duplicates = p.kind == FRUGAL_SEL_GRASS && (groups_[p.group].options.grass_replacement ||
                                                      groups_[p.group].options.external_selection);
   p.pending = false;
+  // The caller fills the indices next: they are checked before they are ever used as addresses.
+  p.unverified = p.count > 0 && is_index_kind(p.kind);
+}
+
+void Optimizer::verify_state(int pi, StreamHandle s) {
+  ParamState& p = param(pi);
+  if (!p.unverified) return;
+  int64_t lines = p.axis == AXIS_ROWS ? p.rows : (p.axis == AXIS_COLS ? p.cols : p.numel);
+  std::vector<int32_t> idx(p.count);
+  backend_->copy_to_host(idx.data(), p.indices.get(), p.count * 4, s);
+  std::vector<uint8_t> mask(p.mask.bytes(), 0);
+  bool dup = false;
+  for (int64_t j = 0; j < p.count; j++) {
+    if (idx[j] < 0 || idx[j] >= lines)
+      invalid("param " + std::to_string(pi) + ": restored index " + std::to_string(idx[j]) + " is outside 0.." +
+              std::to_string(lines - 1));
+    if (mask[idx[j]]) {
+      if (p.kind != FRUGAL_SEL_GRASS)
+        invalid("param " + std::to_string(pi) + ": restored index " + std::to_string(idx[j]) + " appears twice (selection '" +
+                selection_name(p.kind) + "' takes distinct indices)");
+      dup = true;
+    }
+    mask[idx[j]] = 1;
+  }
+  // The mask is derived from the indices, never trusted from the file.
+  backend_->copy_from_host(p.mask.get(), mask.data(), mask.size(), s);
+  backend_->synchronize(s);
+  p.has_duplicates = dup;
+  p.unverified = false;
 }
 
 }  // namespace frugal

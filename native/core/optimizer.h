@@ -40,6 +40,8 @@ struct ParamState {
   bool pending = false;
   std::vector<int32_t> pending_indices;
   std::vector<float> pending_scales;
+  // Restored indices not yet checked against the param's shape (see Optimizer::verify_state).
+  bool unverified = false;
 };
 
 struct GroupState {
@@ -68,6 +70,9 @@ class Optimizer {
   int state_tensors(int param, frugal_state_tensor* out, int capacity) const;
   frugal_param_counters counters(int param) const;
   void restore_param(int param, const frugal_param_counters& c);
+  // Checks a restored param's indices (range, repeats), rebuilds its mask; syncs. step() runs it
+  // for any param not yet checked.
+  void verify_state(int param, StreamHandle s);
   GroupState& group(int g);
   ParamState& param(int p);
   const ParamState& param(int p) const;

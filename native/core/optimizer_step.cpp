@@ -44,6 +44,15 @@ const float* Optimizer::compute_clip_scale(StreamHandle s) {
 }
 
 void Optimizer::step(StreamHandle s) {
+  // A compressed gradient serves the one step it was given for, whether that step succeeds or not.
+  struct ClearCompressed {
+    std::vector<std::unique_ptr<ParamState>>& params;
+    ~ClearCompressed() {
+      for (auto& p : params) p->gc = nullptr;
+    }
+  } clear_compressed{params_};
+  for (auto& pp : params_)
+    if (pp->unverified) verify_state(pp->index, s);
   // Validate everything before changing anything.
   for (auto& pp : params_) {
     ParamState& p = *pp;
@@ -108,7 +117,6 @@ void Optimizer::step(StreamHandle s) {
           step_indexed(g, p, gscale, s);
           break;
       }
-      p.gc = nullptr;  // a compressed gradient serves one step
     }
     g.step++;
   }

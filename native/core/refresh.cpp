@@ -188,6 +188,9 @@ void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
     }
     if (scales.empty()) scales.assign(idx.size(), 1.f);
   } else if (p.kind == FRUGAL_SEL_GRASS) {
+    if (o.grass_replacement && o.rank > 64 * lines)
+      invalid("rank: " + std::to_string(o.rank) + " draws with replacement for " + std::to_string(lines) +
+              " lines of param " + std::to_string(p.index) + "; expected at most 64 per line");
     int64_t r = o.rank > 0 ? std::min<int64_t>(o.rank, o.grass_replacement ? o.rank : lines)
                            : std::max<int64_t>(1, (int64_t)std::floor(lines * (double)o.density));
     Buffer norms(device_, lines * 4, FRUGAL_MEM_WORKSPACE);

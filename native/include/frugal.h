@@ -195,7 +195,10 @@ FRUGAL_API frugal_status frugal_optimizer_set_buffers(frugal_optimizer* opt, int
    refresh. Pass NULL to go back to the full gradient. */
 FRUGAL_API frugal_status frugal_optimizer_set_compressed_grad(frugal_optimizer* opt, int32_t param, const void* gc,
                                                               frugal_dtype dtype);
-/* Global gradient-norm clipping before the next steps (max_norm <= 0 disables); computed on the device. */
+/* Global gradient-norm clipping before the next steps (max_norm <= 0 disables); computed on the device.
+   A param stepped from a compressed gradient contributes the norm of Gc as handed in, not of the
+   full G it came from (which the library never sees): pass the full norm yourself by scaling if
+   the two paths must clip alike. */
 FRUGAL_API frugal_status frugal_optimizer_set_clip(frugal_optimizer* opt, float max_norm);
 FRUGAL_API frugal_status frugal_optimizer_step(frugal_optimizer* opt, void* stream);
 
@@ -241,6 +244,10 @@ FRUGAL_API frugal_status frugal_optimizer_get_counters(frugal_optimizer* opt, in
    basis included) for the caller to fill through frugal_optimizer_state_tensors. */
 FRUGAL_API frugal_status frugal_optimizer_restore_param(frugal_optimizer* opt, int32_t param,
                                                         const frugal_param_counters* counters);
+/* Checks a restored param's state once the caller has filled it: indices within the param's lines
+   and repeated only where the selection allows; rebuilds the mask from them. Syncs. A step checks
+   any param not yet checked, so a corrupt checkpoint is an error, never a wild write. */
+FRUGAL_API frugal_status frugal_optimizer_verify_state(frugal_optimizer* opt, int32_t param, void* stream);
 /* Group step counter and the selection RNG state (4 words). */
 FRUGAL_API frugal_status frugal_optimizer_get_group_state(frugal_optimizer* opt, int32_t group, int64_t* step,
                                                           uint64_t rng[4]);
