@@ -24,12 +24,6 @@ const char* dtype_name(int32_t d) {
     default: return "unknown";
   }
 }
-bool is_index_kind(int32_t k) {
-  return k == FRUGAL_SEL_COLUMNS || k == FRUGAL_SEL_ROWS || k == FRUGAL_SEL_COORDINATES || k == FRUGAL_SEL_GRASS;
-}
-bool is_dense_kind(int32_t k) {
-  return k == FRUGAL_SEL_SVD || k == FRUGAL_SEL_RANDOM_ORTHO || k == FRUGAL_SEL_RANDPERM;
-}
 }  // namespace
 
 const char* selection_name(int32_t kind) {
@@ -145,7 +139,6 @@ void Optimizer::set_group_options(int gi, const frugal_group_options& o) {
       o.external_selection != old.external_selection || o.side != old.side)
     fail(FRUGAL_ERR_STATE, "options: selection, state_full, state_dtype, side and external_selection are fixed once a "
                            "group exists; only scalars (lr, betas, eps, decay, scales, density, update_gap...) may change");
-  if (o.state_full != FRUGAL_RULE_NONE && old.state_free == o.state_free) {}
   g.options = o;
 }
 

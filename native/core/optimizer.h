@@ -101,6 +101,14 @@ class Optimizer {
   Buffer workspaces_[4];       // fp32 scratch for dense projections, grown on demand
 };
 
+// Selections that gather and scatter lines by index, and those that project onto a dense basis.
+inline bool is_index_kind(int32_t k) {
+  return k == FRUGAL_SEL_COLUMNS || k == FRUGAL_SEL_ROWS || k == FRUGAL_SEL_COORDINATES || k == FRUGAL_SEL_GRASS;
+}
+inline bool is_dense_kind(int32_t k) {
+  return k == FRUGAL_SEL_SVD || k == FRUGAL_SEL_RANDOM_ORTHO || k == FRUGAL_SEL_RANDPERM;
+}
+
 // Scalars of the state-full rule for a param at its (already incremented) state step.
 RuleScalars state_full_scalars(const frugal_group_options& o, int64_t state_step);
 RuleScalars state_free_scalars(const frugal_group_options& o);

@@ -13,9 +13,6 @@
 namespace frugal {
 
 namespace {
-bool is_index_kind(int32_t k) {
-  return k == FRUGAL_SEL_COLUMNS || k == FRUGAL_SEL_ROWS || k == FRUGAL_SEL_COORDINATES || k == FRUGAL_SEL_GRASS;
-}
 std::string param_label(const ParamState& p) { return "param " + std::to_string(p.index); }
 }  // namespace
 
