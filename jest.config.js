@@ -7,7 +7,14 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }],
+    // tinybench (the benchmark harness) ships only ES modules; jest's CommonJS runtime needs them
+    // compiled, which ts-jest does for this one package.
+    '/node_modules/tinybench/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!tinybench/)'],
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
   maxWorkers: 2,
   testTimeout: 120000,

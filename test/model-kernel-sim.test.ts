@@ -64,6 +64,7 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
       (f): [string, string[]] => [path.join(ROOT, 'native', 'model', `${f}.cpp`), []],
     ),
     [path.join(ROOT, 'native', 'core', 'host_linalg.cpp'), []],
+    [path.join(ROOT, 'native', 'core', 'host_svd.cpp'), []],
     [path.join(ROOT, 'test', 'model-kernel-sim-checks.cpp'), []],
   ];
   const objects: string[] = [];

@@ -64,6 +64,22 @@ describe('timing', () => {
     expect(t.samples).toHaveLength(3);
     for (const ms of t.samples) expect(ms).toBeGreaterThanOrEqual(0);
   });
+  test('a sample is the time per call: a 2 ms busy wait called 3 times per sample measures about 2 ms', () => {
+    const spin = () => {
+      const end = performance.now() + 2;
+      while (performance.now() < end);
+    };
+    const t = timeCalls(spin, () => undefined, { warmup: 0, reps: 4, inner: 3 });
+    expect(t.medianMs).toBeGreaterThanOrEqual(2);
+    expect(t.medianMs).toBeLessThan(6);
+    expect(t.p10Ms).toBeLessThanOrEqual(t.medianMs);
+    expect(t.p90Ms).toBeGreaterThanOrEqual(t.medianMs);
+  });
+  test('bad counts are refused by name', () => {
+    expect(() => timeCalls(() => undefined, () => undefined, { warmup: 0, reps: 0, inner: 1 })).toThrow(/reps must be an integer >= 1/);
+    expect(() => timeCalls(() => undefined, () => undefined, { warmup: -1, reps: 1, inner: 1 })).toThrow(/warmup must be an integer >= 0/);
+    expect(() => timeCalls(() => undefined, () => undefined, { warmup: 0, reps: 1, inner: 1.5 })).toThrow(/inner must be an integer >= 1/);
+  });
 });
 
 describe('ours against torch', () => {
@@ -84,7 +100,7 @@ describe('ours against torch', () => {
 
   test('table and command', () => {
     const rows = compareResults(ours, torch);
-    expect(comparisonTable(rows, true).split('\n')[0]).toBe('| method | preset | dtype | torch impl | ours ms | torch ms | ours/torch | amortized ours/torch |');
+    expect(comparisonTable(rows, true).split('\n')[0]).toBe('| method | preset | dtype | torch impl | ours ms | torch ms | ours/torch | amortized ours/torch | ours state | torch state |');
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       expect(runCompare([path.join(SAMPLES, 'ours-sample.json'), path.join(SAMPLES, 'torch-sample.json')])).toBe(0);
@@ -133,7 +149,12 @@ describe('report', () => {
 describe('bench options', () => {
   test('CPU defaults: the 60M preset, a few reps', () => {
     const a = parseBenchArgs([], false);
-    expect(a).toMatchObject({ device: 'cpu', presets: ['60m'], reps: 5, inner: 1, dtypes: ['float32', 'bfloat16'] });
+    expect(a).toMatchObject({ device: 'cpu', presets: ['60m'], reps: 5, inner: 1, dtypes: ['float32', 'bfloat16'], svdRefresh: true });
+  });
+  test('SVD refreshes are timed unless --no-svd-refresh; unknown flags and bad counts are refused by name', () => {
+    expect(parseBenchArgs(['--no-svd-refresh'], false)).toMatchObject({ svdRefresh: false });
+    expect(() => parseBenchArgs(['--svd-refresh'], false)).toThrow(/unknown option --svd-refresh/);
+    expect(() => parseBenchArgs(['--reps', '0'], false)).toThrow(/--reps: expected an integer >= 1, got '0'/);
   });
   test('GPU defaults and explicit choices', () => {
     expect(parseBenchArgs([], true)).toMatchObject({ device: 'cuda:0', reps: 30, inner: 10 });

@@ -1,10 +1,13 @@
 """Shared pieces of the PyTorch comparison: the LLaMA presets' parameter shapes (the same list,
-in the same order, as lib/plan/llama-presets.ts), CUDA-event timing, and the results JSON in the
-schema of lib/bench/results.ts so that lib/bench/compare.ts can pair rows with ours."""
+in the same order, as lib/plan/llama-presets.ts), timing (CUDA events on a GPU, the host clock on
+the CPU, where torch's ops are synchronous), and the results JSON in the schema of
+lib/bench/results.ts so that lib/bench/compare.ts can pair rows with ours."""
 import datetime
 import json
 import os
+import platform
 import statistics
+import time
 
 import torch
 
@@ -42,11 +45,11 @@ def llama_shapes(preset):
 
 
 class Model:
-    """Parameters with random gradients on the GPU, split as the memory-efficient methods split them."""
+    """Parameters with random gradients on `device`, split as the memory-efficient methods split them."""
 
     def __init__(self, preset, dtype, device="cuda", seed=1):
         gen = torch.Generator(device=device).manual_seed(seed)
-        self.preset, self.dtype = preset, dtype
+        self.preset, self.dtype, self.device = preset, dtype, device
         self.specs = llama_shapes(preset)
         self.params = []
         for _name, shape, _proj, _unit in self.specs:
@@ -68,20 +71,36 @@ class Model:
         return list(groups.values())
 
 
-def time_ms(fn, warmup, reps, inner=1):
-    """Median, p10, p90 milliseconds per call from CUDA events around `inner` calls each."""
+def synchronize(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def _sample_cuda(fn, inner):
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(inner):
+        fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / inner
+
+
+def _sample_cpu(fn, inner):
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - t0) * 1e3 / inner
+
+
+def time_ms(fn, warmup, reps, inner=1, device="cuda"):
+    """Median, p10, p90 milliseconds per call, each sample `inner` calls between two timing
+    events: CUDA events on the GPU, the host clock on the CPU."""
     for _ in range(warmup):
         fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(reps):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(inner):
-            fn()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) / inner)
+    synchronize(device)
+    sample = _sample_cuda if device == "cuda" else _sample_cpu
+    samples = [sample(fn, inner) for _ in range(reps)]
     s = sorted(samples)
 
     def q(x):
@@ -98,7 +117,7 @@ def copy_bandwidth_gbs(model, warmup=2, reps=10, inner=5):
         with torch.no_grad():
             for p in model.params:
                 p.copy_(p.grad)
-    med, _lo, _hi = time_ms(copy_all, warmup, reps, inner)
+    med, _lo, _hi = time_ms(copy_all, warmup, reps, inner, model.device)
     nbytes = sum(p.numel() * p.element_size() for p in model.params)
     return 2 * nbytes / (med * 1e6)
 
@@ -116,16 +135,36 @@ def row(method, impl, model, step, refresh_ms, update_gap, state_bytes, reps):
     }
 
 
-def write_results(out_dir, rows, copy_bw, config):
-    props = torch.cuda.get_device_properties(0)
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
+
+
+def device_info(device):
+    """(name, total memory in bytes) in the form our bench records."""
+    if device == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        return props.name, props.total_memory
+    return cpu_name(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def write_results(out_dir, rows, copy_bw, config, device="cuda"):
+    name, total = device_info(device)
     now = datetime.datetime.now(datetime.timezone.utc)
     results = {
         "schema": RESULTS_SCHEMA, "source": "torch", "date": now.isoformat(),
-        "device": {"kind": "cuda", "name": props.name, "totalMemory": props.total_memory},
-        "timing": "cuda-events", "copyBandwidthGBs": copy_bw,
+        "device": {"kind": "cuda" if device == "cuda" else "cpu", "name": name, "totalMemory": total},
+        "timing": "cuda-events" if device == "cuda" else "host-clock", "copyBandwidthGBs": copy_bw,
         "config": dict(config, torch=torch.__version__), "rows": rows,
     }
-    name = "".join(c if c.isalnum() else "-" for c in props.name.lower()).strip("-")
+    # Our files are <device>-<date>.json: "cpu-..." on the CPU, the GPU's name otherwise.
+    name = "cpu" if device != "cuda" else "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
     if out_dir.endswith(".json"):
         path = out_dir
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)

@@ -23,8 +23,8 @@ export interface BenchMethod {
 
 /** How dense rows are timed (dense-refresh.ts), for the row's note. */
 export const DENSE_NOTES = {
-  gpu: 'ordinary steps with a random orthonormal basis of the same rank (the same step arithmetic); SVD refresh timed once per matrix shape and summed over the matrices',
-  cpu: 'ordinary steps with a random orthonormal basis of the same rank, 2 samples; SVD refresh not timed (--svd-refresh: the host SVD takes tens of seconds per matrix)',
+  timed: 'ordinary steps with a random orthonormal basis of the same rank (the same step arithmetic); SVD refresh timed once per matrix shape and summed over the matrices',
+  untimed: 'ordinary steps with a random orthonormal basis of the same rank; SVD refresh not timed (--no-svd-refresh)',
 } as const;
 
 export const BENCH_METHODS: readonly BenchMethod[] = [

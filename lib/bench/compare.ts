@@ -1,6 +1,7 @@
 // Ours against PyTorch: pairs the rows of two results files by (method, preset, dtype) and prints
 // the ratio of step times, ours / torch, for every torch implementation of the method.
 //   node dist/cjs/bench/compare.js bench/results/ours.json bench/results/torch.json [--markdown]
+import { formatBytes } from '../plan/format';
 import { BenchResults, BenchRow, readResults } from './results';
 
 export interface Comparison {
@@ -14,6 +15,9 @@ export interface Comparison {
   ratio: number;
   oursAmortizedMs: number;
   torchAmortizedMs: number;
+  /** Optimizer state bytes each side holds (torch.optim keeps bf16 moments for bf16 weights). */
+  oursStateBytes: number;
+  torchStateBytes: number;
 }
 
 const key = (r: BenchRow) => `${r.method}|${r.preset}|${r.dtype}`;
@@ -28,6 +32,7 @@ export function compareResults(ours: BenchResults, torch: BenchResults): Compari
       method: t.method, preset: t.preset, dtype: t.dtype, torchImpl: t.impl,
       oursMs: m.stepMs, torchMs: t.stepMs, ratio: m.stepMs / t.stepMs,
       oursAmortizedMs: m.amortizedMs, torchAmortizedMs: t.amortizedMs,
+      oursStateBytes: m.stateBytes, torchStateBytes: t.stateBytes,
     });
   }
   return out.sort((a, b) => a.preset.localeCompare(b.preset) || a.dtype.localeCompare(b.dtype) ||
@@ -35,9 +40,11 @@ export function compareResults(ours: BenchResults, torch: BenchResults): Compari
 }
 
 export function comparisonTable(rows: readonly Comparison[], markdown = false): string {
-  const head = ['method', 'preset', 'dtype', 'torch impl', 'ours ms', 'torch ms', 'ours/torch', 'amortized ours/torch'];
+  const head = ['method', 'preset', 'dtype', 'torch impl', 'ours ms', 'torch ms', 'ours/torch', 'amortized ours/torch',
+    'ours state', 'torch state'];
   const body = rows.map((r) => [r.method, r.preset, r.dtype, r.torchImpl, r.oursMs.toFixed(3), r.torchMs.toFixed(3),
-    r.ratio.toFixed(3), (r.oursAmortizedMs / r.torchAmortizedMs).toFixed(3)]);
+    r.ratio.toFixed(3), (r.oursAmortizedMs / r.torchAmortizedMs).toFixed(3), formatBytes(r.oursStateBytes),
+    formatBytes(r.torchStateBytes)]);
   if (markdown) {
     return [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 4 ? '---' : '---:')).join('|')}|`,
       ...body.map((b) => `| ${b.join(' | ')} |`)].join('\n');

@@ -5,9 +5,12 @@ import * as path from 'path';
 import { formatBytes } from '../plan/format';
 import { compareResults, comparisonTable } from './compare';
 import { BenchResults, BenchRow, readResults } from './results';
-import { barChartSvg } from './svg-chart';
+import { BarSeries, barChartSvg } from './svg-chart';
 
-const COLORS: Record<string, string> = { float32: '#4e79a7', bfloat16: '#f28e2b', state: '#59a14f' };
+const COLORS: Record<string, string> = {
+  float32: '#4e79a7', bfloat16: '#f28e2b', state: '#59a14f', 'torch float32': '#9cb8d6', 'torch bfloat16': '#f6c08f',
+  'torch state': '#a9d3a2',
+};
 
 function methodsOf(rows: readonly BenchRow[]): string[] {
   return [...new Set(rows.map((r) => r.method))];
@@ -27,23 +30,45 @@ function presetTable(rows: readonly BenchRow[]): string {
   return out.join('\n');
 }
 
+/** The fastest torch row of a method (torch-fused or torch-foreach for AdamW), for the charts. */
+function bestTorch(torchRows: readonly BenchRow[], method: string, dtype: string): BenchRow | undefined {
+  return torchRows
+    .filter((r) => r.method === method && r.dtype === dtype)
+    .sort((a, b) => a.stepMs - b.stepMs)[0];
+}
+
 /** Charts for one preset; returns markdown image links relative to the report. */
-function presetCharts(preset: string, rows: readonly BenchRow[], reportDir: string, chartDir: string): string[] {
+function presetCharts(preset: string, rows: readonly BenchRow[], reportDir: string, chartDir: string,
+  torchRows: readonly BenchRow[] = []): string[] {
   const methods = methodsOf(rows);
   const dtypes = [...new Set(rows.map((r) => r.dtype))];
   const find = (m: string, d: string) => rows.find((r) => r.method === m && r.dtype === d);
+  const theirs = torchRows.filter((r) => r.preset === preset);
+  const series: BarSeries[] = dtypes.map((d) => ({ name: d, color: COLORS[d] ?? '#888', values: methods.map((m) => find(m, d)?.stepMs ?? null) }));
+  for (const d of dtypes) {
+    if (!theirs.some((r) => r.dtype === d)) continue;
+    const name = `torch ${d}`;
+    series.push({ name, color: COLORS[name] ?? '#bbb', values: methods.map((m) => bestTorch(theirs, m, d)?.stepMs ?? null) });
+  }
   const time = barChartSvg({
-    title: `LLaMA-${preset}: time per optimizer step`,
+    title: `LLaMA-${preset}: time per optimizer step${theirs.length ? ' (torch: its fastest implementation)' : ''}`,
     unit: 'milliseconds, median',
     categories: methods,
-    series: dtypes.map((d) => ({ name: d, color: COLORS[d] ?? '#888', values: methods.map((m) => find(m, d)?.stepMs ?? null) })),
+    series,
     log: true,
   });
+  const stateSeries: BarSeries[] = [{ name: 'frugal-optim', color: COLORS.state, values: methods.map((m) => (find(m, dtypes[0])?.stateBytes ?? 0) / 2 ** 20) }];
+  if (theirs.some((r) => r.dtype === dtypes[0])) {
+    stateSeries.push({ name: 'torch', color: COLORS['torch state'], values: methods.map((m) => {
+      const t = bestTorch(theirs, m, dtypes[0]);
+      return t ? t.stateBytes / 2 ** 20 : null;
+    }) });
+  }
   const state = barChartSvg({
-    title: `LLaMA-${preset}: optimizer state`,
-    unit: 'MiB (fp32 moments)',
+    title: `LLaMA-${preset}: optimizer state (${dtypes[0]} weights)`,
+    unit: 'MiB',
     categories: methods,
-    series: [{ name: 'state bytes', color: COLORS.state, values: methods.map((m) => (find(m, dtypes[0])?.stateBytes ?? 0) / 2 ** 20) }],
+    series: stateSeries,
   });
   fs.mkdirSync(chartDir, { recursive: true });
   const files = [[`${preset}-step-time.svg`, time], [`${preset}-state-bytes.svg`, state]] as const;
@@ -63,17 +88,24 @@ export interface TorchSection {
 
 function torchSection(ours: BenchResults, torch: TorchSection): string[] {
   const rows = compareResults(ours, torch.results);
+  const cfg = torch.results.config as Record<string, unknown>;
+  const cpu = torch.results.device.kind === 'cpu';
+  const how = cpu
+    ? `the host clock (torch's CPU ops are synchronous), ${String(cfg.threads ?? '?')} threads, BLAS: ${String(cfg.blas ?? 'not recorded')}`
+    : 'CUDA events';
   const lines = [
     '## Against PyTorch',
     '',
-    `Same shapes, same device (${torch.results.device.name}), torch ${String(torch.results.config.torch ?? '')}, CUDA events; ` +
-      `raw numbers in \`${torch.file.split(path.sep).join('/')}\` (bench/torch/step_bench.py). torch-fused and torch-foreach are ` +
-      'torch.optim.AdamW / SGD; torch-reference is the per-parameter PyTorch code of FRUGAL, GaLore and Grass in ' +
-      'bench/torch/reference_methods.py. Below 1 means frugal-optim is faster. torch.optim keeps bf16 moments for bf16 ' +
-      'weights, we keep fp32 ones (more bytes to move).',
+    `Same shapes, same device (${torch.results.device.name}), same run; torch ${String(cfg.torch ?? '')}, timed with ${how}; ` +
+      `raw numbers in \`${torch.file.split(path.sep).join('/')}\` (bench/torch/step_bench.py, run by scripts/bench-vs-torch.sh). ` +
+      'torch-fused and torch-foreach are torch.optim.AdamW / SGD; torch-reference is the per-parameter PyTorch code of FRUGAL, ' +
+      'GaLore and Grass in bench/torch/reference_methods.py. Below 1 means frugal-optim is faster. torch.optim keeps bf16 ' +
+      'moments for bf16 weights, we keep fp32 ones (more bytes to move: see the state columns).',
     '',
   ];
   lines.push(rows.length ? comparisonTable(rows, true) : 'No (method, preset, dtype) in common.', '');
+  const skipped = (cfg.skipped as string[] | undefined) ?? [];
+  if (skipped.length) lines.push('Not run on the torch side: ' + skipped.join('; ') + '.', '');
   return lines;
 }
 
@@ -85,15 +117,17 @@ export function reportMarkdown(results: BenchResults, jsonFile: string, images: 
     '# Step benchmarks',
     '',
     `Latest run: ${results.date.slice(0, 10)} on ${d.kind === 'cpu' ? `the CPU (${d.name}, ${String(cfg.cores)} cores)` : d.name}; ` +
-      `raw numbers in \`${jsonFile.split(path.sep).join('/')}\`. Regenerate with \`npm run bench -- --report docs/benchmarks.md\`.`,
+      `raw numbers in \`${jsonFile.split(path.sep).join('/')}\`. Regenerate with \`bash scripts/bench-vs-torch.sh\` ` +
+      '(ours and PyTorch in one call), or `npm run bench -- --report docs/benchmarks.md` for ours alone.',
     '',
     '## How the numbers are taken',
     '',
     '- Every parameter of the LLaMA preset (projectable 2-D weights and the regular embedding, norms and LM head) with a',
     '  random gradient; regular tensors get AdamW in every memory-efficient method, as the papers do.',
     `- Ordinary steps: refreshes disabled after step 0, then ${String(cfg.warmup)} warm-up step(s) and ${String(cfg.reps)} samples of ` +
-      `${String(cfg.inner)} step(s) each; the median per step. Time is taken with timing events (\`Event\`): CUDA events on a GPU, ` +
-      'recorded on the stream around the queued steps with no host sync between them; host timestamps on the CPU, where steps are synchronous.',
+      `${String(cfg.inner)} step(s) each; the median per step. tinybench drives the samples; each sample is timed with the library's ` +
+      '`Event`: CUDA events on a GPU, recorded on the stream around the queued steps with no host sync between them (handed to ' +
+      'tinybench as the sample\'s duration); host timestamps on the CPU, where steps are synchronous.',
     `- Refresh steps (SVD, line norms and selection, block switches): a second optimizer with a refresh at every step, ${String(cfg.refreshReps)} samples; ` +
       '"refresh ms" is its median minus the ordinary step, "amortized" adds it divided by the recipe\'s T (200; BAdam 100).',
     '- "must move": the bytes a perfectly fused step reads and writes once (fp32 AdamW: p, g, m, v in and p, m, v out, 28 B a param;',
@@ -107,9 +141,10 @@ export function reportMarkdown(results: BenchResults, jsonFile: string, images: 
     '',
   ];
   if (d.kind === 'cpu') {
-    lines.push('On the CPU the copy is one thread\'s memmove while the optimizer loops run on every core, so a fraction above',
-      '100% is possible; the CPU backend is the reference, not the fast path. On a shared machine the refresh figures (a',
-      'difference of two medians of a few samples) are noisy. The GPU figures are the ones to quote; see bench/README.md.', '');
+    lines.push('On the CPU the copy runs on every core, like the optimizer loops, but a fraction above 100% is still possible:',
+      'a copy\'s stores first read the destination line (read-for-ownership), which the count of 2 bytes moved per byte',
+      'copied leaves out, while an optimizer step reads every line it writes anyway. On a shared machine the refresh',
+      'figures (a difference of two medians of a few samples) are noisy.', '');
   }
   const presets = [...new Set(results.rows.map((r) => r.preset))];
   for (const p of presets) {
@@ -131,7 +166,7 @@ export function writeReport(file: string, results: BenchResults, jsonFile: strin
   const chartDir = path.join(reportDir, 'benchmarks');
   const images = new Map<string, string[]>();
   for (const p of new Set(results.rows.map((r) => r.preset))) {
-    images.set(p, presetCharts(p, results.rows.filter((r) => r.preset === p), reportDir, chartDir));
+    images.set(p, presetCharts(p, results.rows.filter((r) => r.preset === p), reportDir, chartDir, torch?.results.rows));
   }
   fs.writeFileSync(file, reportMarkdown(results, jsonFile, images, torch));
 }

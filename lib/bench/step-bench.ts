@@ -44,9 +44,7 @@ function bytesNeeded(m: BenchMethod, preset: string, dtype: BenchDtype): number 
 
 function benchMethod(recipe: BenchMethod, model: BenchModel, args: BenchArgs, sync: () => void, copyGBs: number): BenchRow {
   const dense = recipe.dense === true;
-  const cpuDense = model.device === 'cpu' && dense;
-  // Seconds per step on the CPU's reference GEMM: two samples, no warm-up beyond step 0.
-  const reps = cpuDense ? Math.min(args.reps, 2) : args.reps;
+  const reps = args.reps;
   const m: BenchMethod = dense ? { ...recipe, options: { ...recipe.options, ...DENSE_ORDINARY_OPTIONS } } : recipe;
   const groups = methodGroups(m.plan, model.specs, m.planSettings);
   const plan = planOptimizerState(groups);
@@ -63,14 +61,14 @@ function benchMethod(recipe: BenchMethod, model: BenchModel, args: BenchArgs, sy
     if (stateBytes !== plan.stateBytes || measured !== plan.stateBytes) {
       log(`  note: ${m.key}: planner says ${plan.stateBytes} state bytes, stateBytes() ${stateBytes}, memoryStats ${measured}`);
     }
-    step = timeCalls(() => opt.step(), sync, { warmup: cpuDense ? 0 : args.warmup, reps, inner: args.inner }, model.device);
+    step = timeCalls(() => opt.step(), sync, { warmup: args.warmup, reps, inner: args.inner }, model.device);
   } finally {
     opt.dispose();
   }
 
   let refreshMs: number | null = null;
   if (dense) {
-    if (!cpuDense || args.svdRefresh) refreshMs = denseRefreshMs(recipe, model, args, sync);
+    if (args.svdRefresh) refreshMs = denseRefreshMs(recipe, model, args, sync);
   } else if (m.updateGap !== null) {
     const ropt = createOptimizer(m, model, 1);
     try {
@@ -100,7 +98,7 @@ function benchMethod(recipe: BenchMethod, model: BenchModel, args: BenchArgs, sy
     flops: traffic.flops,
     stateBytes,
     reps,
-    ...(dense ? { note: cpuDense && !args.svdRefresh ? DENSE_NOTES.cpu : DENSE_NOTES.gpu } : {}),
+    ...(dense ? { note: args.svdRefresh ? DENSE_NOTES.timed : DENSE_NOTES.untimed } : {}),
   };
 }
 

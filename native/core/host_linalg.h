@@ -8,7 +8,8 @@
 
 namespace frugal {
 
-// Thin SVD: a = u diag(s) vt, u m x q, s q (descending), vt q x n, q = min(m, n). One-sided Jacobi.
+// Thin SVD: a = u diag(s) vt, u m x q, s q (descending), vt q x n, q = min(m, n). The Gram
+// matrix of the smaller side and its symmetric eigen-decomposition, in double (host_svd.cpp).
 void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std::vector<double>& s,
               std::vector<double>& vt);
 

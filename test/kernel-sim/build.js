@@ -18,8 +18,15 @@ const { generate, generateFile } = require('./generate');
 const HERE = __dirname;
 const ROOT = path.resolve(HERE, '../..');
 
-// CPU reference sources the checks compare against; the rest of native/ is not needed.
-const NATIVE_SOURCES = ['native/cpu/cpu_backend.cpp', 'native/core/host_linalg.cpp'];
+// CPU reference sources the checks compare against (the CPU backend's GEMM is the model ops'
+// blocked one, on their thread pool); the rest of native/ is not needed.
+const NATIVE_SOURCES = [
+  'native/cpu/cpu_backend.cpp',
+  'native/core/host_linalg.cpp',
+  'native/core/host_svd.cpp',
+  'native/model/cpu_gemm.cpp',
+  'native/model/thread_pool.cpp',
+];
 
 function onPath(cmd) {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });

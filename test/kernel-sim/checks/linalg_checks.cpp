@@ -1,8 +1,8 @@
 // GEMM and SVD as linalg.cu runs them, in both library situations (math_libs_fake.h):
-//   absent:    the tiled GEMM kernel against the CPU GEMM, bit for bit (both sum exact fp64
+//   absent:    the tiled GEMM kernel against reference_gemm.h, bit for bit (both sum exact fp64
 //              products in k order); SVD reports "not done" so the host takes over;
 //   reference: the row-major -> column-major operand swap of the cuBLAS call, bit for bit against
-//              the CPU GEMM (the fake computes like the CPU); the SVD's transposes and output
+//              the same oracle (the fake computes like it); the SVD's transposes and output
 //              placement, checked by reconstruction and orthonormality (singular vectors are only
 //              defined up to sign), its input left intact, and the transpose kernel it uses.
 // Padded leading dimensions throughout; C starts as NaN when beta is 0, so reading it would show.
@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "linalg.cuh"
 #include "math_libs_fake.h"
+#include "reference_gemm.h"
 
 namespace ks {
 
@@ -40,7 +41,7 @@ void gemm_case(const char* libs, const GemmShape& s, bool ta, bool tb, float bet
                     static_cast<const float*>(dev ? b.dev() : b.cpu()), ldb, beta,
                     static_cast<float*>(dev ? c.dev() : c.cpu()), ldc};
   };
-  cpu_backend()->gemm(args(false), nullptr);
+  reference_gemm(args(false));
   const std::string what = std::string("gemm (") + libs + ") " + std::to_string(s.m) + "x" + std::to_string(s.n) +
                            "x" + std::to_string(s.k) + " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) +
                            " beta=" + (beta == 0.f ? "0" : "0.5");

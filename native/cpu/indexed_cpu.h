@@ -1,0 +1,193 @@
+// The CPU backend's first pass of an indexed step (decay everywhere, the state-free rule on the
+// lines that are not selected), typed like elementwise_cpu.h so it vectorizes: the dtype, the
+// state-free rule and the axis are template arguments, and the matrix is walked row by row so the
+// line of an element is known without a division. Same shared rules, so the same bits as the
+// generic loop (which FRUGAL_CPU_GENERIC_LOOPS=1 forces, for the tests).
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "../core/backend.h"
+#include "elementwise_cpu.h"
+
+namespace frugal {
+namespace cpu_indexed {
+
+using cpu_elementwise::Elem;
+
+// Rows [rb, re) of the matrix. FreeRule is RULE_NONE when nothing but the decay applies.
+template <int32_t D, int32_t FreeRule, int32_t Axis>
+__attribute__((always_inline)) inline void pass1_body(const IndexedJob& job, float gs, int64_t rb, int64_t re) {
+  using P = Elem<D>;
+  RuleScalars s = job.state_free;
+  s.rule = FreeRule;  // a constant, so rule_delta's switch folds away
+  const float decay = job.decay;
+  const int64_t cols = job.cols;
+  const uint8_t* __restrict mask = job.mask;
+  // The per-line byte mask as 32-bit "keep" words (all ones where the line is not selected):
+  // d & keep is the state-free delta or +0, which is the generic loop's 0.f, and unlike a
+  // conditional it vectorizes.
+  thread_local std::vector<uint32_t> keep;
+  if constexpr (FreeRule != RULE_NONE && Axis != AXIS_ROWS) keep.resize((size_t)cols);
+  if constexpr (FreeRule != RULE_NONE && Axis == AXIS_COLS) {
+    for (int64_t c = 0; c < cols; c++) keep[c] = mask[c] ? 0u : ~0u;
+  }
+  for (int64_t r = rb; r < re; r++) {
+    void* __restrict prow = static_cast<char*>(job.p) + r * cols * (int64_t)sizeof(typename P::Storage);
+    const void* __restrict grow =
+        FreeRule == RULE_NONE ? nullptr : static_cast<const char*>(job.g) + r * cols * (int64_t)sizeof(typename P::Storage);
+    if constexpr (FreeRule == RULE_NONE) {
+      for (int64_t c = 0; c < cols; c++) P::store(prow, c, P::load(prow, c) * decay - 0.f);
+    } else if constexpr (Axis == AXIS_ROWS) {
+      if (mask[r]) {
+        for (int64_t c = 0; c < cols; c++) P::store(prow, c, P::load(prow, c) * decay - 0.f);
+      } else {
+        for (int64_t c = 0; c < cols; c++) {
+          const float p0 = P::load(prow, c);
+          P::store(prow, c, p0 * decay - rule_delta(P::load(grow, c) * gs, p0, nullptr, nullptr, s));
+        }
+      }
+    } else {
+      if constexpr (Axis == AXIS_COORDS) {
+        const uint8_t* __restrict lmask = mask + r * cols;
+        for (int64_t c = 0; c < cols; c++) keep[c] = lmask[c] ? 0u : ~0u;
+      }
+      const uint32_t* __restrict kp = keep.data();
+      for (int64_t c = 0; c < cols; c++) {
+        const float p0 = P::load(prow, c);
+        const float free_d = rule_delta(P::load(grow, c) * gs, p0, nullptr, nullptr, s);
+        P::store(prow, c, p0 * decay - bits_float(float_bits(free_d) & kp[c]));
+      }
+    }
+  }
+}
+
+template <int32_t D, int32_t FreeRule, int32_t Axis>
+void pass1_range(const IndexedJob& job, float gs, int64_t rb, int64_t re) {
+  pass1_body<D, FreeRule, Axis>(job, gs, rb, re);
+}
+#if defined(__x86_64__) && defined(__GNUC__)
+template <int32_t D, int32_t FreeRule, int32_t Axis>
+__attribute__((target("avx2"))) void pass1_range_avx2(const IndexedJob& job, float gs, int64_t rb, int64_t re) {
+  pass1_body<D, FreeRule, Axis>(job, gs, rb, re);
+}
+#endif
+
+using RowsFn = void (*)(const IndexedJob&, float, int64_t, int64_t);
+
+template <int32_t D, int32_t FreeRule, int32_t Axis>
+RowsFn best() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (cpu_elementwise::have_avx2()) return pass1_range_avx2<D, FreeRule, Axis>;
+#endif
+  return pass1_range<D, FreeRule, Axis>;
+}
+
+template <int32_t D, int32_t FreeRule>
+RowsFn pick_axis(int32_t axis) {
+  switch (axis) {
+    case AXIS_ROWS: return best<D, FreeRule, AXIS_ROWS>();
+    case AXIS_COLS: return best<D, FreeRule, AXIS_COLS>();
+    case AXIS_COORDS: return best<D, FreeRule, AXIS_COORDS>();
+    default: return nullptr;
+  }
+}
+
+template <int32_t D>
+RowsFn pick_rule(const IndexedJob& job, bool free_applies) {
+  if (!free_applies) return best<D, RULE_NONE, AXIS_ROWS>();  // the axis does not matter
+  switch (job.state_free.rule) {
+    case RULE_SIGN: return pick_axis<D, RULE_SIGN>(job.axis);
+    case RULE_SGD: return pick_axis<D, RULE_SGD>(job.axis);
+    default: return nullptr;
+  }
+}
+
+// The typed first pass for `job` (run over row ranges), or null where only the generic loop applies.
+// free_applies: the state-free rule runs (a rule, a mask and a gradient are all there).
+inline RowsFn typed_pass1(const IndexedJob& job, bool free_applies) {
+  if (free_applies && job.g_dtype != job.p_dtype) return nullptr;
+  switch (job.p_dtype) {
+    case F32: return pick_rule<F32>(job, free_applies);
+    case BF16: return pick_rule<BF16>(job, free_applies);
+    case F16: return pick_rule<F16>(job, free_applies);
+    default: return nullptr;
+  }
+}
+
+// Pass 2, typed: the state-full rule on the selected lines, for jobs whose p and g share dtype D,
+// with fp32 moments and no compressed gradient. One selected line j at a time for ROWS (its
+// elements and slots are contiguous, so the loop vectorizes) and COORDS; for COLS the caller
+// walks rows and this handles slots (t, 0..k) of one row. The arithmetic is the generic loop's.
+template <int32_t D, int32_t Rule, bool Momentum>
+struct Pass2 {
+  using P = Elem<D>;
+  const IndexedJob& job;
+  float gs;
+  RuleScalars s;
+  Pass2(const IndexedJob& j, float g) : job(j), gs(g), s(j.state_full) { s.rule = Rule; }
+
+  __attribute__((always_inline)) inline void element(int64_t e, int64_t slot, float rho) const {
+    float* __restrict m = static_cast<float*>(job.m);
+    float* __restrict v = static_cast<float*>(job.v);
+    const float gc = rho * P::load(job.g, e) * gs;
+    const float p0 = P::load(job.p, e);
+    float mi = 0.f, vi = 0.f;
+    if constexpr (Rule == RULE_ADAMW) { mi = m[slot]; vi = v[slot]; }
+    if constexpr (Rule == RULE_SGDM && Momentum) mi = m[slot];
+    const float d = rule_delta(gc, p0, &mi, &vi, s);
+    P::store(job.p, e, p0 - rho * d);
+    if constexpr (Rule == RULE_ADAMW) { m[slot] = mi; v[slot] = vi; }
+    if constexpr (Rule == RULE_SGDM && Momentum) m[slot] = mi;
+  }
+  // Selected lines [jb, je) (ROWS or COORDS).
+  void lines(int64_t jb, int64_t je) const {
+    const int64_t len = job.axis == AXIS_ROWS ? job.cols : 1;
+    for (int64_t j = jb; j < je; j++) {
+      const float rho = job.scale ? job.scale[j] : 1.f;
+      const int64_t base = job.axis == AXIS_ROWS ? job.idx[j] * job.cols : job.idx[j];
+      for (int64_t t = 0; t < len; t++) element(base + t, j * len + t, rho);
+    }
+  }
+  // Rows [tb, te) of a COLS job: every selected column of each row, in slot order.
+  void rows(int64_t tb, int64_t te) const {
+    for (int64_t t = tb; t < te; t++)
+      for (int64_t j = 0; j < job.k; j++) element(t * job.cols + job.idx[j], t * job.k + j, job.scale ? job.scale[j] : 1.f);
+  }
+};
+
+struct Pass2Fns {
+  void (*lines)(const IndexedJob&, float, int64_t, int64_t);
+  void (*rows)(const IndexedJob&, float, int64_t, int64_t);
+};
+
+template <int32_t D, int32_t Rule, bool Momentum>
+Pass2Fns pass2_fns() {
+  return {[](const IndexedJob& j, float g, int64_t b, int64_t e) { Pass2<D, Rule, Momentum>(j, g).lines(b, e); },
+          [](const IndexedJob& j, float g, int64_t b, int64_t e) { Pass2<D, Rule, Momentum>(j, g).rows(b, e); }};
+}
+
+template <int32_t D>
+Pass2Fns pass2_rule(const IndexedJob& job) {
+  switch (job.state_full.rule) {
+    case RULE_ADAMW: return job.m && job.v ? pass2_fns<D, RULE_ADAMW, true>() : Pass2Fns{nullptr, nullptr};
+    case RULE_SGDM:
+      if (job.state_full.momentum == 0.f) return pass2_fns<D, RULE_SGDM, false>();
+      return job.m ? pass2_fns<D, RULE_SGDM, true>() : Pass2Fns{nullptr, nullptr};
+    default: return {nullptr, nullptr};
+  }
+}
+
+// The typed second pass for `job`, or {null, null} where only the generic loop applies.
+inline Pass2Fns typed_pass2(const IndexedJob& job) {
+  if (job.gc || !job.g || job.g_dtype != job.p_dtype) return {nullptr, nullptr};
+  if ((job.m || job.v) && job.state_dtype != F32) return {nullptr, nullptr};
+  switch (job.p_dtype) {
+    case F32: return pass2_rule<F32>(job);
+    case BF16: return pass2_rule<BF16>(job);
+    case F16: return pass2_rule<F16>(job);
+    default: return {nullptr, nullptr};
+  }
+}
+
+}  // namespace cpu_indexed
+}  // namespace frugal
