@@ -13,9 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-device=${1:-}
-[ $# -gt 0 ] && shift
-[ "${1:-}" = "--" ] && shift
+device=""
+if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
+  device=$1
+  shift
+fi
+if [ "${1:-}" = "--" ]; then shift; fi
 if [ -z "$device" ]; then
   device=$(node -e "const f=require('.'); console.log(f.cudaDeviceCount() > 0 ? 'cuda:0' : 'cpu')")
 fi
@@ -24,6 +27,17 @@ case "$device" in
   cuda:0) torch_device=cuda ;;
   *) echo "bench-vs-torch: device: expected cpu or cuda:0, got '$device'" >&2; exit 2 ;;
 esac
+
+# Options both benches take with the same meaning.
+shared=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --preset|--dtype|--methods|--reps|--warmup|--inner|--refresh-reps)
+      [ $# -ge 2 ] || { echo "bench-vs-torch: $1: expected a value" >&2; exit 2; }
+      shared+=("$1" "$2"); shift 2 ;;
+    *) echo "bench-vs-torch: unknown option '$1'" >&2; exit 2 ;;
+  esac
+done
 
 python=""
 for candidate in ${PYTHON:-} python3 /usr/bin/python3; do
@@ -45,15 +59,6 @@ if [ "$device" != cpu ]; then
 fi
 ours="$out/$name-$date.json"
 theirs="$out/torch-$name-$date.json"
-
-# Options both benches take with the same meaning.
-shared=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --preset|--dtype|--methods|--reps|--warmup|--inner|--refresh-reps) shared+=("$1" "$2"); shift 2 ;;
-    *) echo "bench-vs-torch: unknown option '$1'" >&2; exit 2 ;;
-  esac
-done
 
 echo "== frugal-optim on $device" >&2
 node dist/cjs/bench/step-bench.js --device "$device" --out "$ours" "${shared[@]}"

@@ -29,8 +29,7 @@ set -o pipefail
 node -e "const f=require('.'); console.log(JSON.stringify(f.devices(), null, 1))" | tee "$OUT/devices.json"
 npx jest --ci 2>&1 | tee "$OUT/test.log"
 test_rc=${PIPESTATUS[0]}
-npm run bench -- --device cuda:0 --out "$OUT/ours.json" 2>&1 | tee "$OUT/bench.log"
-python3 bench/torch/step_bench.py --out "$OUT/torch.json" 2>&1 | tee "$OUT/torch.log"
-node dist/cjs/bench/compare.js "$OUT/ours.json" "$OUT/torch.json" --markdown 2>&1 | tee "$OUT/compare.md"
-# Back on the workstation: node dist/cjs/bench/report.js ours.json torch.json --out docs/benchmarks.md
+# Ours and torch's steps in one call: JSON, the ratios, and the report (charts beside it).
+BENCH_OUT="$OUT" REPORT="$OUT/benchmarks.md" bash scripts/bench-vs-torch.sh cuda:0 2>&1 | tee "$OUT/bench.log"
+# Back on the workstation: copy $OUT/*.json to bench/results/ and $OUT/benchmarks.md (+ benchmarks/) to docs/.
 exit $test_rc
