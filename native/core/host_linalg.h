@@ -13,6 +13,11 @@ namespace frugal {
 void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std::vector<double>& s,
               std::vector<double>& vt);
 
+// The top-`rank` singular vectors exactly (host_svd's leading columns, up to sign), without the
+// rest: eigenvalues of the Gram matrix's tridiagonal form, inverse iteration for the top ones.
+// Left (m x rank) when want_left, else right (n x rank), as columns.
+std::vector<double> host_top_singular_vectors(const double* a, int64_t m, int64_t n, int64_t rank, bool want_left);
+
 // Top-`rank` singular vectors by a randomized range finder (oversampling 10, two power iterations):
 // left (m x rank) when want_left, else right (n x rank), as columns.
 std::vector<double> host_randomized_singular_vectors(const double* a, int64_t m, int64_t n, int64_t rank,

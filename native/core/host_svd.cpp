@@ -12,6 +12,7 @@
 // cuSOLVER's (the reference runs are insensitive to the signs: see test/reference.test.ts).
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -52,17 +53,25 @@ std::vector<double> gram(const std::vector<double>& b, int64_t q, int64_t len) {
   return c;
 }
 
+// The Householder reflectors of a tridiagonalization: H_k = I - beta_k v_k v_k^T acting on
+// indices k+1 .. q-1 (beta_k = 0: H_k = I), Q = H_0 H_1 ... H_{q-3}.
+struct Reflectors {
+  std::vector<std::vector<double>> v;
+  std::vector<double> beta;
+};
+
 // Householder reduction of the symmetric a (q x q, row-major, overwritten) to tridiagonal form
-// T = Q^T a Q: diagonal d, off-diagonal e (e[i] = T[i][i+1]); returns Q (row-major).
-std::vector<double> tridiagonalize(std::vector<double>& a, int64_t q, std::vector<double>& d, std::vector<double>& e) {
-  std::vector<std::vector<double>> vs(std::max<int64_t>(0, q - 2));
-  std::vector<double> betas(std::max<int64_t>(0, q - 2), 0.0);
+// T = Q^T a Q: diagonal d, off-diagonal e (e[i] = T[i][i+1]).
+Reflectors tridiagonalize(std::vector<double>& a, int64_t q, std::vector<double>& d, std::vector<double>& e) {
+  Reflectors h;
+  h.v.resize(std::max<int64_t>(0, q - 2));
+  h.beta.assign(std::max<int64_t>(0, q - 2), 0.0);
   std::vector<double> p(q), w(q);
   for (int64_t k = 0; k + 2 < q; k++) {
     const int64_t n = q - k - 1;      // size of the trailing block, rows/cols k+1 .. q-1
     double* x = &a[k * q + k + 1];    // row k right of the diagonal = column k below it
     const double norm = std::sqrt(dot(x, x, n));
-    std::vector<double>& v = vs[k];
+    std::vector<double>& v = h.v[k];
     if (norm == 0.0) continue;        // already reduced: H_k = I
     const double alpha = x[0] > 0 ? -norm : norm;
     v.assign(x, x + n);
@@ -70,7 +79,7 @@ std::vector<double> tridiagonalize(std::vector<double>& a, int64_t q, std::vecto
     const double vv = dot(v.data(), v.data(), n);
     if (vv == 0.0) continue;
     const double beta = 2.0 / vv;
-    betas[k] = beta;
+    h.beta[k] = beta;
     // p = beta * A22 v; w = p - (beta / 2) (v.p) v; A22 -= v w^T + w v^T.
     double* a22 = &a[(k + 1) * q + k + 1];
     parallel_range(n, grain_for(n), [&](int64_t ib, int64_t ie) {
@@ -92,39 +101,53 @@ std::vector<double> tridiagonalize(std::vector<double>& a, int64_t q, std::vecto
   e.assign(q, 0.0);
   for (int64_t i = 0; i < q; i++) d[i] = a[i * q + i];
   for (int64_t i = 0; i + 1 < q; i++) e[i] = a[i * q + i + 1];
-  // Q = H_0 H_1 ... H_{q-3}, accumulated from the right end: H_k only touches rows and columns
-  // k+1.., where the product of the later reflectors is still the identity outside that block.
-  std::vector<double> qm((size_t)(q * q), 0.0);
-  for (int64_t i = 0; i < q; i++) qm[i * q + i] = 1.0;
-  std::vector<double> t(q);
-  for (int64_t k = q - 3; k >= 0; k--) {
-    if (betas[k] == 0.0) continue;
-    const std::vector<double>& v = vs[k];
-    const int64_t n = q - k - 1;
-    double* block = &qm[(k + 1) * q + k + 1];
-    // t = v^T Q22 (a row vector), then Q22 -= beta v t.
-    std::fill(t.begin(), t.begin() + n, 0.0);
-    for (int64_t i = 0; i < n; i++) {
-      const double vi = v[i];
-      const double* row = block + i * q;
-      for (int64_t j = 0; j < n; j++) t[j] += vi * row[j];
-    }
-    const double beta = betas[k];
-    parallel_range(n, grain_for(n), [&](int64_t ib, int64_t ie) {
-      for (int64_t i = ib; i < ie; i++) {
-        double* row = block + i * q;
-        const double f = beta * v[i];
-        for (int64_t j = 0; j < n; j++) row[j] -= f * t[j];
-      }
-    });
+  return h;
+}
+
+// y <- H_k y for y (q x cols, row-major): rows k+1.. minus beta v (v^T y), restricted to the
+// columns [c0, cols) (the others hold zeros below row k+1 when forming Q from the identity).
+void apply_reflector(const Reflectors& h, int64_t k, int64_t q, std::vector<double>& y, int64_t cols, int64_t c0,
+                     std::vector<double>& t) {
+  if (h.beta[k] == 0.0) return;
+  const std::vector<double>& v = h.v[k];
+  const int64_t n = q - k - 1, width = cols - c0;
+  double* block = &y[(k + 1) * cols + c0];
+  std::fill(t.begin(), t.begin() + width, 0.0);
+  for (int64_t i = 0; i < n; i++) {
+    const double vi = v[i];
+    const double* row = block + i * cols;
+    for (int64_t j = 0; j < width; j++) t[j] += vi * row[j];
   }
+  const double beta = h.beta[k];
+  parallel_range(n, grain_for(width), [&](int64_t ib, int64_t ie) {
+    for (int64_t i = ib; i < ie; i++) {
+      double* row = block + i * cols;
+      const double f = beta * v[i];
+      for (int64_t j = 0; j < width; j++) row[j] -= f * t[j];
+    }
+  });
+}
+
+// Q = H_0 ... H_{q-3} (row-major), accumulated from the right end: H_k only touches rows and
+// columns k+1.., where the product of the later reflectors is still the identity outside that block.
+std::vector<double> form_q(const Reflectors& h, int64_t q) {
+  std::vector<double> qm((size_t)(q * q), 0.0), t(q);
+  for (int64_t i = 0; i < q; i++) qm[i * q + i] = 1.0;
+  for (int64_t k = q - 3; k >= 0; k--) apply_reflector(h, k, q, qm, q, k + 1, t);
   return qm;
 }
 
-// Implicit symmetric QR on the tridiagonal (d, e) with Wilkinson shifts. Every rotation G of
-// the (k, k+1) plane, T <- G^T T G, is also applied to the columns of z (q x q, column-major:
-// column k at z[k * q]), so z ends with the eigenvectors of the original matrix as columns.
-void tridiagonal_qr(std::vector<double>& d, std::vector<double>& e, std::vector<double>& z, int64_t q) {
+// y <- Q y for y (q x cols, row-major).
+void apply_q(const Reflectors& h, int64_t q, std::vector<double>& y, int64_t cols) {
+  std::vector<double> t(cols);
+  for (int64_t k = q - 3; k >= 0; k--) apply_reflector(h, k, q, y, cols, 0, t);
+}
+
+// Implicit symmetric QR on the tridiagonal (d, e) with Wilkinson shifts; d ends holding the
+// eigenvalues (unsorted). Every rotation G of the (k, k+1) plane, T <- G^T T G, is also applied to
+// the columns of z when given (q x q, column-major: column k at z[k * q]), so z ends with the
+// eigenvectors of the original matrix as columns.
+void tridiagonal_qr(std::vector<double>& d, std::vector<double>& e, double* z, int64_t q) {
   const double eps = std::numeric_limits<double>::epsilon();
   std::vector<double> cs, sn;
   int64_t hi = q - 1;
@@ -167,6 +190,7 @@ void tridiagonal_qr(std::vector<double>& d, std::vector<double>& e, std::vector<
       cs.push_back(c);
       sn.push_back(s);
     }
+    if (!z) continue;
     // z <- z G for every rotation of the sweep, in order; rows are independent, so row blocks
     // run in parallel: one long block per thread, so each rotation is a long vector operation.
     const int64_t block = std::max<int64_t>(64, (q + model::pool_threads() - 1) / model::pool_threads());
@@ -183,6 +207,94 @@ void tridiagonal_qr(std::vector<double>& d, std::vector<double>& e, std::vector<
       }
     });
   }
+}
+
+// Solves (T - sigma I) x = b in place for the tridiagonal T = (d, e), by Gaussian elimination with
+// partial pivoting (the factor has a second superdiagonal where rows were swapped). A zero pivot
+// is replaced by `tiny`: inverse iteration wants a huge, not an infinite, solution.
+void shifted_tridiagonal_solve(const std::vector<double>& d, const std::vector<double>& e, int64_t q, double sigma,
+                               double tiny, std::vector<double>& b) {
+  std::vector<double> dd(q), dl(q, 0.0), du(q, 0.0), du2(q, 0.0);
+  std::vector<char> swapped(q, 0);
+  for (int64_t i = 0; i < q; i++) dd[i] = d[i] - sigma;
+  for (int64_t i = 0; i + 1 < q; i++) dl[i] = du[i] = e[i];
+  for (int64_t i = 0; i + 1 < q; i++) {
+    if (std::fabs(dd[i]) >= std::fabs(dl[i])) {
+      if (dd[i] == 0.0) dd[i] = tiny;
+      const double f = dl[i] / dd[i];
+      dl[i] = f;
+      dd[i + 1] -= f * du[i];
+    } else {  // rows i and i + 1 swap
+      const double f = dd[i] / dl[i];
+      dd[i] = dl[i];
+      dl[i] = f;
+      const double old_du = du[i];
+      du[i] = dd[i + 1];
+      dd[i + 1] = old_du - f * dd[i + 1];
+      if (i + 2 < q) {
+        du2[i] = du[i + 1];
+        du[i + 1] = -f * du[i + 1];
+      }
+      swapped[i] = 1;
+    }
+  }
+  if (dd[q - 1] == 0.0) dd[q - 1] = tiny;
+  for (int64_t i = 0; i + 1 < q; i++) {
+    if (swapped[i]) std::swap(b[i], b[i + 1]);
+    b[i + 1] -= dl[i] * b[i];
+  }
+  b[q - 1] /= dd[q - 1];
+  if (q >= 2) b[q - 2] = (b[q - 2] - du[q - 2] * b[q - 1]) / dd[q - 2];
+  for (int64_t i = q - 3; i >= 0; i--) b[i] = (b[i] - du[i] * b[i + 1] - du2[i] * b[i + 2]) / dd[i];
+}
+
+// Eigenvectors of the tridiagonal T = (d, e) for its eigenvalues lam[0..r) (descending), by
+// inverse iteration; returned as the columns of y (q x r, row-major). Eigenvalues closer than
+// 1e-3 |T| form a cluster: their vectors are kept orthogonal to the cluster's earlier ones, and
+// equal eigenvalues are nudged apart so each solve differs.
+std::vector<double> tridiagonal_eigenvectors(const std::vector<double>& d, const std::vector<double>& e, int64_t q,
+                                             const std::vector<double>& lam, int64_t r) {
+  double tnorm = 0;
+  for (int64_t i = 0; i < q; i++)
+    tnorm = std::max(tnorm, std::fabs(d[i]) + (i > 0 ? std::fabs(e[i - 1]) : 0.0) + (i + 1 < q ? std::fabs(e[i]) : 0.0));
+  const double eps = std::numeric_limits<double>::epsilon();
+  const double scale = tnorm > 0 ? tnorm : 1.0;
+  const double tiny = eps * scale;
+  std::vector<double> y((size_t)(q * r), 0.0), x(q), vec(q);
+  uint64_t state = 0x9e3779b97f4a7c15ull;  // a fixed start: results do not depend on anything else
+  int64_t cluster_start = 0;
+  double shift_prev = 0;
+  for (int64_t k = 0; k < r; k++) {
+    double sigma = lam[k];
+    if (k > 0 && lam[k - 1] - lam[k] < 1e-3 * scale) {
+      if (sigma >= shift_prev - 10 * tiny) sigma = shift_prev - 10 * tiny;  // distinct solves within a cluster
+    } else {
+      cluster_start = k;
+    }
+    shift_prev = sigma;
+    for (int64_t i = 0; i < q; i++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      x[i] = double(int64_t(state >> 11) - (int64_t(1) << 52)) / double(int64_t(1) << 52);  // in (-1, 1)
+    }
+    for (int it = 0; it < 4; it++) {
+      shifted_tridiagonal_solve(d, e, q, sigma, tiny, x);
+      for (int pass = 0; pass < 2; pass++)
+        for (int64_t j = cluster_start; j < k; j++) {
+          double dd = 0;
+          for (int64_t i = 0; i < q; i++) dd += x[i] * y[i * r + j];
+          for (int64_t i = 0; i < q; i++) x[i] -= dd * y[i * r + j];
+        }
+      double nn = std::sqrt(dot(x.data(), x.data(), q));
+      if (!(nn > 0) || !std::isfinite(nn)) {  // start again from a unit vector
+        std::fill(x.begin(), x.end(), 0.0);
+        x[k % q] = 1.0;
+        continue;
+      }
+      for (int64_t i = 0; i < q; i++) x[i] /= nn;
+    }
+    for (int64_t i = 0; i < q; i++) y[i * r + k] = x[i];
+  }
+  return y;
 }
 
 // Makes columns [first, q) of x (q columns of length len, column-major: column k at x[k * len])
@@ -222,6 +334,53 @@ void orthonormalize_tail(std::vector<double>& x, int64_t len, int64_t q, int64_t
 
 }  // namespace
 
+std::vector<double> host_top_singular_vectors(const double* a, int64_t m, int64_t n, int64_t rank, bool want_left) {
+  const bool transposed = m > n;
+  const int64_t q = std::min(m, n), len = std::max(m, n);
+  rank = std::max<int64_t>(0, std::min(rank, q));
+  std::vector<double> b((size_t)(q * len));
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      if (transposed) b[j * len + i] = a[i * n + j];
+      else b[i * len + j] = a[i * n + j];
+    }
+  if (rank == 0) return {};
+  std::vector<double> c = gram(b, q, len);
+  std::vector<double> d, e;
+  const Reflectors h = tridiagonalize(c, q, d, e);
+  std::vector<double> lam = d, off = e;
+  tridiagonal_qr(lam, off, nullptr, q);
+  std::sort(lam.begin(), lam.end(), std::greater<double>());
+  // near: the smaller side's top vectors (q x rank, row-major) = Q times T's eigenvectors.
+  std::vector<double> near = tridiagonal_eigenvectors(d, e, q, lam, rank);
+  apply_q(h, q, near, rank);
+  // The smaller side is the left one (u) when m <= n, else the right one (v).
+  if (want_left == !transposed) return near;
+  // The other side: b^T near_k / s_k (len x rank, column-major while built), as in host_svd.
+  std::vector<double> s(rank);
+  for (int64_t k = 0; k < rank; k++) s[k] = std::sqrt(std::max(0.0, lam[k]));
+  std::vector<double> far((size_t)(len * rank), 0.0);
+  parallel_range(rank, grain_for(q * len), [&](int64_t kb, int64_t ke) {
+    for (int64_t k = kb; k < ke; k++) {
+      double* out = &far[k * len];
+      for (int64_t i = 0; i < q; i++) {
+        const double coef = near[i * rank + k];
+        const double* row = &b[i * len];
+        for (int64_t t = 0; t < len; t++) out[t] += coef * row[t];
+      }
+      const double inv = s[k] > 0 ? 1.0 / s[k] : 0.0;
+      for (int64_t t = 0; t < len; t++) out[t] *= inv;
+    }
+  });
+  int64_t good = 0;
+  while (good < rank && s[good] >= 1e-4 * s[0] && s[good] > 0) good++;
+  orthonormalize_tail(far, len, rank, good);
+  std::vector<double> out((size_t)(len * rank));
+  for (int64_t k = 0; k < rank; k++)
+    for (int64_t t = 0; t < len; t++) out[t * rank + k] = far[k * len + t];
+  return out;
+}
+
 void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std::vector<double>& s,
               std::vector<double>& vt) {
   // b: the smaller side as rows (q x len): a itself when m <= n, else a^T.
@@ -240,11 +399,11 @@ void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std
 
   std::vector<double> c = gram(b, q, len);
   std::vector<double> d, e;
-  std::vector<double> qm = tridiagonalize(c, q, d, e);
+  std::vector<double> qm = form_q(tridiagonalize(c, q, d, e), q);
   std::vector<double> z((size_t)(q * q));  // column-major eigenvectors
   for (int64_t i = 0; i < q; i++)
     for (int64_t j = 0; j < q; j++) z[j * q + i] = qm[i * q + j];
-  tridiagonal_qr(d, e, z, q);
+  tridiagonal_qr(d, e, z.data(), q);
 
   std::vector<int64_t> order(q);
   std::iota(order.begin(), order.end(), 0);

@@ -244,10 +244,9 @@ void Optimizer::refresh_dense(GroupState& g, ParamState& p, StreamHandle s) {
         std::vector<double> vecs = host_randomized_singular_vectors(a.data(), p.rows, p.cols, rank, left, g.rng);
         for (size_t i = 0; i < basis.size(); i++) basis[i] = (float)vecs[i];
       } else {
-        std::vector<double> u, sv, vt;
-        host_svd(a.data(), p.rows, p.cols, u, sv, vt);
-        for (int64_t i = 0; i < side_len; i++)
-          for (int64_t r = 0; r < rank; r++) basis[i * rank + r] = (float)(left ? u[i * q + r] : vt[r * p.cols + i]);
+        // Only the top `rank` vectors of the side in use: no full decomposition.
+        std::vector<double> vecs = host_top_singular_vectors(a.data(), p.rows, p.cols, rank, left);
+        for (size_t i = 0; i < basis.size(); i++) basis[i] = (float)vecs[i];
       }
     }
   } else if (p.kind == FRUGAL_SEL_RANDOM_ORTHO) {
