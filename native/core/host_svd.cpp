@@ -332,6 +332,33 @@ void orthonormalize_tail(std::vector<double>& x, int64_t len, int64_t q, int64_t
   }
 }
 
+// The other side's vectors for the first `count` columns of near (q x count, row-major) with
+// singular values s: far_k = b^T near_k / s_k (len x count, column-major: column k at
+// far[k * len]). For singular values well above the Gram matrix's resolution these columns are
+// orthonormal to within about 1e-16 (s_0 / s_k)^2, under 1e-8 here; the rest (the tail, in
+// descending order) are re-orthonormalized against everything before them, or completed when
+// they vanish.
+std::vector<double> far_side(const std::vector<double>& b, int64_t q, int64_t len, const std::vector<double>& near,
+                             int64_t count, const std::vector<double>& s) {
+  std::vector<double> far((size_t)(len * count), 0.0);
+  parallel_range(count, grain_for(q * len), [&](int64_t kb, int64_t ke) {
+    for (int64_t k = kb; k < ke; k++) {
+      double* out = &far[k * len];
+      for (int64_t i = 0; i < q; i++) {
+        const double coef = near[i * count + k];
+        const double* row = &b[i * len];
+        for (int64_t t = 0; t < len; t++) out[t] += coef * row[t];
+      }
+      const double inv = s[k] > 0 ? 1.0 / s[k] : 0.0;
+      for (int64_t t = 0; t < len; t++) out[t] *= inv;
+    }
+  });
+  int64_t good = 0;
+  while (good < count && s[good] >= 1e-4 * s[0] && s[good] > 0) good++;
+  orthonormalize_tail(far, len, count, good);
+  return far;
+}
+
 }  // namespace
 
 std::vector<double> host_top_singular_vectors(const double* a, int64_t m, int64_t n, int64_t rank, bool want_left) {
@@ -356,25 +383,10 @@ std::vector<double> host_top_singular_vectors(const double* a, int64_t m, int64_
   apply_q(h, q, near, rank);
   // The smaller side is the left one (u) when m <= n, else the right one (v).
   if (want_left == !transposed) return near;
-  // The other side: b^T near_k / s_k (len x rank, column-major while built), as in host_svd.
+  // The other side: far_k = b^T near_k / s_k.
   std::vector<double> s(rank);
   for (int64_t k = 0; k < rank; k++) s[k] = std::sqrt(std::max(0.0, lam[k]));
-  std::vector<double> far((size_t)(len * rank), 0.0);
-  parallel_range(rank, grain_for(q * len), [&](int64_t kb, int64_t ke) {
-    for (int64_t k = kb; k < ke; k++) {
-      double* out = &far[k * len];
-      for (int64_t i = 0; i < q; i++) {
-        const double coef = near[i * rank + k];
-        const double* row = &b[i * len];
-        for (int64_t t = 0; t < len; t++) out[t] += coef * row[t];
-      }
-      const double inv = s[k] > 0 ? 1.0 / s[k] : 0.0;
-      for (int64_t t = 0; t < len; t++) out[t] *= inv;
-    }
-  });
-  int64_t good = 0;
-  while (good < rank && s[good] >= 1e-4 * s[0] && s[good] > 0) good++;
-  orthonormalize_tail(far, len, rank, good);
+  std::vector<double> far = far_side(b, q, len, near, rank, s);
   std::vector<double> out((size_t)(len * rank));
   for (int64_t k = 0; k < rank; k++)
     for (int64_t t = 0; t < len; t++) out[t * rank + k] = far[k * len + t];
@@ -415,26 +427,7 @@ void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std
     const double* zk = &z[order[k] * q];
     for (int64_t i = 0; i < q; i++) near[i * q + k] = zk[i];
   }
-  // far (column-major, column k at far[k * len]) = b^T near_k / s_k. For singular values well
-  // above the Gram matrix's resolution these columns are orthonormal to within about
-  // 1e-16 (s_0 / s_k)^2, under 1e-8 here; the rest (the tail, in descending order) are
-  // re-orthonormalized against everything before them, or completed when they vanish.
-  std::vector<double> far((size_t)(len * q), 0.0);
-  parallel_range(q, grain_for(q * len), [&](int64_t kb, int64_t ke) {
-    for (int64_t k = kb; k < ke; k++) {
-      double* out = &far[k * len];
-      for (int64_t i = 0; i < q; i++) {
-        const double coef = near[i * q + k];
-        const double* row = &b[i * len];
-        for (int64_t t = 0; t < len; t++) out[t] += coef * row[t];
-      }
-      const double inv = s[k] > 0 ? 1.0 / s[k] : 0.0;
-      for (int64_t t = 0; t < len; t++) out[t] *= inv;
-    }
-  });
-  int64_t good = 0;
-  while (good < q && s[good] >= 1e-4 * s[0] && s[good] > 0) good++;
-  orthonormalize_tail(far, len, q, good);
+  std::vector<double> far = far_side(b, q, len, near, q, s);
 
   // a = near s far^T (m <= n: u = near, v = far) or, for a^T, a = far s near^T.
   for (int64_t k = 0; k < q; k++) {
