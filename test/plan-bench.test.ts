@@ -143,6 +143,23 @@ describe('report', () => {
     const withTorch = reportMarkdown(ours, 'x.json', new Map(), { results: torch, file: 'bench/results/torch.json' });
     expect(withTorch).toContain('## Against PyTorch');
     expect(withTorch).toContain('| adamw | 60m | float32 | torch-fused | 0.600 | 0.750 | 0.800 |');
+    expect(withTorch).toContain('CUDA events');
+  });
+
+  test('a CPU run says why its copy fractions can pass 100%, with this run\'s numbers', () => {
+    const ours = readResults(path.join(SAMPLES, 'ours-sample.json'));
+    ours.device = { kind: 'cpu', name: 'a cpu' };
+    ours.copyBandwidthGBs = { '60m/float32': 19.5, '60m/bfloat16': 18 };
+    for (const r of ours.rows) r.bandwidthGBs = 1;
+    ours.rows[0].bandwidthGBs = 99.25;
+    const md = reportMarkdown(ours, 'x.json', new Map());
+    expect(md).toContain('reached 18.0-19.5 GB/s');
+    expect(md).toContain(`up to 99.3 GB/s (${ours.rows[0].method}, ${ours.rows[0].dtype})`);
+    const torch = readResults(path.join(SAMPLES, 'torch-sample.json'));
+    torch.device = { kind: 'cpu', name: 'a cpu' };
+    torch.config = { ...torch.config, threads: 2, blas: 'libopenblas.so' };
+    const withTorch = reportMarkdown(ours, 'x.json', new Map(), { results: torch, file: 'torch.json' });
+    expect(withTorch).toContain('2 threads, BLAS: libopenblas.so');
   });
 });
 
