@@ -127,3 +127,20 @@ describe('exact SVD refresh on the host', () => {
     if (rank >= basis.r && noise > 0) expect(top - bottom).toBeGreaterThan(1e-3 * sv2[0]);
   });
 });
+
+describe('an SVD refresh from a non-finite gradient', () => {
+  it.each([NaN, Infinity])('is refused by name (%s), as torch.linalg.svd refuses it', (bad) => {
+    const g = lowRankGradient(12, 20, 12, 0.1, 5);
+    g[37] = bad;
+    const p = Tensor.zeros([12, 20]);
+    p.grad = Tensor.fromArray(g, [12, 20]);
+    const opt = new GaLore([p], { lr: 1e-3 } as OptimizerOptions);
+    try {
+      expect(() => opt.step()).toThrow(/param 0: the gradient at this SVD refresh has non-finite values/);
+    } finally {
+      opt.dispose();
+      p.grad.dispose();
+      p.dispose();
+    }
+  });
+});

@@ -240,6 +240,12 @@ void Optimizer::refresh_dense(GroupState& g, ParamState& p, StreamHandle s) {
       std::vector<float> hg(mn);
       backend_->copy_to_host(hg.data(), gf, mn * 4, s);
       std::vector<double> a(hg.begin(), hg.end());
+      // As torch.linalg.svd does: no subspace can be chosen from NaN or Inf (and the iteration
+      // would not converge on them), so say so rather than install a basis of NaNs.
+      for (double x : a)
+        if (!std::isfinite(x))
+          invalid(param_label(p) + ": the gradient at this SVD refresh has non-finite values (NaN or Inf); "
+                  "no subspace can be chosen from it");
       if (o.randomized_svd) {
         std::vector<double> vecs = host_randomized_singular_vectors(a.data(), p.rows, p.cols, rank, left, g.rng);
         for (size_t i = 0; i < basis.size(); i++) basis[i] = (float)vecs[i];
