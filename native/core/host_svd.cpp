@@ -209,44 +209,53 @@ void tridiagonal_qr(std::vector<double>& d, std::vector<double>& e, double* z, i
   }
 }
 
-// Solves (T - sigma I) x = b in place for the tridiagonal T = (d, e), by Gaussian elimination with
-// partial pivoting (the factor has a second superdiagonal where rows were swapped). A zero pivot
-// is replaced by `tiny`: inverse iteration wants a huge, not an infinite, solution.
-void shifted_tridiagonal_solve(const std::vector<double>& d, const std::vector<double>& e, int64_t q, double sigma,
-                               double tiny, std::vector<double>& b) {
-  std::vector<double> dd(q), dl(q, 0.0), du(q, 0.0), du2(q, 0.0);
-  std::vector<char> swapped(q, 0);
-  for (int64_t i = 0; i < q; i++) dd[i] = d[i] - sigma;
-  for (int64_t i = 0; i + 1 < q; i++) dl[i] = du[i] = e[i];
-  for (int64_t i = 0; i + 1 < q; i++) {
-    if (std::fabs(dd[i]) >= std::fabs(dl[i])) {
-      if (dd[i] == 0.0) dd[i] = tiny;
-      const double f = dl[i] / dd[i];
-      dl[i] = f;
-      dd[i + 1] -= f * du[i];
-    } else {  // rows i and i + 1 swap
-      const double f = dd[i] / dl[i];
-      dd[i] = dl[i];
-      dl[i] = f;
-      const double old_du = du[i];
-      du[i] = dd[i + 1];
-      dd[i + 1] = old_du - f * dd[i + 1];
-      if (i + 2 < q) {
-        du2[i] = du[i + 1];
-        du[i + 1] = -f * du[i + 1];
+// T - sigma I for the tridiagonal T = (d, e), factored by Gaussian elimination with partial
+// pivoting (the upper factor has a second superdiagonal where rows were swapped), to solve with
+// it several times. A zero pivot is replaced by `tiny`: inverse iteration wants a huge, not an
+// infinite, solution.
+struct ShiftedTridiagonalLU {
+  std::vector<double> dd, dl, du, du2;
+  std::vector<char> swapped;
+
+  ShiftedTridiagonalLU(const std::vector<double>& d, const std::vector<double>& e, int64_t q, double sigma, double tiny)
+      : dd(q), dl(q, 0.0), du(q, 0.0), du2(q, 0.0), swapped(q, 0) {
+    for (int64_t i = 0; i < q; i++) dd[i] = d[i] - sigma;
+    for (int64_t i = 0; i + 1 < q; i++) dl[i] = du[i] = e[i];
+    for (int64_t i = 0; i + 1 < q; i++) {
+      if (std::fabs(dd[i]) >= std::fabs(dl[i])) {
+        if (dd[i] == 0.0) dd[i] = tiny;
+        const double f = dl[i] / dd[i];
+        dl[i] = f;
+        dd[i + 1] -= f * du[i];
+      } else {  // rows i and i + 1 swap
+        const double f = dd[i] / dl[i];
+        dd[i] = dl[i];
+        dl[i] = f;
+        const double old_du = du[i];
+        du[i] = dd[i + 1];
+        dd[i + 1] = old_du - f * dd[i + 1];
+        if (i + 2 < q) {
+          du2[i] = du[i + 1];
+          du[i + 1] = -f * du[i + 1];
+        }
+        swapped[i] = 1;
       }
-      swapped[i] = 1;
     }
+    if (dd[q - 1] == 0.0) dd[q - 1] = tiny;
   }
-  if (dd[q - 1] == 0.0) dd[q - 1] = tiny;
-  for (int64_t i = 0; i + 1 < q; i++) {
-    if (swapped[i]) std::swap(b[i], b[i + 1]);
-    b[i + 1] -= dl[i] * b[i];
+
+  // b <- (T - sigma I)^-1 b.
+  void solve(std::vector<double>& b) const {
+    const int64_t q = (int64_t)dd.size();
+    for (int64_t i = 0; i + 1 < q; i++) {
+      if (swapped[i]) std::swap(b[i], b[i + 1]);
+      b[i + 1] -= dl[i] * b[i];
+    }
+    b[q - 1] /= dd[q - 1];
+    if (q >= 2) b[q - 2] = (b[q - 2] - du[q - 2] * b[q - 1]) / dd[q - 2];
+    for (int64_t i = q - 3; i >= 0; i--) b[i] = (b[i] - du[i] * b[i + 1] - du2[i] * b[i + 2]) / dd[i];
   }
-  b[q - 1] /= dd[q - 1];
-  if (q >= 2) b[q - 2] = (b[q - 2] - du[q - 2] * b[q - 1]) / dd[q - 2];
-  for (int64_t i = q - 3; i >= 0; i--) b[i] = (b[i] - du[i] * b[i + 1] - du2[i] * b[i + 2]) / dd[i];
-}
+};
 
 // Eigenvectors of the tridiagonal T = (d, e) for its eigenvalues lam[0..r) (descending), by
 // inverse iteration; returned as the columns of y (q x r, row-major). Eigenvalues closer than
@@ -276,8 +285,9 @@ std::vector<double> tridiagonal_eigenvectors(const std::vector<double>& d, const
       state = state * 6364136223846793005ull + 1442695040888963407ull;
       x[i] = double(int64_t(state >> 11) - (int64_t(1) << 52)) / double(int64_t(1) << 52);  // in (-1, 1)
     }
+    const ShiftedTridiagonalLU lu(d, e, q, sigma, tiny);
     for (int it = 0; it < 4; it++) {
-      shifted_tridiagonal_solve(d, e, q, sigma, tiny, x);
+      lu.solve(x);
       for (int pass = 0; pass < 2; pass++)
         for (int64_t j = cluster_start; j < k; j++) {
           double dd = 0;
@@ -359,18 +369,23 @@ std::vector<double> far_side(const std::vector<double>& b, int64_t q, int64_t le
   return far;
 }
 
+// b: the smaller side as rows (min(m, n) x max(m, n)): a itself when m <= n, else a^T.
+std::vector<double> smaller_side_rows(const double* a, int64_t m, int64_t n) {
+  const bool transposed = m > n;
+  const int64_t len = std::max(m, n);
+  std::vector<double> b((size_t)(m * n));
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) b[transposed ? j * len + i : i * len + j] = a[i * n + j];
+  return b;
+}
+
 }  // namespace
 
 std::vector<double> host_top_singular_vectors(const double* a, int64_t m, int64_t n, int64_t rank, bool want_left) {
   const bool transposed = m > n;
   const int64_t q = std::min(m, n), len = std::max(m, n);
   rank = std::max<int64_t>(0, std::min(rank, q));
-  std::vector<double> b((size_t)(q * len));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      if (transposed) b[j * len + i] = a[i * n + j];
-      else b[i * len + j] = a[i * n + j];
-    }
+  const std::vector<double> b = smaller_side_rows(a, m, n);
   if (rank == 0) return {};
   std::vector<double> c = gram(b, q, len);
   std::vector<double> d, e;
@@ -395,15 +410,9 @@ std::vector<double> host_top_singular_vectors(const double* a, int64_t m, int64_
 
 void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std::vector<double>& s,
               std::vector<double>& vt) {
-  // b: the smaller side as rows (q x len): a itself when m <= n, else a^T.
   const bool transposed = m > n;
   const int64_t q = std::min(m, n), len = std::max(m, n);
-  std::vector<double> b((size_t)(q * len));
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-      if (transposed) b[j * len + i] = a[i * n + j];
-      else b[i * len + j] = a[i * n + j];
-    }
+  const std::vector<double> b = smaller_side_rows(a, m, n);
   s.assign(q, 0.0);
   u.assign((size_t)(m * q), 0.0);
   vt.assign((size_t)(q * n), 0.0);

@@ -129,7 +129,8 @@ class CpuBackend final : public Backend {
     // when it would change nothing, so a Grass step touches only its k selected lines.
     const bool free_applies = job.state_free.rule != RULE_NONE && job.mask && job.g;
     const bool pass1 = job.decay != 1.f || free_applies;
-    cpu_indexed::RowsFn typed = pass1 && !generic_loops_forced() ? cpu_indexed::typed_pass1(job, free_applies) : nullptr;
+    const bool generic_only = generic_loops_forced();
+    cpu_indexed::RowsFn typed = pass1 && !generic_only ? cpu_indexed::typed_pass1(job, free_applies) : nullptr;
     if (typed) {
       parallel_for(job.rows, [&](int64_t b, int64_t e) { typed(job, gs, b, e); },
                    std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.cols)));
@@ -163,8 +164,7 @@ class CpuBackend final : public Backend {
       if (job.m) store_elem(job.m, job.state_dtype, s, m);
       if (job.v) store_elem(job.v, job.state_dtype, s, v);
     };
-    const cpu_indexed::Pass2Fns typed2 = generic_loops_forced() ? cpu_indexed::Pass2Fns{nullptr, nullptr}
-                                                                : cpu_indexed::typed_pass2(job);
+    const cpu_indexed::Pass2Fns typed2 = generic_only ? cpu_indexed::Pass2Fns{nullptr, nullptr} : cpu_indexed::typed_pass2(job);
     if (job.axis == AXIS_COLS) {
       // Row by row: slots (t, 0..k) are contiguous and the gathered elements share a row, where a
       // column at a time would stride through the whole matrix. Rows are independent, so this
