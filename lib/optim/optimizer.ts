@@ -334,7 +334,13 @@ export class Optimizer {
 
   /** Writes stateDict() to a safetensors file (atomically). */
   save(file: string): void {
-    saveStateDict(file, this.stateDict());
+    const what = `${this.spec.name}.save`;
+    this.live(what);
+    try {
+      saveStateDict(file, this.stateDict());
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message}`);
+    }
   }
 
   /** Reads a save()d file and loads it; a truncated or mismatched file throws and changes nothing. */
@@ -345,7 +351,11 @@ export class Optimizer {
     } catch (e) {
       throw new Error(`${this.spec.name}.load: ${(e as Error).message}`);
     }
-    this.loadStateDict(sd);
+    try {
+      this.loadStateDict(sd);
+    } catch (e) {
+      throw new Error(`${this.spec.name}.load: ${file}: ${(e as Error).message}`);
+    }
   }
 
   /** Frees the optimizer state now (the GC would, later). */

@@ -5,6 +5,7 @@
 import { describeValue, DType, DTYPES } from '../dtype';
 import { shapeToString } from '../tensor';
 import { GroupOptions, GroupPart, SELECTION_NAMES, SelectionName } from './options';
+import { AXIS_COLS, AXIS_COORDS, AXIS_ROWS, checkStateValues } from './state-values';
 
 export const STATE_DICT_FORMAT = 'frugal-optim/1';
 
@@ -98,54 +99,54 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-/**
- * Checks a state dict's structure against the optimizer's params (shapes in order) and group
- * count. Throws with a message naming the first mismatch.
- */
-export function checkStateDictStructure(
-  sd: unknown,
-  optimizer: string,
-  shapes: readonly (readonly number[])[],
-  groupCount: number,
-): asserts sd is OptimizerStateDict {
+/** Structural and value checks of a dict on its own (no optimizer needed); throws naming the field. */
+export function checkStateDictSelf(sd: unknown): asserts sd is OptimizerStateDict {
   if (typeof sd !== 'object' || sd === null) fail(`expected a state dict object, got ${describeValue(sd)}`);
   const d = sd as Partial<OptimizerStateDict>;
   if (d.format !== STATE_DICT_FORMAT) fail(`format is ${describeValue(d.format)}, expected '${STATE_DICT_FORMAT}'`);
-  if (d.optimizer !== optimizer) fail(`the state dict is for ${describeValue(d.optimizer)}, this optimizer is '${optimizer}'`);
+  if (typeof d.optimizer !== 'string') fail(`optimizer must be a name, got ${describeValue(d.optimizer)}`);
   if (!isCount(d.step)) fail(`step must be a non-negative integer, got ${describeValue(d.step)}`);
-  if (typeof d.maxGradNorm !== 'number' || !(d.maxGradNorm >= 0)) fail(`maxGradNorm must be a number >= 0`);
-  if (!Array.isArray(d.groups) || d.groups.length !== groupCount) {
-    fail(`it has ${Array.isArray(d.groups) ? d.groups.length : 'no'} param groups, this optimizer has ${groupCount}`);
+  if (typeof d.maxGradNorm !== 'number' || !Number.isFinite(d.maxGradNorm) || d.maxGradNorm < 0) {
+    fail(`maxGradNorm must be a finite number >= 0, got ${describeValue(d.maxGradNorm)}`);
   }
+  if (!Array.isArray(d.groups)) fail(`groups must be an array, got ${describeValue(d.groups)}`);
   d.groups.forEach((g, i) => {
-    if (typeof g !== 'object' || g === null || typeof g.options !== 'object' || !Array.isArray(g.native)) {
+    if (typeof g !== 'object' || g === null || typeof g.options !== 'object' || g.options === null || !Array.isArray(g.native)) {
       fail(`group ${i}: expected {options, native}`);
     }
     g.native.forEach((n, j) => {
-      if (!isCount(n.step) || !Array.isArray(n.rng) || n.rng.length !== 4 || !n.rng.every((w) => /^\d+$/.test(String(w)))) {
+      if (
+        typeof n !== 'object' || n === null || typeof n.part !== 'string' || !isCount(n.step) ||
+        !Array.isArray(n.rng) || n.rng.length !== 4 || !n.rng.every((w) => typeof w === 'string' && /^\d+$/.test(w) && BigInt(w) < 2n ** 64n)
+      ) {
         fail(`group ${i}: native group ${j}: expected {part, step, rng: 4 decimal words}`);
       }
     });
   });
-  if (!Array.isArray(d.params) || d.params.length !== shapes.length) {
-    fail(`it has ${Array.isArray(d.params) ? d.params.length : 'no'} params, this optimizer has ${shapes.length}`);
-  }
+  if (!Array.isArray(d.params)) fail(`params must be an array, got ${describeValue(d.params)}`);
+  const duplicatesAllowed = d.groups.some((g) => g.options.replacement === true || g.options.selection === 'function');
   d.params.forEach((p, i) => {
     if (typeof p !== 'object' || p === null) fail(`param ${i}: expected an object`);
-    if (!Array.isArray(p.shape) || shapeToString(p.shape) !== shapeToString(shapes[i])) {
-      const given = Array.isArray(p.shape) ? shapeToString(p.shape) : describeValue(p.shape);
-      fail(`param ${i}: shape ${given} does not match the param's ${shapeToString(shapes[i])}`);
-    }
+    if (!Array.isArray(p.shape) || !p.shape.every(isCount)) fail(`param ${i}: shape must be a list of non-negative integers, got ${describeValue(p.shape)}`);
     const c = p.counters;
     if (
       typeof c !== 'object' || c === null || !isCount(c.step) || !isCount(c.stateStep) || typeof c.active !== 'boolean' ||
       !SELECTION_NAMES.includes(c.kind) || !isCount(c.axis) || !isCount(c.selectionCount)
     ) {
-      fail(`param ${i}: counters must be {step, stateStep, active, kind, axis, selectionCount}`);
+      fail(`param ${i}: counters must be {step, stateStep, active, kind, axis, selectionCount} with integers >= 0`);
     }
+    const axisOf: Partial<Record<SelectionName, number[]>> = {
+      rows: [AXIS_ROWS], columns: [AXIS_COLS], coordinates: [AXIS_COORDS], grass: [AXIS_ROWS, AXIS_COLS],
+      svd: [AXIS_ROWS, AXIS_COLS], random: [AXIS_ROWS, AXIS_COLS], randperm: [AXIS_ROWS, AXIS_COLS],
+    };
+    const axes = axisOf[c.kind];
+    if (axes && !axes.includes(c.axis)) fail(`param ${i}: counters.axis ${c.axis} does not fit selection '${c.kind}' (expected ${axes.join(' or ')})`);
     if (!Array.isArray(p.state)) fail(`param ${i}: state must be an array of tensors`);
+    const seen = new Set<string>();
     for (const t of p.state) {
       if (typeof t !== 'object' || t === null || typeof t.name !== 'string') fail(`param ${i}: a state tensor has no name`);
+      if (seen.has(t.name)) fail(`param ${i}: state '${t.name}' is listed twice`);
+      seen.add(t.name);
       if (!DTYPES.includes(t.dtype) || !isCount(t.count)) fail(`param ${i}: state '${t.name}' needs a dtype and a count`);
       const expected = stateArray(t.dtype, 0).constructor;
       // Compared by tag, not instanceof: arrays from another realm (vm, jest) are fine.
@@ -156,6 +157,28 @@ export function checkStateDictStructure(
             `${t.data ? `${t.data.constructor.name} of ${(t.data as StateArray).length}` : 'nothing'}`,
         );
       }
+      checkStateValues(`param ${i}: state '${t.name}'`, t, { shape: p.shape, kind: c.kind, axis: c.axis, duplicatesAllowed });
+    }
+  });
+}
+
+/**
+ * Checks a state dict's structure and values against the optimizer's params (shapes in order)
+ * and group count. Throws with a message naming the first mismatch.
+ */
+export function checkStateDictStructure(
+  sd: unknown,
+  optimizer: string,
+  shapes: readonly (readonly number[])[],
+  groupCount: number,
+): asserts sd is OptimizerStateDict {
+  checkStateDictSelf(sd);
+  if (sd.optimizer !== optimizer) fail(`the state dict is for ${describeValue(sd.optimizer)}, this optimizer is '${optimizer}'`);
+  if (sd.groups.length !== groupCount) fail(`it has ${sd.groups.length} param groups, this optimizer has ${groupCount}`);
+  if (sd.params.length !== shapes.length) fail(`it has ${sd.params.length} params, this optimizer has ${shapes.length}`);
+  sd.params.forEach((p, i) => {
+    if (shapeToString(p.shape) !== shapeToString(shapes[i])) {
+      fail(`param ${i}: shape ${shapeToString(p.shape)} does not match the param's ${shapeToString(shapes[i])}`);
     }
   });
 }
