@@ -10,12 +10,13 @@ import { modelConfig, parameterCount } from '../model/config';
 import { LlamaModel } from '../model/llama';
 import { native } from '../native';
 import { constant, cosineWithWarmup, linear, LRLambda } from '../schedule';
-import { readTrainerState, restoreCheckpoint, saveCheckpoint, TrainerState } from './checkpoint';
+import { openCheckpoint, restoreCheckpoint, ResumePoint, saveCheckpoint } from './checkpoint';
 import { GradientManager } from './gradients';
 import { MemoryFigures, memorySnapshot, maxFigures, resetPeak, ZERO_FIGURES } from './memory-report';
 import { MetricsLog } from './metrics';
 import { MethodName, TrainOptions } from './options';
 import { OptimizerSet } from './optimizers';
+import { prepareOutputDir } from './output-dirs';
 import { Progress } from './progress';
 
 export interface TrainResult {
@@ -61,16 +62,62 @@ export interface TrainHooks {
   onStep?(step: number, loss: number): void;
   /** Stop after this many steps (and their checkpoint), as if interrupted (tests of resume). */
   stopAfter?: number;
+  /**
+   * Asked between steps: a reason (e.g. 'SIGINT') ends the run there with TrainingInterrupted,
+   * after a checkpoint of the last step when there is a checkpoint directory.
+   */
+  stopRequested?(): string | null;
+}
+
+/** A run stopped by TrainHooks.stopRequested; `checkpoint` is where its last step was saved. */
+export class TrainingInterrupted extends Error {
+  constructor(
+    readonly reason: string,
+    readonly step: number,
+    readonly checkpoint: string | null,
+  ) {
+    super(
+      `interrupted by ${reason} after step ${step}; ` +
+        (checkpoint ? `checkpoint at step ${step} in ${checkpoint} (continue with --resume)` : 'no --checkpoint-dir, nothing saved'),
+    );
+    this.name = 'TrainingInterrupted';
+  }
 }
 
 /** Trains one model with one optimizer (options.optimizer) and returns the summary. */
 export function train(o: TrainOptions, hooks: TrainHooks = {}): TrainResult {
+  const run = trainSteps(o, hooks);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * train(), returning to the event loop between steps so that signal handlers (and with them
+ * hooks.stopRequested) can run; the CLI uses it.
+ */
+export async function trainAsync(o: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const run = trainSteps(o, hooks);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The run as a generator that yields before every step: train() and trainAsync() drive it. */
+function* trainSteps(o: TrainOptions, hooks: TrainHooks): Generator<void, TrainResult, void> {
   const wallStart = process.hrtime.bigint();
   if (o.threads !== undefined) process.env.FRUGAL_NUM_THREADS = String(o.threads);
   const device = resolveDevice(o.device);
   const method = o.optimizer;
   const outDir = o.outDir ?? path.join('runs', method);
-  const resumeState: TrainerState | null = o.resume ? readTrainerState(o.checkpointDir as string, o) : null;
+  const resumePoint: ResumePoint | null = o.resume ? openCheckpoint(o.checkpointDir as string, o) : null;
+  const resumeState = resumePoint?.state ?? null;
+  // Before any work: a directory that cannot be written fails now, not after training.
+  prepareOutputDir(outDir, '--out');
+  if (o.checkpointDir) prepareOutputDir(o.checkpointDir, '--checkpoint-dir');
 
   const split = splitDocuments(loadBrown());
   const tokenizer = makeTokenizer(o.tokenizer, split, o.vocabSize, resumeState?.tokenizer);
@@ -98,8 +145,8 @@ export function train(o: TrainOptions, hooks: TrainHooks = {}): TrainResult {
     optimizers = new OptimizerSet(model, o, method);
     grads = new GradientManager(model, optimizers, o.sparseBackward);
     let start = 0;
-    if (resumeState) {
-      restoreCheckpoint(o.checkpointDir as string, resumeState, model, optimizers);
+    if (resumePoint && resumeState) {
+      restoreCheckpoint(resumePoint, model, optimizers);
       start = resumeState.step;
       progress.line(`resumed from ${o.checkpointDir} at step ${start}`);
     }
@@ -114,7 +161,14 @@ export function train(o: TrainOptions, hooks: TrainHooks = {}): TrainResult {
     let peak = ZERO_FIGURES;
     let peakOrdinary = ZERO_FIGURES;
     let lastVal: number | undefined;
+    let savedStep = start;
     for (let step = start; step < o.steps; step++) {
+      yield;
+      const stop = hooks.stopRequested?.() ?? null;
+      if (stop !== null) {
+        if (o.checkpointDir && savedStep !== step) saveCheckpoint(o.checkpointDir, step, model, optimizers, tokenizer.toJSON(), o);
+        throw new TrainingInterrupted(stop, step, o.checkpointDir && step > 0 ? o.checkpointDir : null);
+      }
       const factor = schedule(step);
       optimizers.setLrFactor(factor);
       const batch = sampler.trainBatch(step);
@@ -149,6 +203,7 @@ export function train(o: TrainOptions, hooks: TrainHooks = {}): TrainResult {
       });
       if (o.checkpointDir && ((o.checkpointEvery > 0 && done % o.checkpointEvery === 0) || done === o.steps)) {
         saveCheckpoint(o.checkpointDir, done, model, optimizers, tokenizer.toJSON(), o);
+        savedStep = done;
         progress.line(`checkpoint at step ${done} in ${o.checkpointDir}`);
       }
       if (hooks.stopAfter === done) break;
