@@ -230,7 +230,7 @@ export function openCheckpoint(dir: string, options: TrainOptions): ResumePoint 
   const file = path.join(ckpt, 'trainer.json');
   const state = checkTrainerState(file, readJSON(file), options);
   if (manifestStep !== null && state.step !== manifestStep) {
-    throw new Error(`--resume: ${file} is at step ${state.step}, the manifest at ${manifestStep}`);
+    throw new Error(`--resume: ${file} is at step ${state.step}, ${path.join(ckpt, MANIFEST)} at ${manifestStep}`);
   }
   return { dir: ckpt, state };
 }
