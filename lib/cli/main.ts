@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `frugal-optim` command: dispatches to `train` (the training bench, lib/train) and `plan`
-// (the memory planner, lib/plan/cli.ts). Errors print their message, not a stack, and exit 1.
+// (the memory planner, lib/plan/cli.ts). Errors print their message, not a stack, and exit 1;
+// a `train` stopped by SIGINT / SIGTERM exits 130 / 143 (train-command.ts).
 import { runTrainCommand } from './train-command';
 
 const USAGE = `Usage: frugal-optim <command> [options]

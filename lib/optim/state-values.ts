@@ -14,7 +14,7 @@ type Rule =
   | 'finite' // any finite number
   | 'nonnegative' // finite and >= 0
   | 'positive' // finite and > 0
-  | 'count' // an integer >= 0 (int32)
+  | 'count' // an integer >= 0 (in any dtype)
   | 'indices' // line indices of the param's selection: in range, distinct unless the sampling repeats
   | 'derived'; // rebuilt from other state on load, never trusted: not checked
 
@@ -87,16 +87,16 @@ function lineCount(ctx: ValueContext): number | null {
 
 function checkIndices(what: string, data: ArrayLike<number>, ctx: ValueContext): void {
   const lines = lineCount(ctx);
-  const seen = new Set<number>();
+  if (lines === null) return; // not an index selection: the optimizer refuses the tensor itself
+  const distinct = !(ctx.kind === 'grass' && ctx.duplicatesAllowed);
+  const seen = new Uint8Array(distinct ? lines : 0);
   for (let j = 0; j < data.length; j++) {
     const v = data[j];
-    if (v < 0 || (lines !== null && v >= lines)) {
-      throw new Error(`${what}: restored index ${v} is outside 0..${lines === null ? 'the param' : lines - 1}`);
+    if (v < 0 || v >= lines) throw new Error(`${what}: restored index ${v} is outside 0..${lines - 1}`);
+    if (distinct) {
+      if (seen[v]) throw new Error(`${what}: restored index ${v} appears twice (selection '${ctx.kind}' takes distinct indices without replacement sampling)`);
+      seen[v] = 1;
     }
-    if (seen.has(v) && !(ctx.kind === 'grass' && ctx.duplicatesAllowed)) {
-      throw new Error(`${what}: restored index ${v} appears twice (selection '${ctx.kind}' takes distinct indices without replacement sampling)`);
-    }
-    seen.add(v);
   }
 }
 
@@ -104,15 +104,15 @@ function checkIndices(what: string, data: ArrayLike<number>, ctx: ValueContext):
 export function checkStateValues(what: string, t: { name: string; dtype: DType; data: ArrayLike<number> }, ctx: ValueContext): void {
   const rule = Object.prototype.hasOwnProperty.call(STATE_RULES, t.name) ? STATE_RULES[t.name] : DEFAULT_RULE;
   if (rule === 'derived') return;
-  if (rule === 'indices' || rule === 'count') {
-    if (t.dtype !== 'int32') throw new Error(`${what}: expected int32 elements (${EXPECTED[rule]}s), got ${t.dtype}`);
-    if (rule === 'indices') return checkIndices(what, t.data, ctx);
+  if (rule === 'indices') {
+    if (t.dtype !== 'int32') throw new Error(`${what}: expected int32 line indices, got ${t.dtype}`);
+    return checkIndices(what, t.data, ctx);
   }
   const at = reader(t.dtype, t.data);
   for (let j = 0; j < t.data.length; j++) {
     const v = at(j);
     const ok =
-      rule === 'count' ? v >= 0 :
+      rule === 'count' ? Number.isInteger(v) && v >= 0 :
       rule === 'nonnegative' ? Number.isFinite(v) && v >= 0 :
       rule === 'positive' ? Number.isFinite(v) && v > 0 :
       Number.isFinite(v);

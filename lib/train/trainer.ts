@@ -78,7 +78,9 @@ export class TrainingInterrupted extends Error {
   ) {
     super(
       `interrupted by ${reason} after step ${step}; ` +
-        (checkpoint ? `checkpoint at step ${step} in ${checkpoint} (continue with --resume)` : 'no --checkpoint-dir, nothing saved'),
+        (checkpoint
+          ? `checkpoint at step ${step} in ${checkpoint} (continue with --resume)`
+          : step === 0 ? 'nothing to save before the first step' : 'no --checkpoint-dir, nothing saved'),
     );
     this.name = 'TrainingInterrupted';
   }
