@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AdamW, BAdam, decodeSafetensors, encodeSafetensors, Frugal, GaLore, Grass, Optimizer, SafetensorsTensor, Tensor } from '../lib';
+import { seededRandom as rng } from './helpers/seeded';
 import { setGrads } from './helpers/update-rules';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-corrupt-'));
@@ -15,18 +16,6 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const SHAPES = [[12, 8], [8], [6, 10]];
 const INTERNAL = /Cannot read properties|Cannot convert|undefined is not|is not a function|is not iterable|of undefined|of null/;
-
-// mulberry32: a small seeded generator, so every run fuzzes the same files.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Make = (params: Tensor[]) => Optimizer;
 const METHODS: [string, Make][] = [

@@ -5,34 +5,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_OPTIONS, TrainOptions } from '../lib/train/options';
+import { TrainOptions } from '../lib/train/options';
 import { train } from '../lib/train/trainer';
+import { microRun, seededRandom, stepLosses as losses } from './helpers/seeded';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-ckfiles-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function micro(name: string, extra: Partial<TrainOptions>): TrainOptions {
-  return {
-    ...DEFAULT_OPTIONS,
-    optimizer: 'adamw',
-    optimizerOptions: {},
-    model: { hidden: 32, intermediate: 64, heads: 2, layers: 2 },
-    steps: 4,
-    batch: 2,
-    seqLen: 16,
-    evalEvery: 0,
-    evalBatches: 1,
-    device: 'cpu',
-    quiet: true,
-    outDir: path.join(root, name, 'out'),
-    ...extra,
-  };
-}
-
-function losses(o: TrainOptions, stopAfter?: number): number[] {
-  const out: number[] = [];
-  train(o, { onStep: (_s, l) => out.push(l), stopAfter });
-  return out;
+  return microRun(path.join(root, name, 'out'), { optimizer: 'adamw', ...extra });
 }
 
 function copyDir(from: string, to: string): void {
@@ -54,10 +35,7 @@ describe('a damaged training checkpoint is refused, naming the file', () => {
     expect(losses(micro('intact', { checkpointDir: dir, resume: true }))).toEqual(straight.slice(2));
   });
 
-  const r = (() => {
-    let a = 77;
-    return () => ((a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 4294967296);
-  })();
+  const r = seededRandom(77);
   const damages: [string, (ckpt: string, dir: string) => string][] = [];
   for (const file of ['model.safetensors', 'optimizer-all.safetensors', 'trainer.json', 'manifest.json']) {
     damages.push([`a bit flip in ${file}`, (ckpt) => {

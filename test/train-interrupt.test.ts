@@ -7,9 +7,10 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_OPTIONS, TrainOptions } from '../lib/train/options';
+import { TrainOptions } from '../lib/train/options';
 import { train } from '../lib/train/trainer';
 import { ChildScripts, compileChildScripts } from './helpers/child-scripts';
+import { microRun, seededRandom as rng, stepLosses as losses } from './helpers/seeded';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-interrupt-'));
 let scripts: ChildScripts;
@@ -22,39 +23,13 @@ afterAll(() => {
 });
 
 function micro(name: string, extra: Partial<TrainOptions>): TrainOptions {
-  return {
-    ...DEFAULT_OPTIONS,
+  return microRun(path.join(root, name, 'out'), {
     optimizer: 'frugal',
     updateGap: 3,
     optimizerOptions: { blockOrder: 'random' },
-    model: { hidden: 32, intermediate: 64, heads: 2, layers: 2 },
     steps: 12,
-    batch: 2,
-    seqLen: 16,
-    evalEvery: 0,
-    evalBatches: 1,
-    device: 'cpu',
-    quiet: true,
-    outDir: path.join(root, name, 'out'),
     ...extra,
-  };
-}
-
-function losses(o: TrainOptions): number[] {
-  const out: number[] = [];
-  train(o, { onStep: (_s, l) => out.push(l) });
-  return out;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  });
 }
 
 interface ChildRun {
@@ -97,7 +72,7 @@ describe('SIGKILL at random moments around checkpoint saves', () => {
   test('every resume continues from a complete checkpoint with the uninterrupted losses, or refuses clearly', async () => {
     const straight = losses(micro('straight', {}));
     const r = rng(2024);
-    const TRIALS = 12;
+    const TRIALS = 10;
     let resumed = 0;
     let midSave = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
@@ -146,7 +121,7 @@ describe('signals', () => {
   async function interrupt(signal: 'SIGINT' | 'SIGTERM', withCheckpoint: boolean) {
     const name = `${signal}-${withCheckpoint}`;
     const ckpt = path.join(root, name, 'ckpt');
-    const o = micro(name, { steps: 200, checkpointDir: withCheckpoint ? ckpt : undefined, checkpointEvery: 0 });
+    const o = micro(name, { steps: 80, checkpointDir: withCheckpoint ? ckpt : undefined, checkpointEvery: 0 });
     let sentAt = 0;
     const run = startChild(
       o,
@@ -156,7 +131,7 @@ describe('signals', () => {
           child.kill(signal);
         }
       },
-      25,
+      40,
     );
     const exit = await run.done;
     return { o, ckpt, exit, seconds: (Date.now() - sentAt) / 1000 };
@@ -170,12 +145,12 @@ describe('signals', () => {
     const stopped = Number(m![1]);
     expect(stopped).toBe(exit.steps); // the step that was running finished, then the run stopped
     expect(stopped).toBeGreaterThanOrEqual(3);
-    expect(stopped).toBeLessThan(200);
+    expect(stopped).toBeLessThan(80);
     const pointer = fs.readFileSync(path.join(ckpt, 'LATEST'), 'utf8').trim();
     expect(JSON.parse(fs.readFileSync(path.join(ckpt, pointer, 'trainer.json'), 'utf8')).step).toBe(stopped);
     if (signal === 'SIGINT') {
       // The saved step resumes to the uninterrupted run's losses.
-      const straight = losses(micro('straight-200', { steps: 200 }));
+      const straight = losses(micro('straight-80', { steps: 80 }));
       expect(losses({ ...o, resume: true })).toEqual(straight.slice(stopped));
     }
   });
@@ -184,7 +159,7 @@ describe('signals', () => {
     const { ckpt, exit, seconds } = await interrupt('SIGINT', false);
     expect(exit.code).toBe(130);
     expect(exit.stderr).toMatch(/interrupted by SIGINT after step \d+; no --checkpoint-dir, nothing saved/);
-    expect(exit.steps).toBeLessThan(200);
+    expect(exit.steps).toBeLessThan(80);
     expect(seconds).toBeLessThan(10);
     expect(fs.existsSync(ckpt)).toBe(false);
   });
