@@ -220,7 +220,6 @@ export function openCheckpoint(dir: string, options: TrainOptions): ResumePoint 
     if (name === null) throw new Error(`--resume: ${pointer} does not name a checkpoint (expected a line like 'step-00000120')`);
     ckpt = path.join(dir, name);
     if (!fs.existsSync(ckpt)) throw new Error(`--resume: ${pointer} names ${name}, which does not exist`);
-    removeStale(dir);
     manifestStep = verifyManifest(ckpt).step;
   } else if (fs.existsSync(path.join(dir, 'trainer.json'))) {
     ckpt = dir; // the flat layout of earlier versions: no manifest; the model's step is checked below
@@ -232,6 +231,8 @@ export function openCheckpoint(dir: string, options: TrainOptions): ResumePoint 
   if (manifestStep !== null && state.step !== manifestStep) {
     throw new Error(`--resume: ${file} is at step ${state.step}, ${path.join(ckpt, MANIFEST)} at ${manifestStep}`);
   }
+  // Only once the checkpoint is known good: leftovers may be all that is left if it is not.
+  if (manifestStep !== null) removeStale(dir);
   return { dir: ckpt, state };
 }
 
