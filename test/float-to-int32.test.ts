@@ -38,7 +38,7 @@ describe.each(devicesUnderTest())('float -> int32 on %s', (device) => {
     const out = narrow.cast('int32').toArray();
     expect(out).toBeInstanceOf(Int32Array);
     const expected = Array.from(wide, (x) =>
-      Number.isNaN(x) ? 0 : x >= 2 ** 31 ? INT_MAX : x <= -(2 ** 31) ? INT_MIN : Math.trunc(x),
+      Number.isNaN(x) ? 0 : x >= 2 ** 31 ? INT_MAX : x <= -(2 ** 31) ? INT_MIN : Math.trunc(x) + 0, // + 0: -0 -> 0
     );
     expect(Array.from(out)).toEqual(expected);
     if (dtype === 'float32') expect(Array.from(out)).toEqual(cases.map(([, y]) => y));
