@@ -47,6 +47,8 @@ describe('scripts/gpu-check.sh --dry-run', () => {
       'jest', 'memcheck', 'racecheck', 'synccheck', 'every-method.js', 'train --preset tiny', '32000x5120', '200 tensors',
       '2^31', 'line norms', 'FRUGAL_CUBLAS_PATH=/nonexistent', 'concurrent GaLore streams', 'NaN-gradient SVD',
       'math libraries', 'bench-vs-torch.sh cuda:0 -- --preset 60m', '--preset 1b', 'adamw-1e8.js',
+      // the scripts that do the checks the titles promise
+      'device-report.js', 'cpu-vs-gpu.js', 'cpu-vs-gpu.js --only galore-fallback', 'streams-and-errors.js', 'fault-attribution.js',
     ]) {
       expect(all).toContain(needle);
     }
