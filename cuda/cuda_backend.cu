@@ -316,9 +316,14 @@ class CudaBackend final : public Backend {
   }
   std::string math_status() {
     std::lock_guard<std::mutex> lock(math_.mutex);
-    return library_status("cuBLAS", cuda_libs::cublas_path(), math_.blas != nullptr, math_.blas_error) + "; " +
-           library_status("cuSOLVER", cuda_libs::cusolver_path(), math_.solver != nullptr, math_.solver_error) +
-           "; default pool keeps " + std::to_string(pool_release_bytes_) + " bytes";
+    std::string blas_why, solver_why;
+    const bool blas = cuda_libs::cublas_loaded(&blas_why), solver = cuda_libs::cusolver_loaded(&solver_why);
+    return library_status("cuBLAS", blas ? cuda_libs::cublas_path() : "", math_.blas != nullptr,
+                          blas ? math_.blas_error : blas_why) +
+           "; " +
+           library_status("cuSOLVER", solver ? cuda_libs::cusolver_path() : "", math_.solver != nullptr,
+                          solver ? math_.solver_error : solver_why) +
+           "; the default memory pool keeps " + std::to_string(pool_release_bytes_) + " bytes";
   }
   // A stream we created is going away: its cuBLAS workspace goes with it (after its work).
   void forget_stream(cudaStream_t s) {

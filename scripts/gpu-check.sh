@@ -9,12 +9,16 @@
 #   bash scripts/gpu-check.sh [--dry-run] [--out DIR] [--only part,part] [--budget SECONDS]
 #
 # --dry-run (no GPU needed): every part reports skipped with what it would do.
-# On a machine without Node (the lent GPU machine): pack Node here with
-# ../shared/device/pack-node.sh and carry .devnode and node_modules; this script unpacks it.
+# On a machine without Node or node_modules (the lent GPU machine): run scripts/gpu-check/pack.sh
+# here, carry .devnode, and this script unpacks both. Needs python3 with torch for the benches
+# (cuBLAS / cuSOLVER are taken from its pip wheels) and compute-sanitizer for part 2.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v node >/dev/null 2>&1 && [ -f .devnode/node.xz ]; then
   xz -dc .devnode/node.xz > /tmp/node && chmod +x /tmp/node && export PATH=/tmp:$PATH
+fi
+if [ ! -d node_modules ] && [ -f .devnode/node_modules.tar.xz ]; then
+  xz -dc .devnode/node_modules.tar.xz | tar -xf -
 fi
 if ! command -v node >/dev/null 2>&1; then
   echo "gpu-check: node not found (carry .devnode, see scripts/gpu-check.sh)" >&2

@@ -111,9 +111,27 @@ async function main() {
     report('nan-svd-error', /non-finite/.test(gpu) && gpu === cpu, `GPU: "${gpu}"; CPU: "${cpu}"`);
   });
 
-  await check(o, 'math-libraries', () => {
+  await check(o, 'math-libraries-and-pool', () => {
     const status = o.device.startsWith('cuda') ? f.cudaMathStatus(o.device) : 'cpu';
-    report('math-libraries', true, `loaded: ${status}`);
+    const cuda = o.device.startsWith('cuda');
+    report('math-libraries-and-pool', !cuda || /default memory pool keeps 268435456 bytes/.test(status), `status: ${status}`);
+  });
+
+  await check(o, 'pool-threshold-override', () => {
+    if (!o.device.startsWith('cuda')) return;
+    // In children: the backend is created once per process, with the variable as it is then.
+    const { spawnSync } = require('child_process');
+    const run = (value) => {
+      const script = `const f = require(${JSON.stringify(require('./common').ROOT)});
+        try { f.Tensor.zeros([4], { device: ${JSON.stringify(o.device)} }); console.log(f.cudaMathStatus(${JSON.stringify(o.device)})); }
+        catch (e) { console.log(e.message); }`;
+      const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, FRUGAL_POOL_RELEASE_BYTES: value }, encoding: 'utf8' });
+      return `${r.stdout}${r.stderr}`.trim();
+    };
+    const custom = run('1048576');
+    const bad = run('lots');
+    report('pool-threshold-override', /keeps 1048576 bytes/.test(custom) && /FRUGAL_POOL_RELEASE_BYTES: expected a byte count/.test(bad),
+      `FRUGAL_POOL_RELEASE_BYTES=1048576: "${custom}"; =lots: "${bad}"`);
   });
 
   finish(__filename);
