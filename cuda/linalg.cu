@@ -144,7 +144,7 @@ void* solver_handle(MathHandles& handles) {
 
 // ---------------------------------------------------------------------------------------------
 // Non-finite check before an SVD: each block counts the NaN / Inf values of its grid-stride share
-// and writes the count to its own slot (no atomics, no shared writes: race-free by construction);
+// and writes the block total to its own slot (no atomics, one writer per slot: race-free);
 // the host adds the slots.
 __global__ void __launch_bounds__(kBlock) count_nonfinite_kernel(const float* a, int64_t n, int* per_block) {
   typedef cub::BlockReduce<int, kBlock> BlockCount;
