@@ -5,9 +5,13 @@
 //   SVD:  see run_svd.
 #include "linalg.cuh"
 
+#include <cub/block/block_reduce.cuh>
+#include <cstdio>
 #include <limits>
 #include <string>
+#include <vector>
 #include "cuda_check.cuh"
+#include "library_status.h"
 #include "math_libs.h"
 
 namespace frugal {
@@ -16,9 +20,8 @@ namespace {
 
 bool fits_int(int64_t x) { return x >= 0 && x <= std::numeric_limits<int>::max(); }
 
-void check_library(int status, const char* what) {
-  if (status != 0) fail(FRUGAL_ERR_DEVICE, std::string(what) + " failed with status " + std::to_string(status));
-}
+using cuda_libs::check_blas;
+using cuda_libs::check_solver;
 
 // ---------------------------------------------------------------------------------------------
 // Fallback GEMM: 32 x 32 output tiles, 32 x 8 threads, 4 outputs per thread. Each op(A) / op(B)
@@ -83,24 +86,90 @@ void gemm_fallback(const DeviceEnv& env, const GemmArgs& args) {
   check_launch("gemm fallback kernel");
 }
 
+void warn_fallback(const std::string& what) {
+  std::fprintf(stderr, "frugal-optim: warning: %s\n", what.c_str());
+}
+
+// Creates a library handle, or records why not (see MathHandles). Returns null when the library
+// is unusable for good; throws out of memory (to be retried next call) on an allocation failure.
+template <typename CreateFn, typename NameFn>
+void* create_handle(MathHandles& handles, const char* library, const char* create_call, bool loaded,
+                    const std::string& load_error, int alloc_failed, CreateFn create, NameFn status_text,
+                    const char* fallback, bool* failed, std::string* error) {
+  if (!loaded) {
+    // Absent is a normal configuration (no warning): the fallback is documented.
+    *failed = true;
+    *error = load_error;
+    return nullptr;
+  }
+  void* h = nullptr;
+  int status = create(&h);
+  if (status == alloc_failed && handles.release_cached_memory) {
+    handles.release_cached_memory();
+    status = create(&h);
+  }
+  if (status == 0) return h;
+  if (status == alloc_failed)
+    fail(FRUGAL_ERR_OUT_OF_MEMORY, std::string(create_call) + " failed: " + status_text(status) +
+                                       " (device memory is exhausted; it is tried again at the next call)");
+  *failed = true;
+  *error = std::string(create_call) + " failed: " + status_text(status) + "; " + fallback;
+  warn_fallback(std::string(library) + ": " + *error);
+  return nullptr;
+}
+
 // The device's cuBLAS handle, created on first use; null when cuBLAS is missing or will not
 // initialize here (for instance a cuBLAS newer than the driver), so the fallback kernel runs.
 void* blas_handle(MathHandles& handles) {
-  if (!handles.blas_tried) {
-    handles.blas_tried = true;
-    void* h = nullptr;
-    if (cuda_libs::cublas_loaded() && cuda_libs::blas_create(&h) == 0) handles.blas = h;
-  }
+  if (handles.blas || handles.blas_failed) return handles.blas;
+  std::string why;
+  const bool loaded = cuda_libs::cublas_loaded(&why);
+  handles.blas = create_handle(handles, "cuBLAS", "cublasCreate", loaded, why, cuda_libs::kBlasAllocFailed,
+                               cuda_libs::blas_create, cuda_libs::blas_status_text,
+                               "GEMMs use the fp64 fallback kernel for the rest of the process (much slower)",
+                               &handles.blas_failed, &handles.blas_error);
   return handles.blas;
 }
 
 void* solver_handle(MathHandles& handles) {
-  if (!handles.solver_tried) {
-    handles.solver_tried = true;
-    void* h = nullptr;
-    if (cuda_libs::cusolver_loaded() && cuda_libs::solver_create(&h) == 0) handles.solver = h;
-  }
+  if (handles.solver || handles.solver_failed) return handles.solver;
+  std::string why;
+  const bool loaded = cuda_libs::cusolver_loaded(&why);
+  handles.solver = create_handle(handles, "cuSOLVER", "cusolverDnCreate", loaded, why, cuda_libs::kSolverAllocFailed,
+                                 cuda_libs::solver_create, cuda_libs::solver_status_text,
+                                 "SVD refreshes run on the host for the rest of the process",
+                                 &handles.solver_failed, &handles.solver_error);
   return handles.solver;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Non-finite check before an SVD: each block counts the NaN / Inf values of its grid-stride share
+// and writes the block total to its own slot (no atomics, one writer per slot: race-free);
+// the host adds the slots.
+__global__ void __launch_bounds__(kBlock) count_nonfinite_kernel(const float* a, int64_t n, int* per_block) {
+  typedef cub::BlockReduce<int, kBlock> BlockCount;
+  __shared__ typename BlockCount::TempStorage temp;
+  int count = 0;
+  for (int64_t i = (int64_t)blockIdx.x * kBlock + threadIdx.x; i < n; i += (int64_t)gridDim.x * kBlock)
+    count += isfinite(a[i]) ? 0 : 1;
+  const int total = BlockCount(temp).Sum(count);
+  if (threadIdx.x == 0) per_block[blockIdx.x] = total;
+}
+
+// Whether every element of the device array a (n floats) is finite. Syncs env.stream.
+bool all_finite(const DeviceEnv& env, const float* a, int64_t n) {
+  const int blocks = grid_blocks(env, n);
+  StreamScratch scratch(sizeof(int) * (size_t)blocks, env.stream);
+  count_nonfinite_kernel<<<blocks, kBlock, 0, env.stream>>>(a, n, scratch.at<int>(0));
+  check_launch("non-finite check kernel");
+  std::vector<int> counts((size_t)blocks);
+  check(cudaMemcpyAsync(counts.data(), scratch.at<int>(0), sizeof(int) * (size_t)blocks, cudaMemcpyDeviceToHost,
+                        env.stream),
+        "non-finite check copy");
+  check(cudaStreamSynchronize(env.stream), "non-finite check");
+  for (int c : counts)
+    if (c) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,10 +210,12 @@ void run_gemm(const DeviceEnv& env, MathHandles& handles, const GemmArgs& args) 
   if (int_sizes) {
     std::lock_guard<std::mutex> lock(handles.mutex);
     if (void* h = blas_handle(handles)) {
-      check_library(cuda_libs::blas_set_stream(h, env.stream), "cublasSetStream");
+      check_blas(cuda_libs::blas_set_stream(h, env.stream), "cublasSetStream");
+      // cublasSetStream resets the handle to its default workspace, shared by every stream.
+      if (handles.bind_blas_workspace) handles.bind_blas_workspace(h, env.stream);
       const int op_a = args.trans_a ? cuda_libs::BLAS_OP_T : cuda_libs::BLAS_OP_N;
       const int op_b = args.trans_b ? cuda_libs::BLAS_OP_T : cuda_libs::BLAS_OP_N;
-      check_library(cuda_libs::blas_sgemm(h, op_b, op_a, (int)args.n, (int)args.m, (int)args.k, &args.alpha, args.b,
+      check_blas(cuda_libs::blas_sgemm(h, op_b, op_a, (int)args.n, (int)args.m, (int)args.k, &args.alpha, args.b,
                                           (int)args.ldb, args.a, (int)args.lda, &args.beta, args.c, (int)args.ldc),
                     "cublasSgemm");
       return;
@@ -165,13 +236,16 @@ bool run_svd(const DeviceEnv& env, MathHandles& handles, const float* a, int64_t
   std::lock_guard<std::mutex> lock(handles.mutex);
   void* h = solver_handle(handles);
   if (!h) return false;
-  check_library(cuda_libs::solver_set_stream(h, env.stream), "cusolverDnSetStream");
+  // cusolverDnSgesvd is not defined on NaN / Inf. Returning false hands the matrix to the host
+  // path, which refuses it with the error the CPU backend gives (refresh.cpp), word for word.
+  if (!all_finite(env, a, m * n)) return false;
+  check_solver(cuda_libs::solver_set_stream(h, env.stream), "cusolverDnSetStream");
 
   const bool direct = n >= m;
   const int rows = (int)(direct ? n : m), cols = (int)(direct ? m : n);  // of the column-major input
   const int64_t q = cols;                                                  // = min(m, n)
   int lwork = 0;
-  check_library(cuda_libs::solver_sgesvd_buffer_size(h, rows, cols, &lwork), "cusolverDnSgesvd_bufferSize");
+  check_solver(cuda_libs::solver_sgesvd_buffer_size(h, rows, cols, &lwork), "cusolverDnSgesvd_bufferSize");
 
   const size_t input_bytes = align_up(sizeof(float) * (size_t)(m * n));
   const size_t u_bytes = direct ? 0 : align_up(sizeof(float) * (size_t)(rows * q));  // column-major U (m x q)
@@ -200,7 +274,7 @@ bool run_svd(const DeviceEnv& env, MathHandles& handles, const float* a, int64_t
 
   float* u_out = direct ? vt : u_col;  // column-major rows x q
   float* vt_out = direct ? u : vt_col;  // column-major q x cols
-  check_library(cuda_libs::solver_sgesvd(h, 'S', 'S', rows, cols, x, rows, s, u_out, rows, vt_out, (int)q, work, lwork,
+  check_solver(cuda_libs::solver_sgesvd(h, 'S', 'S', rows, cols, x, rows, s, u_out, rows, vt_out, (int)q, work, lwork,
                                          rwork, info_device),
                 "cusolverDnSgesvd");
   if (!direct) {

@@ -7,8 +7,10 @@
 // they exist, with a hand-written GEMM kernel and the host SVD as fallbacks.
 //
 // How: on first use, each library is opened with dlopen(RTLD_NOW | RTLD_LOCAL), trying in order
-//   1. the file named by FRUGAL_CUBLAS_PATH / FRUGAL_CUSOLVER_PATH, when that variable is set;
-//   2. the sonames libcublas.so.13, libcublas.so.12, libcublas.so (libcusolver likewise), found
+//   1. the file named by FRUGAL_CUBLAS_PATH / FRUGAL_CUSOLVER_PATH, when that variable is set, and
+//      then nothing else: an explicit choice is never replaced by another copy (pointing it at a
+//      file that does not exist is how the fallback paths are forced, e.g. by the GPU check);
+//   2. otherwise the sonames libcublas.so.13, libcublas.so.12, libcublas.so (libcusolver likewise), found
 //      through the ordinary loader search (LD_LIBRARY_PATH, ld.so.cache, RUNPATH).
 // Then the few entry points we call are resolved with dlsym. We never include cublas_v2.h or
 // cusolverDn.h: the function types below restate the documented C signatures, with opaque handles
@@ -19,6 +21,7 @@
 #include "math_libs.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -28,11 +31,12 @@ namespace frugal {
 namespace cuda_libs {
 namespace {
 
-const int kNotLoaded = -1;  // returned in place of a library status when the library is absent
+const int kNotLoaded = -1;  // returned in place of a library status when the library is absent (library_status.h)
 
 typedef int (*BlasCreateFn)(void**);
 typedef int (*BlasDestroyFn)(void*);
 typedef int (*BlasSetStreamFn)(void*, void*);
+typedef int (*BlasSetWorkspaceFn)(void*, void*, size_t);
 typedef int (*BlasSgemmFn)(void*, int, int, int, int, int, const float*, const float*, int, const float*, int,
                            const float*, float*, int);
 
@@ -43,12 +47,20 @@ typedef int (*SolverSgesvdBufferSizeFn)(void*, int, int, int*);
 typedef int (*SolverSgesvdFn)(void*, signed char, signed char, int, int, float*, int, float*, float*, int, float*,
                               int, float*, int, float*, int*);
 
+// The full path the loader resolved a handle to ("" if it cannot say).
+std::string path_of(void* lib) {
+  struct link_map* map = nullptr;
+  if (dlinfo(lib, RTLD_DI_LINKMAP, &map) != 0 || !map || !map->l_name) return "";
+  return map->l_name;
+}
+
 // Opens the first candidate that loads; records every failure for the "why" message.
 void* open_first(const char* env_var, const std::vector<const char*>& sonames, std::string* why) {
   std::vector<std::string> candidates;
   const char* override_path = std::getenv(env_var);
   if (override_path && *override_path) candidates.push_back(override_path);
-  for (const char* name : sonames) candidates.push_back(name);
+  else
+    for (const char* name : sonames) candidates.push_back(name);
   std::string tried;
   for (const std::string& path : candidates) {
     void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -78,13 +90,17 @@ struct Cublas {
   BlasCreateFn create = nullptr;
   BlasDestroyFn destroy = nullptr;
   BlasSetStreamFn set_stream = nullptr;
+  BlasSetWorkspaceFn set_workspace = nullptr;
   BlasSgemmFn sgemm = nullptr;
+  std::string path;
 
   Cublas() {
     void* lib = open_first("FRUGAL_CUBLAS_PATH", {"libcublas.so.13", "libcublas.so.12", "libcublas.so"}, &why);
     if (!lib) return;
+    path = path_of(lib);
     ok = resolve(lib, "cublasCreate_v2", &create, &why) && resolve(lib, "cublasDestroy_v2", &destroy, &why) &&
-         resolve(lib, "cublasSetStream_v2", &set_stream, &why) && resolve(lib, "cublasSgemm_v2", &sgemm, &why);
+         resolve(lib, "cublasSetStream_v2", &set_stream, &why) &&
+         resolve(lib, "cublasSetWorkspace_v2", &set_workspace, &why) && resolve(lib, "cublasSgemm_v2", &sgemm, &why);
     // The library stays open for the life of the process: handles may outlive any one caller.
   }
 };
@@ -97,11 +113,13 @@ struct Cusolver {
   SolverSetStreamFn set_stream = nullptr;
   SolverSgesvdBufferSizeFn sgesvd_buffer_size = nullptr;
   SolverSgesvdFn sgesvd = nullptr;
+  std::string path;
 
   Cusolver() {
     void* lib = open_first("FRUGAL_CUSOLVER_PATH", {"libcusolver.so.12", "libcusolver.so.11", "libcusolver.so"},
                            &why);
     if (!lib) return;
+    path = path_of(lib);
     ok = resolve(lib, "cusolverDnCreate", &create, &why) && resolve(lib, "cusolverDnDestroy", &destroy, &why) &&
          resolve(lib, "cusolverDnSetStream", &set_stream, &why) &&
          resolve(lib, "cusolverDnSgesvd_bufferSize", &sgesvd_buffer_size, &why) &&
@@ -133,10 +151,16 @@ bool cusolver_loaded(std::string* why) {
   return lib.ok;
 }
 
+std::string cublas_path() { return cublas().ok ? cublas().path : ""; }
+std::string cusolver_path() { return cusolver().ok ? cusolver().path : ""; }
+
 int blas_create(void** handle) { return cublas().ok ? cublas().create(handle) : kNotLoaded; }
 int blas_destroy(void* handle) { return cublas().ok ? cublas().destroy(handle) : kNotLoaded; }
 int blas_set_stream(void* handle, void* stream) {
   return cublas().ok ? cublas().set_stream(handle, stream) : kNotLoaded;
+}
+int blas_set_workspace(void* handle, void* workspace, size_t bytes) {
+  return cublas().ok ? cublas().set_workspace(handle, workspace, bytes) : kNotLoaded;
 }
 int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a,
                int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {

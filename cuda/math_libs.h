@@ -2,6 +2,7 @@
 // Plain C++ with no CUDA types: streams are cudaStream_t passed as void*, handles are opaque.
 // Every call returns the library's status code (0 = success); callers turn failures into errors.
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace frugal {
@@ -11,6 +12,9 @@ namespace cuda_libs {
 // the first call; *why (when given) says what was tried when it is not available.
 bool cublas_loaded(std::string* why = nullptr);
 bool cusolver_loaded(std::string* why = nullptr);
+// The file each library was loaded from (its full path), or "" when it is not loaded.
+std::string cublas_path();
+std::string cusolver_path();
 
 // cuBLAS operation codes (cublasOperation_t).
 enum BlasOp : int { BLAS_OP_N = 0, BLAS_OP_T = 1 };
@@ -19,6 +23,8 @@ enum BlasOp : int { BLAS_OP_N = 0, BLAS_OP_T = 1 };
 int blas_create(void** handle);
 int blas_destroy(void* handle);
 int blas_set_stream(void* handle, void* stream);
+// cublasSetWorkspace_v2: the handle's workspace until the next cublasSetStream (which resets it).
+int blas_set_workspace(void* handle, void* workspace, size_t bytes);
 // Column-major SGEMM, exactly cublasSgemm_v2 (alpha and beta on the host).
 int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a,
                int lda, const float* b, int ldb, const float* beta, float* c, int ldc);

@@ -15,6 +15,10 @@ export interface DeviceInfo {
   computeCapability?: string;
   /** CUDA only: streaming multiprocessors. */
   multiprocessors?: number;
+  /** CUDA only: false when this build has no code for the GPU (older than its architectures). */
+  usable?: boolean;
+  /** CUDA only: why it is not usable ('' when it is). */
+  unusableReason?: string;
   /** CPU only: logical cores. */
   cores?: number;
 }
@@ -32,7 +36,17 @@ export function cudaUnavailableReason(): string {
   return native().cudaUnavailableReason();
 }
 
-/** Everything usable: the CPU first, then each CUDA GPU. */
+/**
+ * What GaLore's dense projections use on a GPU, in words: where cuBLAS and cuSOLVER were loaded from
+ * and whether their handles were created, or why a fallback runs (the fp64 GEMM kernel, the host SVD).
+ */
+export function cudaMathStatus(device: Device | string): string {
+  const m = typeof device === 'string' ? /^cuda(?::(\d+))?$/.exec(device) : null;
+  if (!m) throw new TypeError(`cudaMathStatus: device: expected 'cuda:N', got ${describeValue(device)}`);
+  return native().cudaMathStatus(m[1] === undefined ? 0 : Number(m[1]));
+}
+
+/** Every device: the CPU first, then each CUDA GPU (one this build cannot run on has usable: false and the reason). */
 export function devices(): DeviceInfo[] {
   const cpus = os.cpus();
   const list: DeviceInfo[] = [
@@ -46,6 +60,8 @@ export function devices(): DeviceInfo[] {
       totalMemory: info.totalMemory,
       computeCapability: `${info.ccMajor}.${info.ccMinor}`,
       multiprocessors: info.multiprocessors,
+      usable: info.usable,
+      unusableReason: info.unusableReason,
     });
   }
   return list;

@@ -1,7 +1,7 @@
 // frugal-optim: memory-efficient LLM optimizers (FRUGAL, Grass, GaLore, BAdam, AdamW, SGD,
 // signSGD) stepping tensors on the CPU or a CUDA GPU through a native core.
 export { DType, DTYPES, dtypeSize } from './dtype';
-export { Device, DeviceInfo, devices, cudaDeviceCount, cudaUnavailableReason } from './device';
+export { Device, DeviceInfo, devices, cudaDeviceCount, cudaMathStatus, cudaUnavailableReason } from './device';
 export { MemoryByCategory, MemoryStats, memoryStats, resetPeakMemory } from './memory';
 export { Stream, synchronize } from './stream';
 export { Event } from './event';

@@ -23,6 +23,8 @@ export interface NativeDeviceInfo {
   ccMajor: number;
   ccMinor: number;
   multiprocessors: number;
+  usable: boolean;
+  unusableReason: string;
 }
 
 /** frugal_group_options with its C field names; enums as their numeric codes. */
@@ -122,6 +124,7 @@ export interface NativeAddon {
   cudaUnavailableReason(): string;
   cudaDeviceInfo(device: number): NativeDeviceInfo;
   cudaMathAvailable(device: number): boolean;
+  cudaMathStatus(device: number): string;
   streamCreate(device: number): bigint;
   streamDestroy(device: number, stream: bigint): void;
   synchronize(device: number, stream: bigint | null): void;

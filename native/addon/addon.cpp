@@ -52,6 +52,9 @@ Napi::Value CudaDeviceInfo(const Napi::CallbackInfo& info) {
   out.Set("ccMajor", dev.cc_major);
   out.Set("ccMinor", dev.cc_minor);
   out.Set("multiprocessors", dev.multiprocessors);
+  dev.unusable_reason[sizeof(dev.unusable_reason) - 1] = 0;
+  out.Set("usable", Napi::Boolean::New(env, dev.usable != 0));
+  out.Set("unusableReason", dev.unusable_reason);
   return out;
 }
 
@@ -59,6 +62,12 @@ Napi::Value CudaMathAvailable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   require_args(env, info, 1, "cudaMathAvailable");
   return Napi::Boolean::New(env, frugal_cuda_math_available(device_value(env, info[0], "device")) != 0);
+}
+
+Napi::Value CudaMathStatus(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "cudaMathStatus");
+  return Napi::String::New(env, frugal_cuda_math_status(device_value(env, info[0], "device")));
 }
 
 // ---- streams ----
@@ -292,6 +301,7 @@ Napi::Value GroupOptionsDefault(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
+  exports.Set("cudaMathStatus", Napi::Function::New<CudaMathStatus>(env, "cudaMathStatus"));
   exports.Set("cudaUnavailableReason", Napi::Function::New<CudaUnavailableReason>(env, "cudaUnavailableReason"));
   exports.Set("cudaDeviceInfo", Napi::Function::New<CudaDeviceInfo>(env, "cudaDeviceInfo"));
   exports.Set("cudaMathAvailable", Napi::Function::New<CudaMathAvailable>(env, "cudaMathAvailable"));

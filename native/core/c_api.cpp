@@ -79,6 +79,16 @@ int32_t frugal_cuda_math_available(int32_t device) {
   return cuda_math_available(device) ? 1 : 0;
 }
 
+const char* frugal_cuda_math_status(int32_t device) {
+  static thread_local std::string status;
+  try {
+    status = cuda_math_status(device);
+  } catch (const std::exception& e) {
+    status = e.what();
+  }
+  return status.c_str();
+}
+
 frugal_status frugal_stream_create(int32_t device, void** stream) {
   return guarded([&] {
     need(stream, "stream");

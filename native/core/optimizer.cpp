@@ -142,6 +142,20 @@ void Optimizer::set_group_options(int gi, const frugal_group_options& o) {
   g.options = o;
 }
 
+// The same tensor (or overlapping memory) twice in one optimizer would be updated twice per
+// step: concurrently by two blocks on a GPU, losing updates, and in turn on the CPU. Refused, as
+// torch refuses duplicate params. `self` is the param being re-pointed (set_buffers), or -1.
+void Optimizer::check_no_overlap(const void* data, int64_t numel, int32_t dtype, int self, const char* what) const {
+  const uintptr_t begin = (uintptr_t)data, end = begin + (uintptr_t)numel * dtype_size(dtype);
+  for (const auto& q : params_) {
+    if (q->index == self) continue;
+    const uintptr_t qb = (uintptr_t)q->data, qe = qb + (uintptr_t)q->numel * dtype_size(q->dtype);
+    if (begin < qe && qb < end)
+      invalid(std::string(what) + ": overlaps the memory of param " + std::to_string(q->index) +
+              " (the same tensor, or a view of it, passed twice); each param may appear in an optimizer once");
+  }
+}
+
 int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   GroupState& g = group(gi);
   if (!d.data) invalid("param.data: expected a buffer pointer, got NULL");
@@ -162,6 +176,7 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
     p->shape.push_back(d.shape[i]);
     p->numel *= d.shape[i];
   }
+  check_no_overlap(d.data, p->numel, d.dtype, -1, "param.data");
   p->index = (int)params_.size();
   p->group = gi;
   if (d.block_id < 0) invalid("param.block_id: expected >= 0 (0: a block of its own), got " + std::to_string(d.block_id));
@@ -205,6 +220,7 @@ void Optimizer::set_buffers(int pi, void* data, void* grad) {
   if (!data) invalid("data: expected a buffer pointer, got NULL");
   if ((uintptr_t)data % dtype_size(p.dtype)) invalid("data: pointer is not aligned to its elements");
   if (grad && (uintptr_t)grad % dtype_size(p.grad_dtype)) invalid("grad: pointer is not aligned to its elements");
+  check_no_overlap(data, p.numel, p.dtype, p.index, "data");
   p.data = data;
   p.grad = grad;
 }

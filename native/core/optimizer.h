@@ -58,6 +58,7 @@ class Optimizer {
   int add_group(const frugal_group_options& options);
   void set_group_options(int group, const frugal_group_options& options);
   int add_param(int group, const frugal_param_desc& desc);
+  void check_no_overlap(const void* data, int64_t numel, int32_t dtype, int self, const char* what) const;
   void set_buffers(int param, void* data, void* grad);
   void set_compressed_grad(int param, const void* gc, frugal_dtype dtype);
   void set_clip(float max_norm);

@@ -60,6 +60,8 @@ typedef struct {
   uint64_t total_memory;
   int32_t cc_major, cc_minor;
   int32_t multiprocessors;
+  int32_t usable;               /* 0: this build cannot run on it (e.g. a GPU older than its architectures) */
+  char unusable_reason[256];    /* why not, when usable is 0 */
 } frugal_device_info;
 
 /* Number of usable CUDA devices: 0 without CUDA support, a driver or a GPU (not an error). */
@@ -69,6 +71,10 @@ FRUGAL_API const char* frugal_cuda_unavailable_reason(void);
 FRUGAL_API frugal_status frugal_cuda_device_info(int32_t device, frugal_device_info* out);
 /* Whether cuBLAS / cuSOLVER could be loaded for dense projections (loaded at run time). */
 FRUGAL_API int32_t frugal_cuda_math_available(int32_t device);
+/* What the dense projections use on this device, in words: where cuBLAS / cuSOLVER were loaded
+   from and whether their handles were created, or why a fallback is in use (the fp64 GEMM kernel,
+   the host SVD). Valid until the next call on this thread. */
+FRUGAL_API const char* frugal_cuda_math_status(int32_t device);
 
 /* ---- streams ---- */
 FRUGAL_API frugal_status frugal_stream_create(int32_t device, void** stream);

@@ -62,6 +62,17 @@ FRUGAL_HD uint16_t float_to_f16(float f) {
   return (uint16_t)(sign | (uint16_t)((mant_round - 0x38000000u) >> 13));
 }
 
+// float -> int32, the same on both backends: truncation toward zero, saturating at the int32 range,
+// NaN to 0. This is what the GPU's cvt.rzi.s32.f32 does; in C++ a plain cast of NaN or an
+// out-of-range value is undefined behaviour (x86 gives INT32_MIN), so the rule is spelled out and
+// every float-to-int32 conversion (casts, fills, int32 stores) goes through it.
+FRUGAL_HD int32_t float_to_i32_sat(float v) {
+  if (!(v == v)) return 0;                           // NaN
+  if (v >= 2147483648.0f) return 2147483647;         // 2^31 and above (+inf included)
+  if (v <= -2147483648.0f) return (-2147483647 - 1);  // -2^31 and below (-inf included)
+  return (int32_t)v;                                 // in range: truncation is defined
+}
+
 FRUGAL_HD float load_elem(const void* base, int32_t dtype, int64_t i) {
   switch (dtype) {
     case BF16: return bf16_to_float(((const uint16_t*)base)[i]);
@@ -74,7 +85,7 @@ FRUGAL_HD void store_elem(void* base, int32_t dtype, int64_t i, float v) {
   switch (dtype) {
     case BF16: ((uint16_t*)base)[i] = float_to_bf16(v); break;
     case F16: ((uint16_t*)base)[i] = float_to_f16(v); break;
-    case I32: ((int32_t*)base)[i] = (int32_t)v; break;
+    case I32: ((int32_t*)base)[i] = float_to_i32_sat(v); break;
     default: ((float*)base)[i] = v; break;
   }
 }

@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// The GPU check's driver (scripts/gpu-check.sh calls it): runs the parts below in order, each
+// fail-soft with its own time limit inside one overall budget (8 minutes by default), and writes
+//   <out>/gpu-check.json   { started, finished, dryRun, machine, parts: [{id, title, status,
+//                           reason, seconds, steps: [{name, status, seconds, rc, tail}]}] }
+//   <out>/gpu-check.log    every step's command and full output
+//   <out>/gpu-status.json  (a real run on a GPU) the statement docs/gpu-status.json holds; it is
+//                          also written to docs/gpu-status.json and the README / benchmarks
+//                          sections are regenerated from it (scripts/gpu-check/status-doc.js).
+// A part passes when every step passes; a step that cannot run here (no GPU, no torch, no
+// compute-sanitizer, the build failed) is skipped with the reason, never counted as passed.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '../..');
+const HERE = 'scripts/gpu-check';
+
+function parseArgs(argv) {
+  const args = { dryRun: false, out: process.env.OUT || path.join(ROOT, 'gpu-out'), only: null, budget: 470 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`gpu-check: ${a}: expected a value`);
+      return argv[++i];
+    };
+    if (a === '--dry-run') args.dryRun = true;
+    else if (a === '--out') args.out = path.resolve(value());
+    else if (a === '--only') args.only = value().split(',');
+    else if (a === '--budget') {
+      args.budget = Number(value());
+      if (!(args.budget > 0)) throw new Error(`gpu-check: --budget: expected seconds > 0, got ${argv[i]}`);
+    } else throw new Error(`gpu-check: unknown option '${a}' (--dry-run, --out DIR, --only a,b, --budget SECONDS)`);
+  }
+  return args;
+}
+
+// ---- the parts: each a list of steps {name, cmd (bash), timeout (s), needs: [...]} ----
+// needs: 'gpu' (nvidia-smi sees one), 'build' (part 1 built the addon), 'torch', 'sanitizer'.
+const SANITIZER_TOOLS = ['memcheck', 'racecheck', 'synccheck'];
+const TRAIN_TINY =
+  'node dist/cjs/cli/main.js train --preset tiny --steps 2 --batch 2 --seq-len 16 --eval-batches 1 ' +
+  '--eval-every 0 --device cuda:0 --quiet --out "$OUT_DIR/train-tiny"';
+
+const PARTS = [
+  {
+    id: 'build-and-suite',
+    title: '1. build for the local architecture and run the whole suite on cuda:0',
+    steps: [
+      {
+        name: 'build',
+        needs: ['gpu'],
+        timeout: 150,
+        cmd:
+          'export FRUGAL_CUDA=ON FRUGAL_CUDA_ARCHS="$LOCAL_ARCH" && node scripts/build-addon.js && ' +
+          'npx tsc -p tsconfig.json && node scripts/make-esm.js',
+        provides: 'build',
+      },
+      {
+        name: 'devices and math libraries',
+        needs: ['gpu', 'build'],
+        timeout: 30,
+        cmd: `node ${HERE}/device-report.js`,
+      },
+      { name: 'jest (every device test on cuda:0)', needs: ['gpu', 'build'], timeout: 120, cmd: 'npx jest --ci' },
+    ],
+  },
+  {
+    id: 'sanitizers',
+    title: '2. compute-sanitizer memcheck / racecheck / synccheck: every method once, the model at a tiny size',
+    steps: SANITIZER_TOOLS.flatMap((tool) => [
+      {
+        name: `${tool}: every method`,
+        needs: ['gpu', 'build', 'sanitizer'],
+        timeout: 30,
+        cmd: `"$SANITIZER" --tool ${tool} --error-exitcode 9 node ${HERE}/every-method.js`,
+      },
+      {
+        name: `${tool}: model forward/backward (tiny)`,
+        needs: ['gpu', 'build', 'sanitizer'],
+        timeout: 30,
+        cmd: `"$SANITIZER" --tool ${tool} --error-exitcode 9 ${TRAIN_TINY}`,
+      },
+    ]),
+  },
+  {
+    id: 'cpu-vs-gpu',
+    title:
+      '3. CPU vs GPU: bitwise where the math is shared, stated ulps where not (32000x5120 fp32/bf16, 200 tensors, ' +
+      '> 2^31 elements of sum of squares, line norms on both axes, the fallback GEMM)',
+    steps: [
+      { name: 'comparisons', needs: ['gpu', 'build'], timeout: 90, cmd: `node ${HERE}/cpu-vs-gpu.js` },
+      {
+        name: 'fallback GEMM (FRUGAL_CUBLAS_PATH and FRUGAL_CUSOLVER_PATH pointing nowhere)',
+        needs: ['gpu', 'build'],
+        timeout: 30,
+        cmd:
+          'FRUGAL_CUBLAS_PATH=/nonexistent/libcublas.so FRUGAL_CUSOLVER_PATH=/nonexistent/libcusolver.so ' +
+          `node ${HERE}/cpu-vs-gpu.js --only galore-fallback`,
+      },
+    ],
+  },
+  {
+    id: 'streams-errors-libraries',
+    title: '4. concurrent GaLore streams, the NaN-gradient SVD error, fault attribution, the math libraries loaded',
+    steps: [
+      { name: 'checks', needs: ['gpu', 'build'], timeout: 45, cmd: `node ${HERE}/streams-and-errors.js` },
+      {
+        name: 'fault attribution (a kernel faults on purpose, in its own process)',
+        needs: ['gpu', 'build'],
+        timeout: 30,
+        cmd: `node ${HERE}/fault-attribution.js`,
+      },
+    ],
+  },
+  {
+    id: 'benches',
+    title: '5. benches: ours vs torch fused/foreach AdamW and the per-parameter methods (60m, 1b); AdamW 1e8 vs a device copy',
+    steps: [
+      {
+        name: 'AdamW on 1e8 fp32 params in 100 tensors vs a device copy of the same bytes',
+        needs: ['gpu', 'build'],
+        timeout: 30,
+        cmd: `node ${HERE}/adamw-1e8.js`,
+      },
+      {
+        name: 'bench-vs-torch 60m',
+        needs: ['gpu', 'build', 'torch'],
+        timeout: 60,
+        cmd: 'BENCH_OUT="$OUT_DIR" REPORT="$OUT_DIR/benchmarks-60m.md" bash scripts/bench-vs-torch.sh cuda:0 -- --preset 60m --reps 10',
+      },
+      {
+        name: 'bench-vs-torch 1b',
+        needs: ['gpu', 'build', 'torch'],
+        timeout: 90,
+        cmd: 'BENCH_OUT="$OUT_DIR" REPORT="$OUT_DIR/benchmarks-1b.md" bash scripts/bench-vs-torch.sh cuda:0 -- --preset 1b --reps 5',
+      },
+    ],
+  },
+];
+
+// ---- the machine ----
+function sh(cmd, timeoutS, env) {
+  const started = Date.now();
+  const r = spawnSync('bash', ['-c', cmd], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: timeoutS * 1000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const output = `${r.stdout || ''}${r.stderr || ''}`;
+  const timedOut = r.error && r.error.code === 'ETIMEDOUT';
+  return { rc: r.status, timedOut, output, seconds: (Date.now() - started) / 1000, error: r.error };
+}
+
+function probeMachine(env) {
+  const m = { gpu: null, driver: null, computeCap: null, torch: null, sanitizer: null, mathLibDirs: [] };
+  const smi = sh('nvidia-smi --query-gpu=name,driver_version,compute_cap --format=csv,noheader', 20, env);
+  if (smi.rc === 0 && smi.output.trim()) {
+    const [name, driver, cap] = smi.output.trim().split('\n')[0].split(',').map((s) => s.trim());
+    Object.assign(m, { gpu: name, driver, computeCap: cap });
+  } else m.noGpuReason = smi.rc === null ? 'nvidia-smi did not answer' : 'nvidia-smi not found or no GPU visible';
+  const torch = sh('python3 -c "import torch; print(torch.__version__, torch.cuda.is_available())"', 60, env);
+  if (torch.rc === 0) m.torch = torch.output.trim().split('\n').pop();
+  const san = sh('command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null', 5, env);
+  if (san.rc === 0 && san.output.trim()) m.sanitizer = san.output.trim().split('\n')[0];
+  // cuBLAS / cuSOLVER: the addon loads them at run time; PyTorch's wheels carry them.
+  const libs = sh(
+    'site=$(python3 -c "import nvidia, os; print(os.path.dirname(nvidia.__path__[0]))" 2>/dev/null) && ' +
+      'find "$site/nvidia" \\( -name "libcublas.so*" -o -name "libcusolver.so*" \\) -printf "%h\\n" | sort -u',
+    30,
+    env,
+  );
+  if (libs.rc === 0) m.mathLibDirs = libs.output.trim().split('\n').filter(Boolean);
+  return m;
+}
+
+function missingNeed(need, machine, have) {
+  switch (need) {
+    case 'gpu':
+      return machine.gpu ? null : `no GPU: ${machine.noGpuReason}`;
+    case 'build':
+      return have.build ? null : 'the addon was not built for this GPU (part 1 build step did not pass)';
+    case 'torch':
+      return machine.torch ? null : 'no Python with torch (python3 -c "import torch" failed)';
+    case 'sanitizer':
+      return machine.sanitizer ? null : 'compute-sanitizer not found (PATH, /usr/local/cuda/bin)';
+    default:
+      return `unknown need ${need}`;
+  }
+}
+
+function dryRunReason(step) {
+  return `dry run: would run \`${step.cmd}\` (limit ${step.timeout} s; needs ${step.needs.join(', ')})`;
+}
+
+function tail(text, n = 2000) {
+  return text.length > n ? `...${text.slice(-n)}` : text;
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(args.out, { recursive: true });
+  const logPath = path.join(args.out, 'gpu-check.log');
+  fs.writeFileSync(logPath, `gpu-check ${new Date().toISOString()}${args.dryRun ? ' (dry run)' : ''}\n`);
+  const log = (text) => fs.appendFileSync(logPath, `${text}\n`);
+  const say = (text) => {
+    process.stderr.write(`${text}\n`);
+    log(text);
+  };
+
+  const env = { ...process.env, OUT_DIR: args.out };
+  const machine = args.dryRun ? { dryRun: true } : probeMachine(env);
+  if (!args.dryRun) {
+    if (machine.computeCap) env.LOCAL_ARCH = machine.computeCap.replace('.', '');
+    if (machine.sanitizer) env.SANITIZER = machine.sanitizer;
+    if (machine.mathLibDirs.length) env.LD_LIBRARY_PATH = [...machine.mathLibDirs, env.LD_LIBRARY_PATH || ''].join(':');
+    log(`machine: ${JSON.stringify(machine)}`);
+  }
+
+  const started = new Date();
+  const deadline = Date.now() + args.budget * 1000;
+  const have = {};
+  const parts = [];
+  for (const part of PARTS) {
+    const result = { id: part.id, title: part.title, status: 'pass', reason: '', seconds: 0, steps: [] };
+    if (args.only && !args.only.includes(part.id)) {
+      result.status = 'skipped';
+      result.reason = `not selected (--only ${args.only.join(',')})`;
+      parts.push(result);
+      continue;
+    }
+    say(`== ${part.title}`);
+    for (const step of part.steps) {
+      const s = { name: step.name, status: 'pass', seconds: 0, rc: null, reason: '', tail: '' };
+      const missing = step.needs.map((n) => missingNeed(n, machine, have)).find(Boolean);
+      const left = Math.floor((deadline - Date.now()) / 1000);
+      if (args.dryRun) Object.assign(s, { status: 'skipped', reason: dryRunReason(step) });
+      else if (missing) Object.assign(s, { status: 'skipped', reason: missing });
+      else if (left < 10) Object.assign(s, { status: 'skipped', reason: `time budget of ${args.budget} s used up` });
+      else {
+        log(`-- ${step.name}: ${step.cmd}`);
+        const r = sh(step.cmd, Math.min(step.timeout, left), env);
+        log(r.output);
+        Object.assign(s, { seconds: r.seconds, rc: r.rc, tail: tail(r.output) });
+        if (r.timedOut) Object.assign(s, { status: 'fail', reason: `timed out after ${Math.min(step.timeout, left)} s` });
+        else if (r.rc !== 0) Object.assign(s, { status: 'fail', reason: `exit code ${r.rc}` });
+        else if (step.provides) have[step.provides] = true;
+      }
+      say(`   ${s.status.padEnd(7)} ${step.name}${s.reason ? `: ${s.reason}` : ''}`);
+      result.steps.push(s);
+      result.seconds += s.seconds;
+    }
+    const failed = result.steps.find((s) => s.status === 'fail');
+    const skipped = result.steps.find((s) => s.status === 'skipped');
+    if (failed) Object.assign(result, { status: 'fail', reason: `${failed.name}: ${failed.reason}` });
+    else if (skipped) Object.assign(result, { status: 'skipped', reason: `${skipped.name}: ${skipped.reason}` });
+    parts.push(result);
+  }
+
+  const report = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    dryRun: args.dryRun,
+    machine,
+    parts,
+  };
+  fs.writeFileSync(path.join(args.out, 'gpu-check.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (!args.dryRun && machine.gpu) {
+    // The statement of what has run on hardware follows this run (docs/gpu-status.json).
+    const status = require('./status-doc');
+    const statusJson = status.statusFromReport(report);
+    fs.writeFileSync(path.join(args.out, 'gpu-status.json'), `${JSON.stringify(statusJson, null, 2)}\n`);
+    status.writeStatus(ROOT, statusJson);
+    say('docs/gpu-status.json and the README / docs/benchmarks.md status sections were updated');
+  }
+  const counts = parts.reduce((c, p) => ({ ...c, [p.status]: (c[p.status] || 0) + 1 }), {});
+  say(`gpu-check: ${JSON.stringify(counts)}; report ${path.join(args.out, 'gpu-check.json')}`);
+  process.exitCode = parts.some((p) => p.status === 'fail') ? 1 : 0;
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    process.exitCode = 2;
+  }
+}
+
+module.exports = { PARTS };
