@@ -8,7 +8,10 @@ import type * as FS from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AdamW, BAdam, decodeSafetensors, encodeSafetensors, Frugal, Tensor } from '../lib';
-import { openCheckpoint } from '../lib/train/checkpoint';
+import { modelConfig } from '../lib/model/config';
+import { LlamaModel } from '../lib/model/llama';
+import { openCheckpoint, restoreCheckpoint, saveCheckpoint } from '../lib/train/checkpoint';
+import { OptimizerSet } from '../lib/train/optimizers';
 import { TrainOptions } from '../lib/train/options';
 import { train } from '../lib/train/trainer';
 import { ChildScripts, compileChildScripts } from './helpers/child-scripts';
@@ -349,4 +352,60 @@ describe('two processes saving into one checkpoint directory', () => {
       await closed;
     }
   }, 60000);
+});
+
+describe('a crash at every file-system call of a save', () => {
+  // Each mutating call in turn throws (as a kill at that moment would stop the save there); the
+  // directory must then resume from a complete checkpoint: the previous one or the new one.
+  test('leaves LATEST naming a complete checkpoint of step 2 or 3, which restores', () => {
+    const base = path.join(root, 'sweep-base');
+    const o = micro('sweep', { checkpointDir: base });
+    losses(o);
+    const tokenizer = JSON.parse(fs.readFileSync(path.join(base, 'step-00000002', 'trainer.json'), 'utf8')).tokenizer;
+    const model = new LlamaModel(modelConfig(o.preset, 256, o.model), { device: 'cpu', dtype: 'float32', seed: o.seed });
+    const optimizers = new OptimizerSet(model, o, 'adamw');
+    const MUTATING = ['openSync', 'writeFileSync', 'fsyncSync', 'renameSync', 'rmSync', 'mkdirSync', 'closeSync'] as const;
+    let armed = 0; // throw at this call (1-based) while > 0
+    let calls = 0;
+    const spies = MUTATING.map((name) => {
+      const real = (fs[name] as (...a: unknown[]) => unknown).bind(fs);
+      return jest.spyOn(fs, name as never).mockImplementation(((...args: unknown[]) => {
+        if (armed > 0 && ++calls === armed) throw Object.assign(new Error(`simulated crash in ${name}`), { code: 'ECRASH' });
+        return real(...args);
+      }) as never);
+    });
+    const seen: Record<number, number> = {};
+    try {
+      for (let k = 1; k < 200; k++) {
+        const ck = path.join(root, `sweep-${k}`);
+        fs.cpSync(base, ck, { recursive: true });
+        calls = 0;
+        armed = k;
+        let crashed = false;
+        try {
+          saveCheckpoint(ck, 3, model, optimizers, tokenizer, { ...o, checkpointDir: ck });
+        } catch (e) {
+          expect((e as Error).message).toMatch(/simulated crash/);
+          crashed = true;
+        } finally {
+          armed = 0;
+        }
+        const point = openCheckpoint(ck, { ...o, checkpointDir: ck, steps: 4, resume: true });
+        expect([2, 3]).toContain(point.state.step);
+        seen[point.state.step] = (seen[point.state.step] ?? 0) + 1;
+        restoreCheckpoint(point, model, optimizers);
+        // After the resume's clean-up only LATEST and the checkpoint it names remain.
+        expect(fs.readdirSync(ck).sort()).toEqual(['LATEST', path.basename(point.dir)]);
+        fs.rmSync(ck, { recursive: true, force: true });
+        if (!crashed) break; // k passed the last call: the save completed
+      }
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+      optimizers.dispose();
+      model.dispose();
+    }
+    // Both outcomes occurred: crashes before the switch keep step 2, after it step 3.
+    expect(seen[2]).toBeGreaterThan(5);
+    expect(seen[3]).toBeGreaterThan(0);
+  });
 });
