@@ -244,6 +244,20 @@ describe('training checkpoints and the files around them', () => {
     expect(openCheckpoint(ck, micro('full-disk', { checkpointDir: ck, steps: 3, resume: true })).state.step).toBe(2);
   });
 
+  test('the flat layout of earlier versions: an optimizer file from another step is refused', () => {
+    const a = path.join(root, 'flat-a');
+    const b = path.join(root, 'flat-b');
+    losses(micro('flat-a', { checkpointDir: a }));
+    losses(micro('flat-b', { checkpointDir: b, steps: 3 }));
+    const flat = path.join(root, 'flat');
+    fs.mkdirSync(flat);
+    for (const f of ['model.safetensors', 'trainer.json']) fs.copyFileSync(path.join(a, 'step-00000002', f), path.join(flat, f));
+    fs.copyFileSync(path.join(b, 'step-00000003', 'optimizer-all.safetensors'), path.join(flat, 'optimizer-all.safetensors'));
+    const { error, steps } = attempt(micro('flat', { checkpointDir: flat, steps: 4, resume: true }));
+    expect(steps).toEqual([]);
+    expect(error?.message).toMatch(/optimizer-all\.safetensors/);
+  });
+
   describe('manifest checks', () => {
     const ck0 = path.join(root, 'manifest-base');
     beforeAll(() => {
