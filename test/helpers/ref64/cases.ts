@@ -117,6 +117,7 @@ export const CASES: RefCase[] = [
   frugal('coordinates fp16 params', { selection: 'coordinates', density: 0.3 }, { dtype: 'float16', issue11: ROUND_TWICE }),
   frugal('columns bf16 state', { selection: 'columns', density: 0.5, stateDtype: 'bfloat16' }),
   frugal('columns from a function', { selection: everyOtherColumn, selectionKind: 'columns' }),
+  frugal('rows from a function', { selection: (ctx: SelectionContext) => [ctx.step % (ctx.param.shape[0] - 1), ctx.param.shape[0] - 1], selectionKind: 'rows' }),
   frugal('coordinates from a function', { selection: someCoordinates, selectionKind: 'coordinates' }),
   frugal('columns keep statistics', { selection: 'columns', density: 0.5, resetStatistics: false }, { steps: 7, issue11: 'item 4: new lines keep the old step counter' }),
   frugal('rows keep statistics', { selection: 'rows', density: 0.5, resetStatistics: false }, { steps: 7, issue11: 'item 4: new lines keep the old step counter' }),
