@@ -92,6 +92,6 @@ describe('CUDA kernels on the kernel simulator', () => {
       );
       fs.rmSync(outDir, { recursive: true, force: true });
     },
-    120_000,
+    240_000,
   );
 });

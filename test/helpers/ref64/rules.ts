@@ -3,17 +3,9 @@
 // placement of eps), SGD with momentum (torch.optim.SGD), signSGD and SGD. Stored moments are
 // rounded to their dtype (bf16: round to nearest even) as the implementation stores them.
 import { roundTo } from '../update-rules';
+import type { RefOptions } from './options';
 
-export interface RuleOptions {
-  betas: readonly [number, number];
-  eps: number;
-  biasCorrection: boolean;
-  epsMode: 'torch' | 'hf';
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  stateDtype: 'float32' | 'bfloat16';
-}
+export type RuleOptions = Pick<RefOptions, 'betas' | 'eps' | 'biasCorrection' | 'epsMode' | 'momentum' | 'dampening' | 'nesterov' | 'stateDtype'>;
 
 /** One slot's state: its moments (AdamW) or momentum buffer (SGDM, in m), and its own step counter. */
 export interface SlotState {
