@@ -123,6 +123,6 @@ describe('model CUDA kernels on the kernel simulator', () => {
         fs.rmSync(outDir, { recursive: true, force: true });
       }
     },
-    240_000,
+    600_000,
   );
 });
