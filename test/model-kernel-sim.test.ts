@@ -28,6 +28,24 @@ function run(cmd: string, args: string[], cwd = ROOT): Promise<{ code: number | 
   });
 }
 
+// Checks in test/model-kernel-sim-checks.cpp, besides one coverage check per kernel, from its
+// case lists (each case: its outputs compared + one both-run-orders check): attention 3 shapes x
+// (5 + 1) = 18, rmsnorm 2 weight dtypes x (4 + 1) = 10, rope 2 + 1, swiglu/axpy/gather 6 + 1,
+// cross-entropy 2 vocab sizes x (2 + 1) = 6, embedding 2 dtypes x 2 accumulations x (2 + 1) = 12.
+// A case added or lost changes this number.
+const MODEL_CHECKS = 56;
+
+/** Every __global__ function defined under cuda/model, found in the sources (not a hand-kept list). */
+export function modelKernels(): string[] {
+  const dir = path.join(ROOT, 'cuda', 'model');
+  const names: string[] = [];
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.cu') || x.endsWith('.cuh'))) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    for (const m of text.matchAll(/__global__\s+void\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(\w+)\s*\(/g)) names.push(m[1]);
+  }
+  return names;
+}
+
 const haveSim = fs.existsSync(path.join(SIM, 'generate.js')) && fs.existsSync(path.join(SIM, 'build.js'));
 const cuda = haveSim ? (require(path.join(SIM, 'build.js')) as SimBuilder).findCudaInclude() : { skip: 'test/kernel-sim is missing' };
 const skip = cuda.skip;
@@ -81,7 +99,7 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
   const binary = path.join(outDir, 'model-kernel-sim');
   const linked = await run('g++', [...common, ...objects, '-o', binary]);
   if (linked.code !== 0) throw new Error(`linking failed:\n${linked.out}`);
-  return run(binary, []);
+  return run(binary, modelKernels());
 }
 
 describe('model CUDA kernels on the kernel simulator', () => {
@@ -97,11 +115,14 @@ describe('model CUDA kernels on the kernel simulator', () => {
         const result = await buildAndRun(outDir, sanitize);
         const summary = /^modelsim: (\d+) passed, (\d+) failed/m.exec(result.out);
         if (result.code !== 0 || !summary || summary[2] !== '0') throw new Error(result.out.slice(-4000));
-        expect(Number(summary[1])).toBeGreaterThan(60);
+        // Exactly the checks of the table plus one per kernel found in the sources.
+        const kernels = modelKernels();
+        expect(kernels.length).toBeGreaterThan(0);
+        expect(Number(summary[1])).toBe(MODEL_CHECKS + kernels.length);
       } finally {
         fs.rmSync(outDir, { recursive: true, force: true });
       }
     },
-    240_000,
+    600_000,
   );
 });

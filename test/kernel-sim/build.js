@@ -26,6 +26,16 @@ const NATIVE_SOURCES = [
   'native/core/host_svd.cpp',
   'native/model/cpu_gemm.cpp',
   'native/model/thread_pool.cpp',
+  // The core's host side, for the folding of options into rule scalars (state_full_scalars,
+  // state_free_scalars) that the optimizer checks run; no CUDA device (cuda_absent.cpp).
+  'native/core/errors.cpp',
+  'native/core/memory.cpp',
+  'native/core/devices.cpp',
+  'native/core/selection.cpp',
+  'native/core/optimizer.cpp',
+  'native/core/refresh.cpp',
+  'native/core/optimizer_step.cpp',
+  'native/core/cuda_absent.cpp',
 ];
 
 function onPath(cmd) {

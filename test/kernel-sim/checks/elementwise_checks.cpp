@@ -1,12 +1,17 @@
 // elementwise_step: batches of mixed jobs, more than one launch's worth (24 jobs), empty jobs,
 // every rule and its variants, fp32 / bf16 / fp16 parameters and gradients, bf16 state, sizes
 // around the 4096-element chunk and the 4-wide vector path, and misaligned starts that must
-// send an all-fp32 job down the scalar path.
+// send an all-fp32 job down the scalar path. Each job's rule comes from group options and a step
+// count through the core's host folding (state_full_scalars / state_free_scalars), and the result
+// is held to the CPU backend bit for bit and to the float64 model of reference64.h.
+#include <cmath>
 #include <string>
 #include <vector>
 #include "checks.h"
 #include "harness.h"
+#include "core/optimizer.h"
 #include "optimizer_kernels.cuh"
+#include "reference64.h"
 
 namespace ks {
 
@@ -17,17 +22,27 @@ struct Tensors {
   ElementwiseJob cpu_job{}, dev_job{};
   int slots = 0;
   int32_t p_dtype = F32, g_dtype = F32, state_dtype = F32;
+  // What the job runs, as the core sees it: the group's options, the state's step count, and
+  // whether the element takes the state-full rule (selection all) or the state-free one (none).
+  frugal_group_options o{};
+  int64_t t = 1;
+  bool full = true;
 };
 
-RuleScalars rule_for(int i) {
-  switch (i % 7) {
-    case 0: return adam();
-    case 1: return sgdm(false, true);
-    case 2: return sgdm(true, false, 0.9f, 0.f);
-    case 3: return simple_rule(RULE_SIGN);
-    case 4: return simple_rule(RULE_SGD);
-    case 5: return sgdm(false, false, 0.f, 0.02f);  // momentum 0: plain SGD through the SGDM rule
-    default: return i % 2 ? adam(3e-3f) : simple_rule(RULE_NONE);
+// The rule variants the jobs cycle through (the number of variants: kVariants).
+constexpr int kVariants = 9;
+void variant(int i, Tensors& t) {
+  using ref64::options;
+  switch (i % kVariants) {
+    case 0: t.o = options(RULE_ADAMW, RULE_NONE); t.t = 1; break;  // first step: bias correction at its largest
+    case 1: t.o = options(RULE_SGDM, RULE_NONE); t.o.nesterov = 1; t.o.dampening = 0; t.o.l2 = 0.01f; t.t = 4; break;
+    case 2: t.o = options(RULE_SGDM, RULE_NONE); t.t = 1; break;  // the buffer starts as the gradient
+    case 3: t.o = options(RULE_NONE, RULE_SIGN); t.o.state_full_lr_scale = 0.5f; t.o.state_free_lr_scale = 0.3f; t.full = false; break;
+    case 4: t.o = options(RULE_NONE, RULE_SGD); t.o.l2 = 0.02f; t.full = false; break;
+    case 5: t.o = options(RULE_SGDM, RULE_NONE); t.o.momentum = 0; t.o.l2 = 0.02f; t.t = 3; break;  // plain SGD through SGDM
+    case 6: t.o = options(RULE_ADAMW, RULE_NONE); t.o.eps_mode = FRUGAL_EPS_HF; t.o.eps = 1e-3f; t.t = 5; break;
+    case 7: t.o = options(RULE_ADAMW, RULE_NONE); t.o.bias_correction = 0; t.o.state_full_lr_scale = 0.25f; t.t = 7; break;
+    default: t.o = options(RULE_NONE, RULE_NONE); t.full = false; break;  // decay only
   }
 }
 
@@ -40,7 +55,11 @@ Tensors make_job(int i, int salt) {
   t.p_dtype = c % 5 == 1 ? BF16 : (c % 5 == 2 ? F16 : F32);
   t.g_dtype = c % 7 == 3 ? BF16 : (c % 7 == 5 ? F16 : F32);
   t.state_dtype = c % 6 == 4 ? BF16 : F32;
-  const RuleScalars rule = rule_for(c);
+  variant(c, t);
+  if (c % 3 == 0) t.o.weight_decay = 0;
+  t.o.state_dtype = (frugal_dtype)t.state_dtype;
+  // The core's host folding: bias correction and lr scales into the rule's scalars.
+  const RuleScalars rule = t.full ? state_full_scalars(t.o, t.t) : state_free_scalars(t.o);
   t.slots = rule_state_slots(rule.rule);
   // Offsets: mostly 16-byte aligned (vector path for all-fp32 jobs); some start 4 or 8 bytes in,
   // and 16-bit tensors sometimes 2 bytes in.
@@ -70,13 +89,34 @@ Tensors make_job(int i, int salt) {
     j.v = t.slots >= 2 ? (dev ? t.v.dev() : t.v.cpu()) : nullptr;
     j.state_dtype = t.state_dtype;
     j.n = n;
-    j.decay = c % 3 ? 0.999f : 1.f;
+    j.decay = (float)(1.0 - (double)t.o.lr * t.o.weight_decay);  // as optimizer_step folds it
     j.rule = rule;
     return j;
   };
   t.cpu_job = job(false);
   t.dev_job = job(true);
   return t;
+}
+
+// The float64 model of one job: p = p0 * (1 - lr wd) - delta(g * gscale), moments updated.
+void model_check(const std::string& what, Tensors& t, double gscale) {
+  auto at = [](const Twin& x, bool initial) { return (initial ? x.initial_bytes() : x.dev_bytes()) + x.offset(); };
+  ref64::ModelCheck p(what + " p", t.p_dtype), m(what + " m", t.state_dtype), v(what + " v", t.state_dtype);
+  for (int64_t i = 0; i < t.cpu_job.n; ++i) {
+    const double p0 = ref64::load(at(t.p, true), t.p_dtype, i);
+    const double g = ref64::load(at(t.g, true), t.g_dtype, i) * gscale;
+    double m1 = t.slots >= 1 ? ref64::load(at(t.m, true), t.state_dtype, i) : 0;
+    double v1 = t.slots >= 2 ? ref64::load(at(t.v, true), t.state_dtype, i) : 0;
+    const double m0 = m1, v0 = v1;
+    const double delta = t.full ? ref64::full_delta(t.o, t.t, g, p0, m1, v1) : ref64::free_delta(t.o, g, p0);
+    const double want = p0 * ref64::decay(t.o) - delta;
+    p.add(i, ref64::load(at(t.p, false), t.p_dtype, i), want, std::fabs(delta) + std::fabs(want - p0));
+    if (t.slots >= 1) m.add(i, ref64::load(at(t.m, false), t.state_dtype, i), m1, std::fabs(m1 - m0));
+    if (t.slots >= 2) v.add(i, ref64::load(at(t.v, false), t.state_dtype, i), v1, std::fabs(v1 - v0));
+  }
+  p.finish();
+  if (t.slots >= 1) m.finish();
+  if (t.slots >= 2) v.finish();
 }
 
 void run_batch(const char* name, int count, int salt, bool with_gscale, int sm_count) {
@@ -103,6 +143,7 @@ void run_batch(const char* name, int count, int salt, bool with_gscale, int sm_c
     compare(what + " g untouched", t.g, t.g_dtype);
     if (t.slots >= 1) compare(what + " m", t.m, t.state_dtype);
     if (t.slots >= 2) compare(what + " v", t.v, t.state_dtype);
+    model_check(what, t, with_gscale ? 0.75 : 1.0);
   }
 }
 

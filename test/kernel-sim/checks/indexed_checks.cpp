@@ -3,14 +3,19 @@
 // state dtype, gradient dtypes, decay, gscale and grid size varied along it; then shapes chosen
 // for their edges: line counts that are powers of two (the radix sort's bit count), lines longer
 // than the grid's stride, one repeated element, k = 0, no state-full rule, and the Grass
-// compressed-gradient path with no g and no mask.
+// compressed-gradient path with no g and no mask. The rules come from group options and a step
+// count through the core's host folding (state_full_scalars / state_free_scalars), and every case
+// is held to the CPU backend bit for bit and to the float64 model of reference64.h.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 #include <vector>
 #include "checks.h"
 #include "harness.h"
+#include "core/optimizer.h"
 #include "optimizer_kernels.cuh"
+#include "reference64.h"
 
 namespace ks {
 
@@ -38,10 +43,82 @@ struct IndexedCase {
   }
 };
 
-RuleScalars full_rule(int32_t rule) {
-  if (rule == RULE_ADAMW) return adam();
-  if (rule == RULE_SGDM) return sgdm(false, false, 0.9f, 0.02f);
-  return simple_rule(rule);
+// The group options of a case: its rules, with the variants (eps placement, bias correction,
+// lr scales, nesterov, the state's step count) spread over the cases by a counter.
+struct CaseRules {
+  frugal_group_options o;
+  int64_t t;
+};
+CaseRules case_rules(const IndexedCase& c) {
+  static int counter = 0;
+  const int n = counter++;
+  CaseRules r{ref64::options(c.full_rule, c.free_rule), 1 + n % 4};
+  r.o.state_dtype = (frugal_dtype)c.state_dtype;
+  r.o.state_full_lr_scale = n % 3 == 0 ? 0.25f : 1.f;  // Grass's alpha / GaLore's scale
+  r.o.state_free_lr_scale = n % 5 == 1 ? 0.5f : 1.f;
+  r.o.eps_mode = n % 2 ? FRUGAL_EPS_HF : FRUGAL_EPS_TORCH;
+  r.o.bias_correction = n % 7 != 3;
+  r.o.nesterov = n % 4 == 2;
+  if (r.o.nesterov) r.o.dampening = 0;
+  r.o.l2 = c.free_rule == RULE_SGD ? 0.02f : 0.f;  // SGD's L2 (state-free pass, where p0 is known)
+  if (c.full_rule == RULE_SGDM) r.o.l2 = 0;
+  // decay: 1 - lr * wd, or exactly 1 without decay.
+  r.o.weight_decay = c.decay == 1.f ? 0.f : 0.5f;
+  return r;
+}
+
+// The float64 model of indexed_step (backend.h's contract): every element decays; unselected
+// lines (mask 0) take the state-free rule on g; slot j of a selected line sees
+// gc_j = rho_j * g[idx_j] (or the given gc) and its update is scattered back times rho_j,
+// duplicates adding up.
+void model_check(const IndexedCase& c, const CaseRules& r, const std::string& what, const Twin& p, const Twin& g,
+                 const Twin& gc, const Twin& m, const Twin& v, const std::vector<int32_t>& idx,
+                 const std::vector<uint8_t>& mask, const std::vector<float>& scale, int slots) {
+  auto at = [](const Twin& x, bool initial) { return (initial ? x.initial_bytes() : x.dev_bytes()) + x.offset(); };
+  const int64_t n = c.rows * c.cols;
+  const int64_t line_len = c.axis == AXIS_ROWS ? c.cols : (c.axis == AXIS_COLS ? c.rows : 1);
+  const double gs = c.gscale ? 0.5 : 1.0;
+  auto line_of = [&](int64_t e) { return c.axis == AXIS_ROWS ? e / c.cols : (c.axis == AXIS_COLS ? e % c.cols : e); };
+  auto element = [&](int64_t line, int64_t t) {
+    return c.axis == AXIS_ROWS ? line * c.cols + t : (c.axis == AXIS_COLS ? t * c.cols + line : line);
+  };
+  // stores[e]: what the intermediate stores of a 16-bit param can add (see below).
+  std::vector<double> p0(n), x(n), change(n, 0.0), stores(n, 0.0);
+  const bool narrow = c.p_dtype != F32;
+  for (int64_t e = 0; e < n; ++e) {
+    p0[e] = ref64::load(at(p, true), c.p_dtype, e);
+    x[e] = p0[e] * ref64::decay(r.o);
+    const bool selected = !c.null_mask && mask[line_of(e)];
+    if (!selected && c.free_rule != RULE_NONE) x[e] -= ref64::free_delta(r.o, ref64::load(at(g, true), c.g_dtype, e) * gs, p0[e]);
+    change[e] = std::fabs(x[e] - p0[e]);
+  }
+  ref64::ModelCheck mc(what + " m", c.state_dtype), vc(what + " v", c.state_dtype);
+  for (int64_t j = 0; j < c.k; ++j) {
+    const double rho = c.scale ? scale[j] : 1.0;
+    for (int64_t t = 0; t < line_len; ++t) {
+      const int64_t e = element(idx[j], t);
+      const int64_t s = c.axis == AXIS_COLS ? t * c.k + j : j * line_len + t;
+      const double gj = c.use_gc ? ref64::load(at(gc, true), c.gc_dtype, s) * gs
+                                 : rho * ref64::load(at(g, true), c.g_dtype, e) * gs;
+      double m1 = slots >= 1 ? ref64::load(at(m, true), c.state_dtype, s) : 0;
+      double v1 = slots >= 2 ? ref64::load(at(v, true), c.state_dtype, s) : 0;
+      const double m0 = m1, v0 = v1;
+      const double delta = rho * ref64::full_delta(r.o, r.t, gj, p0[e], m1, v1);
+      if (narrow) stores[e] += ref64::ulp(c.p_dtype, x[e]);
+      x[e] -= delta;
+      change[e] += std::fabs(delta);
+      if (slots >= 1) mc.add(s, ref64::load(at(m, false), c.state_dtype, s), m1, std::fabs(m1 - m0));
+      if (slots >= 2) vc.add(s, ref64::load(at(v, false), c.state_dtype, s), v1, std::fabs(v1 - v0));
+    }
+  }
+  // 16-bit params: 1 ulp of the result, plus 1 ulp of each intermediate value that the indexed
+  // path stores today (after the decay / state-free pass, and after each slot's scatter). Issue 11
+  // item 3 makes that one rounding per element per step; then `stores` goes and 1 ulp holds.
+  ref64::ModelCheck pc(what + " p", c.p_dtype);
+  for (int64_t e = 0; e < n; ++e) pc.add(e, ref64::load(at(p, false), c.p_dtype, e), x[e], change[e], stores[e]);
+  pc.finish();
+  if (slots >= 1) mc.finish();
+  if (slots >= 2) vc.finish();
 }
 
 void run_case(const IndexedCase& c) {
@@ -67,6 +144,7 @@ void run_case(const IndexedCase& c) {
   std::vector<float> scale(c.k);
   for (float& s : scale) s = uniform(0.5f, 2.f);
   const int slots = rule_state_slots(c.full_rule);
+  const CaseRules rules = case_rules(c);
 
   // Element-aligned but not 16-byte-aligned starts for the parameter or for the state, by turns.
   const size_t shift = c.sm % 2;
@@ -98,9 +176,10 @@ void run_case(const IndexedCase& c) {
     j.m = slots >= 1 ? at(m) : nullptr;
     j.v = slots >= 2 ? at(v) : nullptr;
     j.state_dtype = c.state_dtype;
-    j.decay = c.decay;
-    j.state_full = full_rule(c.full_rule);
-    j.state_free = simple_rule(c.free_rule, 0.02f);
+    // The core's host folding: decay, bias correction and lr scales into the job's scalars.
+    j.decay = (float)(1.0 - (double)rules.o.lr * rules.o.weight_decay);
+    j.state_full = state_full_scalars(rules.o, rules.t);
+    j.state_free = state_free_scalars(rules.o);
     j.has_duplicates = c.dups || c.flag_duplicates;
     return j;
   };
@@ -113,6 +192,7 @@ void run_case(const IndexedCase& c) {
   if (slots >= 2) compare(what + " v", v, c.state_dtype);
   if (!c.null_g) compare(what + " g untouched", g, c.g_dtype);
   if (c.use_gc) compare(what + " gc untouched", gc, c.gc_dtype);
+  model_check(c, rules, what, p, g, gc, m, v, idx, mask, scale, slots);
 }
 
 // The 432-case grid, with the remaining settings varied along it by the case number.
