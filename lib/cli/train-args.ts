@@ -90,9 +90,15 @@ const FLAGS: Record<string, FlagSpec> = {
   compare: { key: 'compare', kind: 'list' },
 };
 
+// Decimal notation only: Number() would also take '0x10', '0b11', ' 7 ' or '' (as 0).
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+// Tokens in one step's batch are held in one int32-indexed array.
+const MAX_TOKENS_PER_STEP = 2 ** 31 - 1;
+
 function parseNumber(flag: string, text: string, integer: boolean): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
+  if (!DECIMAL.test(text) || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
     throw new RangeError(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`);
   }
   return v;
@@ -153,5 +159,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainOptions | null {
   if (o.dtype === ('float32' as string)) o.dtype = 'fp32';
   if (o.dtype === ('bfloat16' as string)) o.dtype = 'bf16';
   checkTrainOptions(o);
+  if (o.batch * o.seqLen > MAX_TOKENS_PER_STEP) {
+    throw new RangeError(
+      `--batch ${o.batch} x --seq-len ${o.seqLen} = ${o.batch * o.seqLen} tokens per step; at most ${MAX_TOKENS_PER_STEP}`,
+    );
+  }
   return o;
 }
