@@ -131,6 +131,8 @@ export interface NativeAddon {
   eventDestroy(event: bigint): void;
   alloc(device: number, bytes: number, category: number): bigint;
   free(device: number, ptr: bigint): void;
+  /** Whether [ptr, ptr + bytes) lies inside one live allocation of the library on `device`. */
+  ownedRange(device: number, ptr: bigint, bytes: number): boolean;
   memoryStats(device: number): NativeMemoryStats;
   resetPeakMemory(device: number): void;
   copy(dst: bigint, dstDevice: number, src: bigint, srcDevice: number, bytes: number, stream: bigint | null): void;

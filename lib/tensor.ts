@@ -235,7 +235,13 @@ export class Tensor {
     return t;
   }
 
-  /** Borrows memory another runtime owns (a device pointer, or a host address for 'cpu'). Never freed. */
+  /**
+   * Borrows memory another runtime owns: a CUDA device pointer (checked for null and alignment;
+   * a device address cannot be checked further from the host). On 'cpu' the address must lie
+   * inside memory this library allocated (another tensor's dataPtr, a view into it): an arbitrary
+   * host address cannot be validated and would crash the process if wrong, so other host memory
+   * is borrowed with Tensor.fromArrayBuffer. Never freed.
+   */
   static fromDevicePointer(ptr: bigint, shape: readonly number[], dtype: DType, device: Device | string): Tensor {
     const what = 'Tensor.fromDevicePointer';
     if (typeof ptr !== 'bigint') throw new TypeError(`${what}: ptr must be a bigint, got ${describeValue(ptr)}`);
@@ -247,6 +253,13 @@ export class Tensor {
     if (ptr === 0n && numel > 0) throw new RangeError(`${what}: null pointer`);
     if (ptr % BigInt(dtypeSize(d)) !== 0n) {
       throw new RangeError(`${what}: pointer 0x${ptr.toString(16)} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
+    }
+    const bytes = numel * dtypeSize(d);
+    if (dev === 'cpu' && bytes > 0 && !native().ownedRange(-1, ptr, bytes)) {
+      throw new RangeError(
+        `${what}: on 'cpu' the pointer must lie inside memory frugal-optim allocated (${bytes} bytes at 0x${ptr.toString(16)} do not); ` +
+          'borrow other host memory with Tensor.fromArrayBuffer',
+      );
     }
     return new Tensor(ptr, s, d, dev, false, null);
   }

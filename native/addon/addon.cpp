@@ -141,6 +141,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   auto category = (frugal_mem_category)integer_value(env, info[2], "category", 0, FRUGAL_MEM_CATEGORIES - 1);
   void* ptr = nullptr;
   check(env, frugal_alloc(device, bytes, category, &ptr));
+  EnvAllocations::of(env).add(ptr, device);
   return pointer_to_js(env, ptr);
 }
 
@@ -149,8 +150,21 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   require_args(env, info, 2, "free");
   int32_t device = device_value(env, info[0], "device");
-  check(env, frugal_free(device, pointer_value(env, info[1], "ptr", false)));
+  void* ptr = pointer_value(env, info[1], "ptr", false);
+  check(env, frugal_free(device, ptr));
+  EnvAllocations::of(env).remove(ptr);
   return env.Undefined();
+}
+
+// ownedRange(device, ptr, bytes) -> boolean: whether [ptr, ptr + bytes) lies inside one live
+// allocation of the library, the only CPU memory Tensor.fromDevicePointer accepts.
+Napi::Value OwnedRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 3, "ownedRange");
+  int32_t device = device_value(env, info[0], "device");
+  void* ptr = pointer_value(env, info[1], "ptr", false);
+  uint64_t bytes = u64_value(env, info[2], "bytes");
+  return Napi::Boolean::New(env, frugal::tracked_range(device, ptr, bytes));
 }
 
 Napi::Array counts_to_js(Napi::Env env, const uint64_t* values) {
@@ -304,6 +318,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eventDestroy", Napi::Function::New<EventDestroy>(env, "eventDestroy"));
   exports.Set("alloc", Napi::Function::New<Alloc>(env, "alloc"));
   exports.Set("free", Napi::Function::New<Free>(env, "free"));
+  exports.Set("ownedRange", Napi::Function::New<OwnedRange>(env, "ownedRange"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
   exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
   exports.Set("copy", Napi::Function::New<Copy>(env, "copy"));

@@ -15,6 +15,8 @@ struct DeviceLedger {
   frugal_memory_stats stats{};
 };
 std::mutex g_mutex;
+// Per thread, so each JS thread (main or worker) drains what its own calls allocated and freed.
+thread_local int64_t t_alloc_delta = 0;
 std::map<int, DeviceLedger>& ledgers() {
   static std::map<int, DeviceLedger> l;
   return l;
@@ -36,6 +38,7 @@ void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
   l.stats.current_total += bytes;
   if (l.stats.current[category] > l.stats.peak[category]) l.stats.peak[category] = l.stats.current[category];
   if (l.stats.current_total > l.stats.peak_total) l.stats.peak_total = l.stats.current_total;
+  t_alloc_delta += (int64_t)bytes;
   return p;
 }
 
@@ -53,6 +56,7 @@ void tracked_free(int device, void* ptr) {
     l.stats.current[a.category] -= a.bytes;
     l.stats.current_total -= a.bytes;
   }
+  t_alloc_delta -= (int64_t)a.bytes;
   backend_for(device)->release(ptr);
 }
 
@@ -60,6 +64,22 @@ bool is_tracked(int device, const void* ptr) {
   std::lock_guard<std::mutex> lock(g_mutex);
   auto& l = ledgers()[device];
   return l.live.count(ptr) != 0;
+}
+
+bool tracked_range(int device, const void* ptr, uint64_t bytes) {
+  const auto at = reinterpret_cast<uintptr_t>(ptr);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  for (const auto& [start, a] : ledgers()[device].live) {
+    const auto base = reinterpret_cast<uintptr_t>(start);
+    if (at >= base && at - base <= a.bytes && bytes <= a.bytes - (at - base)) return true;
+  }
+  return false;
+}
+
+int64_t take_thread_alloc_delta() {
+  int64_t d = t_alloc_delta;
+  t_alloc_delta = 0;
+  return d;
 }
 
 frugal_memory_stats memory_stats(int device) {

@@ -14,6 +14,11 @@ void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category);
 // Frees a pointer that tracked_alloc returned; throws Error(INVALID_ARGUMENT) for any other.
 void tracked_free(int device, void* ptr);
 bool is_tracked(int device, const void* ptr);
+// True when [ptr, ptr + bytes) lies inside one live tracked allocation on `device`.
+bool tracked_range(int device, const void* ptr, uint64_t bytes);
+// Bytes allocated minus bytes freed by this thread since its last call (the ledger hook): a
+// binding drains it on its JS thread to tell the JS garbage collector about native memory.
+int64_t take_thread_alloc_delta();
 frugal_memory_stats memory_stats(int device);
 void reset_peak(int device);
 
