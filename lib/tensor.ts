@@ -87,9 +87,11 @@ function checkFactoryOptions<T extends object>(options: unknown, keys: readonly 
   return options as T;
 }
 
+// A fill value must stay finite in the dtype (int32: within 32 bits; fractions truncate, as a cast does).
 function checkFitsDtype(value: number, dtype: DType, what: string): void {
-  if (!fitsDtype(value, dtype)) throw new RangeError(`${what}: ${value} does not fit in ${dtype} (it would round to Inf)`);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new RangeError(`${what}: int32 tensors take integers, got ${value}`);
+  if (!fitsDtype(value, dtype)) {
+    throw new RangeError(`${what}: ${value} does not fit in ${dtype} (${dtype === 'int32' ? 'outside 32 bits' : 'it would round to Inf'})`);
+  }
 }
 
 export function shapeToString(shape: readonly number[]): string {
@@ -200,7 +202,8 @@ export class Tensor {
       }
     } else {
       if (a > b) throw new RangeError(`${what}: low (${a}) must be <= high (${b})`);
-      if (!fitsDtype(a, dtype) || !fitsDtype(b, dtype) || !Number.isFinite(b - a)) {
+      // The core draws low + (high - low) * u in float32, so the width must be finite there too.
+      if (!fitsDtype(a, dtype) || !fitsDtype(b, dtype) || !fitsDtype(b - a, 'float32')) {
         throw new RangeError(`${what}: [${a}, ${b}) does not fit in ${dtype} (values would be Inf)`);
       }
     }
@@ -438,13 +441,12 @@ function toHostElements(data: HostArray, dtype: DType): HostElements {
     }
     return Int32Array.from(data);
   }
+  // Data converts like a cast (a value beyond the dtype's range rounds to Inf, as in torch); only
+  // the scalar factories below refuse an overflowing value, since there it can only be a mistake.
+  if (types.isFloat32Array(data)) return data;
+  const out = Float32Array.from(data);
   for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (typeof v !== 'number') throw new TypeError(`Tensor.fromArray: element ${i} is not a number`);
-    // A finite value that would round to Inf is refused; a NaN or Inf the caller passed stays theirs.
-    if (Number.isFinite(v) && !fitsDtype(v, dtype)) {
-      throw new RangeError(`Tensor.fromArray: element ${i} (${v}) does not fit in ${dtype} (it would round to Inf)`);
-    }
+    if (typeof data[i] !== 'number') throw new TypeError(`Tensor.fromArray: element ${i} is not a number`);
   }
-  return types.isFloat32Array(data) ? data : Float32Array.from(data);
+  return out;
 }
