@@ -130,6 +130,9 @@ export class Tensor {
   // hold its bytes (a transferred/detached buffer has none): keepEnd is where the tensor ends.
   private keepAlive: ArrayBufferLike | null;
   private keepEnd = 0;
+  // A view into the library's own memory (fromDevicePointer inside an allocation): the
+  // allocation it lies in, checked before every use, so a view of freed memory throws.
+  private viewOf: { base: bigint; serial: bigint } | null = null;
 
   private constructor(ptr: bigint, shape: number[], dtype: DType, device: Device, owned: boolean, keepAlive: ArrayBufferLike | null) {
     this.ptr = ptr;
@@ -243,7 +246,8 @@ export class Tensor {
    * a device address cannot be checked further from the host). On 'cpu' the address must lie
    * inside memory this library allocated (another tensor's dataPtr, a view into it): an arbitrary
    * host address cannot be validated and would crash the process if wrong, so other host memory
-   * is borrowed with Tensor.fromArrayBuffer. Never freed.
+   * is borrowed with Tensor.fromArrayBuffer. A view into the library's memory (either device)
+   * throws "tensor: the memory it views was freed" once that allocation is freed. Never freed.
    */
   static fromDevicePointer(ptr: bigint, shape: readonly number[], dtype: DType, device: Device | string): Tensor {
     const what = 'Tensor.fromDevicePointer';
@@ -258,13 +262,16 @@ export class Tensor {
       throw new RangeError(`${what}: pointer 0x${ptr.toString(16)} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
     }
     const bytes = numel * dtypeSize(d);
-    if (dev === 'cpu' && bytes > 0 && !native().ownedRange(-1, ptr, bytes)) {
+    const inside = bytes > 0 ? native().allocationOf(deviceOrdinal(dev), ptr, bytes) : null;
+    if (dev === 'cpu' && bytes > 0 && inside === null) {
       throw new RangeError(
         `${what}: on 'cpu' the pointer must lie inside memory frugal-optim allocated (${bytes} bytes at 0x${ptr.toString(16)} do not); ` +
           'borrow other host memory with Tensor.fromArrayBuffer',
       );
     }
-    return new Tensor(ptr, s, d, dev, false, null);
+    const t = new Tensor(ptr, s, d, dev, false, null);
+    t.viewOf = inside;
+    return t;
   }
 
   /** Borrows a caller's host memory as a 'cpu' tensor, without a copy; both sides see every write. */
@@ -418,6 +425,9 @@ export class Tensor {
   /** Throws "tensor: disposed" for a disposed tensor. */
   assertAlive(): void {
     if (this.disposedFlag) throw new Error('tensor: disposed');
+    if (this.viewOf !== null && native().allocationSerial(this.ordinal, this.viewOf.base) !== this.viewOf.serial) {
+      throw new Error('tensor: the memory it views was freed (the tensor or buffer it was made from was disposed)');
+    }
     if (this.keepAlive !== null && this.keepAlive.byteLength < this.keepEnd) {
       throw new Error('tensor: its borrowed ArrayBuffer was detached (transferred) and no longer holds the data');
     }

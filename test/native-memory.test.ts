@@ -51,6 +51,20 @@ describe('raw pointers', () => {
     owner.dispose();
   });
 
+  test('a view into library memory throws once that memory is freed, even if it is handed out again', () => {
+    // Before: the view kept reading (and writing) whatever the allocator put there next.
+    const owner = Tensor.full([16], 1);
+    const view = Tensor.fromDevicePointer(owner.dataPtr + 16n, [4], 'float32', 'cpu');
+    expect(Array.from(view.toArray())).toEqual([1, 1, 1, 1]);
+    owner.dispose();
+    const reuse = Array.from({ length: 8 }, () => Tensor.full([16], 2)); // likely the same address
+    expect(() => view.toArray()).toThrow(/tensor: the memory it views was freed/);
+    expect(() => view.fill(0)).toThrow(/the memory it views was freed/);
+    expect(() => view.dataPtr).toThrow(/the memory it views was freed/);
+    for (const t of reuse) expect(Array.from(t.toArray()).every((x) => x === 2)).toBe(true);
+    reuse.forEach((t) => t.dispose());
+  });
+
   test('a refused borrow leaves the ledger unchanged', () => {
     const before = memoryStats().current.tensors;
     expect(() => Tensor.fromDevicePointer(0xdead0000n, [16], 'float32', 'cpu')).toThrow();

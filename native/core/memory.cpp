@@ -9,12 +9,13 @@
 namespace frugal {
 
 namespace {
-struct Allocation { uint64_t bytes; frugal_mem_category category; };
+struct Allocation { uint64_t bytes; frugal_mem_category category; uint64_t serial; };
 struct DeviceLedger {
   std::unordered_map<const void*, Allocation> live;
   frugal_memory_stats stats{};
 };
 std::mutex g_mutex;
+uint64_t g_next_serial = 1;  // under g_mutex
 // Per thread, so each JS thread (main or worker) drains what its own calls allocated and freed.
 thread_local int64_t t_alloc_delta = 0;
 std::map<int, DeviceLedger>& ledgers() {
@@ -33,7 +34,7 @@ void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
                                        device_name(device));
   std::lock_guard<std::mutex> lock(g_mutex);
   DeviceLedger& l = ledgers()[device];
-  l.live[p] = Allocation{bytes, category};
+  l.live[p] = Allocation{bytes, category, g_next_serial++};
   l.stats.current[category] += bytes;
   l.stats.current_total += bytes;
   if (l.stats.current[category] > l.stats.peak[category]) l.stats.peak[category] = l.stats.current[category];
@@ -66,14 +67,24 @@ bool is_tracked(int device, const void* ptr) {
   return l.live.count(ptr) != 0;
 }
 
-bool tracked_range(int device, const void* ptr, uint64_t bytes) {
+uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base) {
   const auto at = reinterpret_cast<uintptr_t>(ptr);
   std::lock_guard<std::mutex> lock(g_mutex);
   for (const auto& [start, a] : ledgers()[device].live) {
-    const auto base = reinterpret_cast<uintptr_t>(start);
-    if (at >= base && at - base <= a.bytes && bytes <= a.bytes - (at - base)) return true;
+    const auto b = reinterpret_cast<uintptr_t>(start);
+    if (at >= b && at - b <= a.bytes && bytes <= a.bytes - (at - b)) {
+      if (base) *base = start;
+      return a.serial;
+    }
   }
-  return false;
+  return 0;
+}
+
+uint64_t tracked_serial(int device, const void* base) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto& live = ledgers()[device].live;
+  auto it = live.find(base);
+  return it == live.end() ? 0 : it->second.serial;
 }
 
 int64_t take_thread_alloc_delta() {
