@@ -3,6 +3,7 @@
 // collected); borrowed memory (another runtime's device pointer, a caller's ArrayBuffer) is never
 // freed by the library.
 import { types } from 'util';
+import { checkOptionsObject } from './arg-checks';
 import { checkDevice, Device, deviceOrdinal } from './device';
 import { checkDtype, describeValue, DType, dtypeCode, dtypeSize, fitsDtype, isFloatDtype } from './dtype';
 import { MEM_TENSOR, native } from './native';
@@ -72,22 +73,6 @@ const TENSOR_OPTION_KEYS = ['dtype', 'device'] as const;
 const RANDN_OPTION_KEYS = [...TENSOR_OPTION_KEYS, 'seed', 'mean', 'std'] as const;
 const RAND_OPTION_KEYS = [...TENSOR_OPTION_KEYS, 'seed', 'low', 'high'] as const;
 
-/**
- * Factory options: undefined or a plain object with only the known keys. A string ('cuda:0') or a
- * misspelled key ({dtpye: ...}) is refused rather than silently giving a float32 CPU tensor.
- */
-function checkFactoryOptions<T extends object>(options: unknown, keys: readonly string[], what: string): T {
-  if (options === undefined) return {} as T;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${what}: options must be an object like {${keys.join(', ')}}, got ${describeValue(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!keys.includes(k)) throw new TypeError(`${what}: unknown option '${k}' (expected ${keys.join(', ')})`);
-  }
-  return options as T;
-}
-
-// A fill value must stay finite in the dtype (int32: within 32 bits; fractions truncate, as a cast does).
 function checkFitsDtype(value: number, dtype: DType, what: string): void {
   if (!fitsDtype(value, dtype)) {
     throw new RangeError(`${what}: ${value} does not fit in ${dtype} (${dtype === 'int32' ? 'outside 32 bits' : 'it would round to Inf'})`);
@@ -148,7 +133,7 @@ export class Tensor {
 
   /** Uninitialized owned memory. */
   static empty(shape: readonly number[], options?: TensorOptions): Tensor {
-    const o = checkFactoryOptions<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.empty');
+    const o = checkOptionsObject<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.empty');
     const s = checkShape(shape);
     const dtype = checkDtype(o.dtype ?? 'float32');
     const device = checkDevice(o.device ?? 'cpu');
@@ -158,12 +143,12 @@ export class Tensor {
   }
 
   static zeros(shape: readonly number[], options?: TensorOptions): Tensor {
-    checkFactoryOptions(options, TENSOR_OPTION_KEYS, 'Tensor.zeros');
+    checkOptionsObject(options, TENSOR_OPTION_KEYS, 'Tensor.zeros');
     return Tensor.empty(shape, options).fill(0);
   }
 
   static full(shape: readonly number[], value: number, options?: TensorOptions): Tensor {
-    const o = checkFactoryOptions<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.full');
+    const o = checkOptionsObject<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.full');
     checkFinite(value, 'Tensor.full: value');
     checkFitsDtype(value, checkDtype(o.dtype ?? 'float32'), 'Tensor.full: value');
     return Tensor.empty(shape, o).fill(value);
@@ -171,13 +156,13 @@ export class Tensor {
 
   /** Normal(mean, std) from the core's counter-based RNG: the same seed gives the same values on every device. */
   static randn(shape: readonly number[], options?: RandnOptions): Tensor {
-    const o = checkFactoryOptions<RandnOptions>(options, RANDN_OPTION_KEYS, 'Tensor.randn');
+    const o = checkOptionsObject<RandnOptions>(options, RANDN_OPTION_KEYS, 'Tensor.randn');
     return Tensor.random(shape, o, 1, o.seed, o.mean ?? 0, o.std ?? 1, 'Tensor.randn');
   }
 
   /** Uniform in [low, high), counter-based like randn. */
   static rand(shape: readonly number[], options?: RandOptions): Tensor {
-    const o = checkFactoryOptions<RandOptions>(options, RAND_OPTION_KEYS, 'Tensor.rand');
+    const o = checkOptionsObject<RandOptions>(options, RAND_OPTION_KEYS, 'Tensor.rand');
     return Tensor.random(shape, o, 0, o.seed, o.low ?? 0, o.high ?? 1, 'Tensor.rand');
   }
 
@@ -220,7 +205,7 @@ export class Tensor {
    * to nearest even for bf16/fp16); int32 tensors take integers only. Shape defaults to [length].
    */
   static fromArray(data: HostArray, shape?: readonly number[], options?: TensorOptions): Tensor {
-    const o = checkFactoryOptions<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.fromArray');
+    const o = checkOptionsObject<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.fromArray');
     if (!Array.isArray(data) && !types.isFloat32Array(data) && !types.isFloat64Array(data) && !types.isInt32Array(data)) {
       throw new TypeError(`Tensor.fromArray: data must be a number array, Float32Array, Float64Array or Int32Array, got ${describeValue(data)}`);
     }

@@ -2,6 +2,7 @@
 // subclass that only names its MethodSpec; everything else (param groups, option changes between
 // steps, caller-supplied selections, Grass's compressed path, state dicts) lives here. No math:
 // it validates, arranges the params into the core's groups, and calls down.
+import { checkOptionsObject } from '../arg-checks';
 import { loadStateDictFile, saveStateDict } from '../checkpoint/optimizer-checkpoint';
 import { Device, deviceOrdinal } from '../device';
 import { describeValue, dtypeCode, dtypeFromCode, dtypeSize } from '../dtype';
@@ -107,19 +108,6 @@ interface NativeBuild {
 
 const PARTS: GroupPart[] = ['whole', 'projected', 'regular'];
 
-// A method's options argument: undefined or an object with known keys only (null, a number or a
-// misspelled key is refused by name instead of failing inside destructuring or being ignored).
-function checkCallOptions<T extends object>(options: unknown, keys: readonly string[], what: string): T {
-  if (options === undefined) return {} as T;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${what}: options must be an object {${keys.join(', ')}} or omitted, got ${describeValue(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!keys.includes(k)) throw new TypeError(`${what}: unknown option '${k}' (expected ${keys.join(', ')})`);
-  }
-  return options as T;
-}
-
 function optionsKey(o: NativeGroupOptions): string {
   return JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
@@ -196,7 +184,7 @@ export class Optimizer {
   step(options?: StepOptions): void {
     const what = `${this.spec.name}.step`;
     this.refuseWhileStepping(what);
-    const o = checkCallOptions<StepOptions>(options, ['stream'], what);
+    const o = checkOptionsObject<StepOptions>(options, ['stream'], what);
     const opt = this.live(what);
     const stream = streamHandle(o.stream, this.device, what);
     const fulls = this.checkOptions(what);
@@ -225,7 +213,7 @@ export class Optimizer {
   zeroGrad(options?: ZeroGradOptions): void {
     const what = `${this.spec.name}.zeroGrad`;
     this.refuseWhileStepping(what);
-    const o = checkCallOptions<ZeroGradOptions>(options, ['setToNull'], what);
+    const o = checkOptionsObject<ZeroGradOptions>(options, ['setToNull'], what);
     if (o.setToNull !== undefined && typeof o.setToNull !== 'boolean') {
       throw new TypeError(`${what}: setToNull must be a boolean, got ${describeValue(o.setToNull)}`);
     }

@@ -1,5 +1,6 @@
 // `frugal-optim plan`: the memory planner on the command line. The CLI dispatcher (lib/cli)
 // routes the `plan` command here with the arguments that follow it.
+import { DECIMAL_NUMBER } from '../arg-checks';
 import * as fs from 'fs';
 import { BlockOrder, GrassSampling, GroupPlanOptions, Side, StateDtype } from './group-options';
 import { LLAMA_PRESETS } from './llama-presets';
@@ -82,14 +83,12 @@ function readFlags(argv: string[]): Map<string, string | true> {
   return out;
 }
 
-// Decimal notation only: Number() would also take '0x10', '0b11' or '' (as 0).
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 function num(flags: Map<string, string | true>, name: string): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
   const x = Number(v);
-  if (typeof v !== 'string' || !DECIMAL.test(v) || !Number.isFinite(x)) throw new Error(`--${name}: expected a number, got '${String(v)}'`);
+  if (typeof v !== 'string' || !DECIMAL_NUMBER.test(v) || !Number.isFinite(x)) throw new Error(`--${name}: expected a number, got '${String(v)}'`);
   return x;
 }
 

@@ -20,9 +20,8 @@ export interface ChildOptions {
   timeoutMs?: number;
 }
 
-/** Runs a script file (path relative to the repository root). */
-export function runChildScript(script: string, options: ChildOptions = {}): ChildResult {
-  const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), '-r', REGISTER, path.join(ROOT, script), ...(options.args ?? [])], {
+function runNode(args: string[], options: ChildOptions): ChildResult {
+  const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), '-r', REGISTER, ...args, ...(options.args ?? [])], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
@@ -31,16 +30,14 @@ export function runChildScript(script: string, options: ChildOptions = {}): Chil
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/** Runs a script file (path relative to the repository root). */
+export function runChildScript(script: string, options: ChildOptions = {}): ChildResult {
+  return runNode([path.join(ROOT, script)], options);
+}
+
 /** Runs a snippet of CommonJS code; `lib` in it is the package (require of lib/index.ts). */
 export function runChildCode(code: string, options: ChildOptions = {}): ChildResult {
-  const prelude = `const lib = require(${JSON.stringify(path.join(ROOT, 'lib'))});\n`;
-  const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), '-r', REGISTER, '-e', prelude + code], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: options.timeoutMs ?? 60_000,
-    killSignal: 'SIGKILL',
-  });
-  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return runNode(['-e', `const lib = require(${JSON.stringify(path.join(ROOT, 'lib'))});\n${code}`], options);
 }
 
 /** The last line of stdout parsed as JSON, with the exit status in the failure message. */
