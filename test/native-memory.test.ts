@@ -13,6 +13,14 @@ describe('the GC sees native memory (napi_adjust_external_memory)', () => {
     expect(out.ok).toBe(true);
     expect(out.peak).toBeLessThan(400e6);
   });
+
+  test('optimizer state counts too: 200 dropped AdamWs (8 MB of state each) stay under 400 MB', () => {
+    // Before: about 140 iterations (1.1 GB of state) before the child passed the limit.
+    const r = runChildScript('test/children/alloc-loop.js', { nodeArgs: ['--max-old-space-size=64'], args: ['200', '400000000', 'optimizers'] });
+    const out = childJson<{ ok: boolean; peak: number }>(r);
+    expect(out.ok).toBe(true);
+    expect(out.peak).toBeLessThan(400e6);
+  });
 });
 
 describe('tensors allocated in a worker thread are freed with the worker', () => {
