@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <mutex>
 #include <unordered_map>
 
 #include "core/memory.h"
@@ -38,16 +39,40 @@ class EnvAllocations {
   void add(void* ptr, int32_t device) { live_[ptr] = device; }
   void remove(void* ptr) { live_.erase(ptr); }
 
+  // One per environment (each jest module registry or worker loads the addon into its own),
+  // deleted, and so drained, by the environment's cleanup hook when it is torn down.
   static EnvAllocations& of(Napi::Env env) {
-    auto* a = env.GetInstanceData<EnvAllocations>();
-    if (!a) {
-      a = new EnvAllocations();
-      env.SetInstanceData(a);  // deleted (and so drained) when the environment is torn down
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto& slot = registry()[(napi_env)env];
+    if (!slot) {
+      slot = new EnvAllocations();
+      napi_env raw = env;
+      napi_add_env_cleanup_hook(raw, &EnvAllocations::teardown, raw);
     }
-    return *a;
+    return *slot;
   }
 
  private:
+  static void teardown(void* arg) {
+    EnvAllocations* a = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(registry_mutex());
+      auto it = registry().find(static_cast<napi_env>(arg));
+      if (it == registry().end()) return;
+      a = it->second;
+      registry().erase(it);
+    }
+    delete a;
+  }
+  static std::unordered_map<napi_env, EnvAllocations*>& registry() {
+    static auto* r = new std::unordered_map<napi_env, EnvAllocations*>();  // never destroyed: hooks may run late
+    return *r;
+  }
+  static std::mutex& registry_mutex() {
+    static auto* m = new std::mutex();
+    return *m;
+  }
+
   std::unordered_map<void*, int32_t> live_;
 };
 
