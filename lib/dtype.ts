@@ -10,7 +10,7 @@ const CODES: Record<DType, number> = { float32: 0, bfloat16: 1, float16: 2, int3
 const SIZES: Record<DType, number> = { float32: 4, bfloat16: 2, float16: 2, int32: 4 };
 
 export function dtypeCode(dtype: DType): number {
-  return CODES[dtype];
+  return CODES[checkDtype(dtype)];
 }
 
 export function dtypeFromCode(code: number): DType {
@@ -19,8 +19,26 @@ export function dtypeFromCode(code: number): DType {
   return d;
 }
 
+/** Bytes per element; throws for a name that is not a DType (never undefined). */
 export function dtypeSize(dtype: DType): number {
-  return SIZES[dtype];
+  return SIZES[checkDtype(dtype, 'dtypeSize: dtype')];
+}
+
+// The largest magnitude that still rounds to a finite value in each float dtype (round to nearest
+// even: the midpoint between the largest finite value and the next power of two rounds up to Inf).
+// The core rounds a double to float32 first, so the 16-bit limits stay one float32 ulp below theirs.
+const FINITE_LIMITS: Record<DType, number> = {
+  float32: 2 ** 128 - 2 ** 103,
+  bfloat16: 2 ** 128 - 2 ** 119 - 2 ** 104,
+  float16: 65520 - 2 ** -8,
+  int32: 2 ** 31,
+};
+
+/** True when `value` is finite and stays finite when rounded to `dtype` (int32: fits in 32 bits). */
+export function fitsDtype(value: number, dtype: DType): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (dtype === 'int32') return value >= -(2 ** 31) && value < 2 ** 31;
+  return Math.abs(value) < FINITE_LIMITS[dtype];
 }
 
 export function isFloatDtype(dtype: DType): boolean {
@@ -29,7 +47,7 @@ export function isFloatDtype(dtype: DType): boolean {
 
 /** Validates a user-supplied dtype name. */
 export function checkDtype(value: unknown, what = 'dtype'): DType {
-  if (typeof value === 'string' && (DTYPES as readonly string[]).includes(value)) return value as DType;
+  if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(CODES, value)) return value as DType;
   throw new TypeError(`${what}: expected one of ${DTYPES.map((d) => `'${d}'`).join(', ')}, got ${describeValue(value)}`);
 }
 

@@ -6,8 +6,10 @@ export { MemoryByCategory, MemoryStats, memoryStats, resetPeakMemory } from './m
 export { Stream, synchronize } from './stream';
 export { Event } from './event';
 export { Tensor, TensorOptions, RandnOptions, RandOptions, HostArray } from './tensor';
+// The raw addon (lib/native.ts) is internal: its functions take raw pointers and cannot check
+// them. Raw pointers enter only through the documented borrowing entry points
+// (Tensor.fromDevicePointer, Tensor.fromArrayBuffer), which validate what can be validated.
 import { native } from './native';
-export { native };
 export {
   GroupOptions,
   OptimizerOptions,

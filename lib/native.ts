@@ -134,6 +134,10 @@ export interface NativeAddon {
   eventDestroy(event: bigint): void;
   alloc(device: number, bytes: number, category: number): bigint;
   free(device: number, ptr: bigint): void;
+  /** The live library allocation holding [ptr, ptr + bytes): its start and serial; null if none. */
+  allocationOf(device: number, ptr: bigint, bytes: number): { base: bigint; serial: bigint } | null;
+  /** The serial of the live allocation starting at base; 0n when it was freed. */
+  allocationSerial(device: number, base: bigint): bigint;
   memoryStats(device: number): NativeMemoryStats;
   resetPeakMemory(device: number): void;
   copy(dst: bigint, dstDevice: number, src: bigint, srcDevice: number, bytes: number, stream: bigint | null): void;

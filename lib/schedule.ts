@@ -21,18 +21,34 @@ function check(cond: boolean, what: string, value: unknown): void {
   if (!cond) throw new RangeError(`schedule: ${what}, got ${describeValue(value)}`);
 }
 
+function optionsOf<T>(o: T): T {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`schedule: options must be an object, got ${describeValue(o)}`);
+  return o;
+}
+
 function warmupOf(o: WarmupOptions): number {
+  optionsOf(o);
   const w = o.warmupSteps ?? 0;
   check(Number.isSafeInteger(w) && w >= 0, "'warmupSteps' must be an integer >= 0", w);
   return w;
 }
 
 function decayOf(o: DecayOptions): { warmup: number; total: number; minRatio: number } {
+  optionsOf(o);
   const warmup = warmupOf(o);
   check(Number.isSafeInteger(o.totalSteps) && o.totalSteps >= warmup, "'totalSteps' must be an integer >= warmupSteps", o.totalSteps);
   const minRatio = o.minRatio ?? 0;
   check(typeof minRatio === 'number' && minRatio >= 0 && minRatio <= 1, "'minRatio' must be in [0, 1]", minRatio);
   return { warmup, total: o.totalSteps, minRatio };
+}
+
+// The step a schedule is called with: a non-negative finite number (a string or undefined would
+// give NaN, which would silently become the lr).
+function stepOf(step: unknown): number {
+  if (typeof step !== 'number' || !Number.isFinite(step) || step < 0) {
+    throw new RangeError(`schedule: step must be a finite number >= 0, got ${describeValue(step)}`);
+  }
+  return step;
 }
 
 // Fraction of the decay phase done at `step`, in [0, 1].
@@ -44,19 +60,26 @@ function progress(step: number, warmup: number, total: number): number {
 /** 1 after an optional linear warmup. */
 export function constant(options: WarmupOptions = {}): LRLambda {
   const warmup = warmupOf(options);
-  return (step) => (step < warmup ? step / warmup : 1);
+  return (t) => {
+    const step = stepOf(t);
+    return step < warmup ? step / warmup : 1;
+  };
 }
 
 /** Linear warmup, then linear decay from 1 to minRatio at totalSteps. */
 export function linear(options: DecayOptions): LRLambda {
   const { warmup, total, minRatio } = decayOf(options);
-  return (step) => (step < warmup ? step / warmup : 1 - (1 - minRatio) * progress(step, warmup, total));
+  return (t) => {
+    const step = stepOf(t);
+    return step < warmup ? step / warmup : 1 - (1 - minRatio) * progress(step, warmup, total);
+  };
 }
 
 /** Linear warmup, then cosine decay from 1 to minRatio at totalSteps (the FRUGAL/GaLore recipe). */
 export function cosineWithWarmup(options: DecayOptions): LRLambda {
   const { warmup, total, minRatio } = decayOf(options);
-  return (step) => {
+  return (t) => {
+    const step = stepOf(t);
     if (step < warmup) return step / warmup;
     return minRatio + (1 - minRatio) * 0.5 * (1 + Math.cos(Math.PI * progress(step, warmup, total)));
   };
@@ -73,8 +96,14 @@ export class LRScheduler {
   private current = 0;
 
   constructor(optimizer: Optimizer, lambda: LRLambda | LRLambda[]) {
+    const groups = (optimizer as { paramGroups?: unknown } | null | undefined)?.paramGroups;
+    if (typeof optimizer !== 'object' || optimizer === null || !Array.isArray(groups)) {
+      throw new TypeError(`LRScheduler: optimizer must be an Optimizer (with paramGroups), got ${describeValue(optimizer)}`);
+    }
+    if (!groups.every((g) => typeof g === 'object' && g !== null && typeof g.lr === 'number' && Number.isFinite(g.lr))) {
+      throw new TypeError('LRScheduler: every param group of the optimizer needs a finite number lr');
+    }
     this.optimizer = optimizer;
-    const groups = optimizer.paramGroups;
     this.lambdas = Array.isArray(lambda) ? lambda : groups.map(() => lambda);
     if (this.lambdas.length !== groups.length || !this.lambdas.every((f) => typeof f === 'function')) {
       throw new TypeError(`LRScheduler: expected one schedule function, or one per param group (${groups.length})`);
@@ -103,8 +132,14 @@ export class LRScheduler {
   }
 
   loadStateDict(sd: { step: number; baseLrs: number[] }): void {
-    if (!Number.isSafeInteger(sd?.step) || sd.step < 0 || !Array.isArray(sd.baseLrs) || sd.baseLrs.length !== this.baseLrs.length) {
-      throw new Error('LRScheduler.loadStateDict: expected {step, baseLrs} with one lr per param group');
+    if (
+      !Number.isSafeInteger(sd?.step) ||
+      sd.step < 0 ||
+      !Array.isArray(sd.baseLrs) ||
+      sd.baseLrs.length !== this.baseLrs.length ||
+      !sd.baseLrs.every((lr) => typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)
+    ) {
+      throw new Error('LRScheduler.loadStateDict: expected {step, baseLrs} with one finite lr >= 0 per param group');
     }
     this.current = sd.step;
     sd.baseLrs.forEach((lr, i) => (this.baseLrs[i] = lr));

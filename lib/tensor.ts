@@ -3,8 +3,9 @@
 // collected); borrowed memory (another runtime's device pointer, a caller's ArrayBuffer) is never
 // freed by the library.
 import { types } from 'util';
+import { checkOptionsObject } from './arg-checks';
 import { checkDevice, Device, deviceOrdinal } from './device';
-import { checkDtype, describeValue, DType, dtypeCode, dtypeSize, isFloatDtype } from './dtype';
+import { checkDtype, describeValue, DType, dtypeCode, dtypeSize, fitsDtype, isFloatDtype } from './dtype';
 import { MEM_TENSOR, native } from './native';
 import { HostElements, readElements, writeElements } from './transfer';
 
@@ -43,18 +44,39 @@ const finalizer = new FinalizationRegistry<OwnedMemory>((m) => {
   }
 });
 
-/** Validates a shape: at most 8 non-negative integer dimensions. */
+/**
+ * Validates a shape: at most 8 non-negative integer dimensions. The array is read exactly once
+ * into a copy that is then checked and returned, so a Proxy or getter cannot pass the check with
+ * one value and hand back another.
+ */
 export function checkShape(shape: unknown, what = 'shape'): number[] {
   if (!Array.isArray(shape)) throw new TypeError(`${what}: expected an array of dimensions, got ${describeValue(shape)}`);
-  if (shape.length > MAX_DIMS) throw new RangeError(`${what}: at most ${MAX_DIMS} dimensions, got ${shape.length}`);
-  for (const d of shape) {
+  const length: unknown = shape.length;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw new TypeError(`${what}: expected an array of dimensions`);
+  }
+  if (length > MAX_DIMS) throw new RangeError(`${what}: at most ${MAX_DIMS} dimensions, got ${length}`);
+  const dims: unknown[] = [];
+  for (let i = 0; i < length; i++) dims.push(shape[i]);
+  for (const d of dims) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new RangeError(`${what}: dimensions must be non-negative integers, got ${describeValue(shape)}`);
+      throw new RangeError(`${what}: dimensions must be non-negative integers, got ${describeValue(dims)}`);
     }
   }
-  const n = shape.reduce((a: number, b: number) => a * b, 1);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`${what}: ${describeValue(shape)} has too many elements`);
-  return shape.slice();
+  const copy = dims as number[];
+  const n = copy.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${what}: ${describeValue(copy)} has too many elements`);
+  return copy;
+}
+
+const TENSOR_OPTION_KEYS = ['dtype', 'device'] as const;
+const RANDN_OPTION_KEYS = [...TENSOR_OPTION_KEYS, 'seed', 'mean', 'std'] as const;
+const RAND_OPTION_KEYS = [...TENSOR_OPTION_KEYS, 'seed', 'low', 'high'] as const;
+
+function checkFitsDtype(value: number, dtype: DType, what: string): void {
+  if (!fitsDtype(value, dtype)) {
+    throw new RangeError(`${what}: ${value} does not fit in ${dtype} (${dtype === 'int32' ? 'outside 32 bits' : 'it would round to Inf'})`);
+  }
 }
 
 export function shapeToString(shape: readonly number[]): string {
@@ -86,10 +108,16 @@ export class Tensor {
   private readonly ptr: bigint;
   private readonly owned: boolean;
   private disposedFlag = false;
+  // Held by running optimizer steps: while > 0 the core may read or write this memory, so
+  // dispose() is refused (a selection callback runs in the middle of a step).
+  private pins = 0;
   // Borrowed host memory: the ArrayBuffer must outlive the tensor that points into it, and still
   // hold its bytes (a transferred/detached buffer has none): keepEnd is where the tensor ends.
   private keepAlive: ArrayBufferLike | null;
   private keepEnd = 0;
+  // A view into the library's own memory (fromDevicePointer inside an allocation): the
+  // allocation it lies in, checked before every use, so a view of freed memory throws.
+  private viewOf: { base: bigint; serial: bigint } | null = null;
 
   private constructor(ptr: bigint, shape: number[], dtype: DType, device: Device, owned: boolean, keepAlive: ArrayBufferLike | null) {
     this.ptr = ptr;
@@ -104,32 +132,38 @@ export class Tensor {
   // ---- construction ----
 
   /** Uninitialized owned memory. */
-  static empty(shape: readonly number[], options: TensorOptions = {}): Tensor {
+  static empty(shape: readonly number[], options?: TensorOptions): Tensor {
+    const o = checkOptionsObject<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.empty');
     const s = checkShape(shape);
-    const dtype = checkDtype(options.dtype ?? 'float32');
-    const device = checkDevice(options.device ?? 'cpu');
+    const dtype = checkDtype(o.dtype ?? 'float32');
+    const device = checkDevice(o.device ?? 'cpu');
     const bytes = s.reduce((a, b) => a * b, 1) * dtypeSize(dtype);
     const ptr = native().alloc(deviceOrdinal(device), bytes, MEM_TENSOR);
     return new Tensor(ptr, s, dtype, device, true, null);
   }
 
-  static zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
-    return Tensor.full(shape, 0, options);
+  static zeros(shape: readonly number[], options?: TensorOptions): Tensor {
+    checkOptionsObject(options, TENSOR_OPTION_KEYS, 'Tensor.zeros');
+    return Tensor.empty(shape, options).fill(0);
   }
 
-  static full(shape: readonly number[], value: number, options: TensorOptions = {}): Tensor {
+  static full(shape: readonly number[], value: number, options?: TensorOptions): Tensor {
+    const o = checkOptionsObject<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.full');
     checkFinite(value, 'Tensor.full: value');
-    return Tensor.empty(shape, options).fill(value);
+    checkFitsDtype(value, checkDtype(o.dtype ?? 'float32'), 'Tensor.full: value');
+    return Tensor.empty(shape, o).fill(value);
   }
 
   /** Normal(mean, std) from the core's counter-based RNG: the same seed gives the same values on every device. */
-  static randn(shape: readonly number[], options: RandnOptions = {}): Tensor {
-    return Tensor.random(shape, options, 1, options.seed, options.mean ?? 0, options.std ?? 1, 'Tensor.randn');
+  static randn(shape: readonly number[], options?: RandnOptions): Tensor {
+    const o = checkOptionsObject<RandnOptions>(options, RANDN_OPTION_KEYS, 'Tensor.randn');
+    return Tensor.random(shape, o, 1, o.seed, o.mean ?? 0, o.std ?? 1, 'Tensor.randn');
   }
 
   /** Uniform in [low, high), counter-based like randn. */
-  static rand(shape: readonly number[], options: RandOptions = {}): Tensor {
-    return Tensor.random(shape, options, 0, options.seed, options.low ?? 0, options.high ?? 1, 'Tensor.rand');
+  static rand(shape: readonly number[], options?: RandOptions): Tensor {
+    const o = checkOptionsObject<RandOptions>(options, RAND_OPTION_KEYS, 'Tensor.rand');
+    return Tensor.random(shape, o, 0, o.seed, o.low ?? 0, o.high ?? 1, 'Tensor.rand');
   }
 
   private static random(
@@ -142,11 +176,26 @@ export class Tensor {
     what: string,
   ): Tensor {
     const s = checkSeed(seed ?? 0, what);
-    checkFinite(a, what);
-    checkFinite(b, what);
-    if (dist === 1 && b < 0) throw new RangeError(`${what}: std must be >= 0, got ${b}`);
-    if (!isFloatDtype(checkDtype(options.dtype ?? 'float32'))) throw new TypeError(`${what}: dtype must be a float dtype`);
-    const t = Tensor.empty(shape, options);
+    const [aName, bName] = dist === 1 ? ['mean', 'std'] : ['low', 'high'];
+    checkFinite(a, `${what}: ${aName}`);
+    checkFinite(b, `${what}: ${bName}`);
+    const dtype = checkDtype(options.dtype ?? 'float32', `${what}: dtype`);
+    if (!isFloatDtype(dtype)) throw new TypeError(`${what}: dtype must be a float dtype`);
+    if (dist === 1) {
+      if (b < 0) throw new RangeError(`${what}: std must be >= 0, got ${b}`);
+      // The core's normal draws stay within 7 standard deviations (Box-Muller on 32-bit uniforms),
+      // so every value is finite in the dtype when mean +- 7 std is.
+      if (!fitsDtype(Math.abs(a) + 7 * b, dtype)) {
+        throw new RangeError(`${what}: |mean| + 7 std = ${Math.abs(a) + 7 * b} does not fit in ${dtype} (values would be Inf)`);
+      }
+    } else {
+      if (a > b) throw new RangeError(`${what}: low (${a}) must be <= high (${b})`);
+      // The core draws low + (high - low) * u in float32, so the width must be finite there too.
+      if (!fitsDtype(a, dtype) || !fitsDtype(b, dtype) || !fitsDtype(b - a, 'float32')) {
+        throw new RangeError(`${what}: [${a}, ${b}) does not fit in ${dtype} (values would be Inf)`);
+      }
+    }
+    const t = Tensor.empty(shape, { dtype: options.dtype, device: options.device });
     native().random(deviceOrdinal(t.device), t.ptr, dtypeCode(t.dtype), t.numel, dist, s, a, b, null);
     return t;
   }
@@ -155,7 +204,8 @@ export class Tensor {
    * A copy of host data. Number arrays and Float64Arrays are converted into the dtype (rounded
    * to nearest even for bf16/fp16); int32 tensors take integers only. Shape defaults to [length].
    */
-  static fromArray(data: HostArray, shape?: readonly number[], options: TensorOptions = {}): Tensor {
+  static fromArray(data: HostArray, shape?: readonly number[], options?: TensorOptions): Tensor {
+    const o = checkOptionsObject<TensorOptions>(options, TENSOR_OPTION_KEYS, 'Tensor.fromArray');
     if (!Array.isArray(data) && !types.isFloat32Array(data) && !types.isFloat64Array(data) && !types.isInt32Array(data)) {
       throw new TypeError(`Tensor.fromArray: data must be a number array, Float32Array, Float64Array or Int32Array, got ${describeValue(data)}`);
     }
@@ -164,9 +214,9 @@ export class Tensor {
     if (numel !== data.length) {
       throw new RangeError(`Tensor.fromArray: shape ${shapeToString(s)} holds ${numel} elements, data has ${data.length}`);
     }
-    const dtype = checkDtype(options.dtype ?? (types.isInt32Array(data) ? 'int32' : 'float32'));
+    const dtype = checkDtype(o.dtype ?? (types.isInt32Array(data) ? 'int32' : 'float32'), 'Tensor.fromArray: dtype');
     const host = toHostElements(data, dtype);
-    const t = Tensor.empty(s, { dtype, device: options.device });
+    const t = Tensor.empty(s, { dtype, device: o.device });
     try {
       writeElements(t.span(), host);
     } catch (e) {
@@ -176,7 +226,14 @@ export class Tensor {
     return t;
   }
 
-  /** Borrows memory another runtime owns (a device pointer, or a host address for 'cpu'). Never freed. */
+  /**
+   * Borrows memory another runtime owns: a CUDA device pointer (checked for null and alignment;
+   * a device address cannot be checked further from the host). On 'cpu' the address must lie
+   * inside memory this library allocated (another tensor's dataPtr, a view into it): an arbitrary
+   * host address cannot be validated and would crash the process if wrong, so other host memory
+   * is borrowed with Tensor.fromArrayBuffer. A view into the library's memory (either device)
+   * throws "tensor: the memory it views was freed" once that allocation is freed. Never freed.
+   */
   static fromDevicePointer(ptr: bigint, shape: readonly number[], dtype: DType, device: Device | string): Tensor {
     const what = 'Tensor.fromDevicePointer';
     if (typeof ptr !== 'bigint') throw new TypeError(`${what}: ptr must be a bigint, got ${describeValue(ptr)}`);
@@ -189,7 +246,17 @@ export class Tensor {
     if (ptr % BigInt(dtypeSize(d)) !== 0n) {
       throw new RangeError(`${what}: pointer 0x${ptr.toString(16)} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
     }
-    return new Tensor(ptr, s, d, dev, false, null);
+    const bytes = numel * dtypeSize(d);
+    const inside = bytes > 0 ? native().allocationOf(deviceOrdinal(dev), ptr, bytes) : null;
+    if (dev === 'cpu' && bytes > 0 && inside === null) {
+      throw new RangeError(
+        `${what}: on 'cpu' the pointer must lie inside memory frugal-optim allocated (${bytes} bytes at 0x${ptr.toString(16)} do not); ` +
+          'borrow other host memory with Tensor.fromArrayBuffer',
+      );
+    }
+    const t = new Tensor(ptr, s, d, dev, false, null);
+    t.viewOf = inside;
+    return t;
   }
 
   /** Borrows a caller's host memory as a 'cpu' tensor, without a copy; both sides see every write. */
@@ -304,13 +371,20 @@ export class Tensor {
   fill(value: number): this {
     this.assertAlive();
     checkFinite(value, 'Tensor.fill: value');
+    checkFitsDtype(value, this.dtype, 'Tensor.fill: value');
     native().fill(this.ordinal, this.ptr, dtypeCode(this.dtype), this.numel, value, null);
     return this;
   }
 
-  /** Releases owned memory now; a borrowed tensor just stops being usable. Idempotent. */
+  /**
+   * Releases owned memory now; a borrowed tensor just stops being usable. Idempotent. Refused
+   * while an optimizer step that uses the tensor is running (from inside a selection function).
+   */
   dispose(): void {
     if (this.disposedFlag) return;
+    if (this.pins > 0) {
+      throw new Error('Tensor.dispose: refused: the tensor is in use by a running optimizer step; dispose it after step() returns');
+    }
     this.disposedFlag = true;
     this.keepAlive = null;
     if (this.owned) {
@@ -323,9 +397,22 @@ export class Tensor {
     return `Tensor(${shapeToString(this.shape)}, ${this.dtype}, ${this.device}${this.owned ? '' : ', borrowed'}${this.disposedFlag ? ', disposed' : ''})`;
   }
 
+  /** @internal a running optimizer step uses this tensor until unpin(); dispose() is refused meanwhile. */
+  pin(): void {
+    this.pins++;
+  }
+
+  /** @internal */
+  unpin(): void {
+    if (this.pins > 0) this.pins--;
+  }
+
   /** Throws "tensor: disposed" for a disposed tensor. */
   assertAlive(): void {
     if (this.disposedFlag) throw new Error('tensor: disposed');
+    if (this.viewOf !== null && native().allocationSerial(this.ordinal, this.viewOf.base) !== this.viewOf.serial) {
+      throw new Error('tensor: the memory it views was freed (the tensor or buffer it was made from was disposed)');
+    }
     if (this.keepAlive !== null && this.keepAlive.byteLength < this.keepEnd) {
       throw new Error('tensor: its borrowed ArrayBuffer was detached (transferred) and no longer holds the data');
     }
@@ -349,6 +436,8 @@ function toHostElements(data: HostArray, dtype: DType): HostElements {
     }
     return Int32Array.from(data);
   }
+  // Data converts like a cast (a value beyond the dtype's range rounds to Inf, as in torch); only
+  // the scalar factories below refuse an overflowing value, since there it can only be a mistake.
   if (types.isFloat32Array(data)) return data;
   const out = Float32Array.from(data);
   for (let i = 0; i < data.length; i++) {

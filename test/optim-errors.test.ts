@@ -1,6 +1,7 @@
 // Every bad input gets an Error that names the argument and what was expected, and leaves the
 // caller's tensors (and the optimizer) untouched. No input may crash the process.
-import { AdamW, Frugal, Grass, native, Optimizer, SGD, SignSGD, Tensor } from '../lib';
+import { AdamW, Frugal, Grass, Optimizer, SGD, SignSGD, Tensor } from '../lib';
+import { native } from '../lib/native';
 import { expectBitIdentical } from './helpers/update-rules';
 
 // Runs `call`, expects it to throw `pattern`, and checks every tensor's bytes are as before.

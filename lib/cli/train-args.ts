@@ -1,5 +1,6 @@
 // `frugal-optim train` command-line flags -> TrainOptions. Flags are --name value or
 // --name=value; booleans take no value. Unknown flags and bad values are errors that name the flag.
+import { DECIMAL_NUMBER } from '../arg-checks';
 import { checkTrainOptions, DEFAULT_OPTIONS, MethodName, TrainOptions } from '../train/options';
 
 export const TRAIN_USAGE = `Usage: frugal-optim train [options]
@@ -90,9 +91,13 @@ const FLAGS: Record<string, FlagSpec> = {
   compare: { key: 'compare', kind: 'list' },
 };
 
+
+// Tokens in one step's batch are held in one int32-indexed array.
+const MAX_TOKENS_PER_STEP = 2 ** 31 - 1;
+
 function parseNumber(flag: string, text: string, integer: boolean): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
+  if (!DECIMAL_NUMBER.test(text) || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
     throw new RangeError(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`);
   }
   return v;
@@ -153,5 +158,10 @@ export function parseTrainArgs(argv: readonly string[]): TrainOptions | null {
   if (o.dtype === ('float32' as string)) o.dtype = 'fp32';
   if (o.dtype === ('bfloat16' as string)) o.dtype = 'bf16';
   checkTrainOptions(o);
+  if (o.batch * o.seqLen > MAX_TOKENS_PER_STEP) {
+    throw new RangeError(
+      `--batch ${o.batch} x --seq-len ${o.seqLen} = ${o.batch * o.seqLen} tokens per step; at most ${MAX_TOKENS_PER_STEP}`,
+    );
+  }
   return o;
 }

@@ -2,6 +2,7 @@
 // subclass that only names its MethodSpec; everything else (param groups, option changes between
 // steps, caller-supplied selections, Grass's compressed path, state dicts) lives here. No math:
 // it validates, arranges the params into the core's groups, and calls down.
+import { checkOptionsObject } from '../arg-checks';
 import { loadStateDictFile, saveStateDict } from '../checkpoint/optimizer-checkpoint';
 import { Device, deviceOrdinal } from '../device';
 import { describeValue, dtypeCode, dtypeFromCode, dtypeSize } from '../dtype';
@@ -60,9 +61,13 @@ export interface ZeroGradOptions {
 export interface GrassInfo {
   /** Which lines of the gradient are state-full. */
   orientation: 'rows' | 'columns';
-  /** The selected line indices: a borrowed view of the optimizer's buffer, valid until the next refresh. */
+  /**
+   * The selected line indices: a copy (an owned tensor on the optimizer's device), so it stays
+   * valid after the next refresh or dispose() and writing to it cannot corrupt the optimizer.
+   * Dispose it when done (the GC frees it otherwise).
+   */
   indices: Tensor;
-  /** Importance scales rho (Grass), same lifetime as indices; null for plain rows/columns. */
+  /** Importance scales rho (Grass), a copy like indices; null for plain rows/columns. */
   scales: Tensor | null;
   /** The next step re-chooses the selection and needs the full .grad. */
   nextStepIsRefresh: boolean;
@@ -125,6 +130,8 @@ export class Optimizer {
   private pushedClip: number;
   private stepCount = 0;
   private lastStream: Stream | null = null;
+  // True while step() runs: a selection function is user code called in the middle of a step.
+  private stepping = false;
 
   constructor(params: ParamsInput, options: OptimizerOptions = {}) {
     this.spec = (new.target as unknown as { spec: MethodSpec }).spec;
@@ -174,27 +181,45 @@ export class Optimizer {
    * One optimizer step on every param, enqueued on the stream with no host sync. Params and
    * grads are checked first; a rejected call changes nothing.
    */
-  step(options: StepOptions = {}): void {
+  step(options?: StepOptions): void {
     const what = `${this.spec.name}.step`;
+    this.refuseWhileStepping(what);
+    const o = checkOptionsObject<StepOptions>(options, ['stream'], what);
     const opt = this.live(what);
-    const stream = streamHandle(options.stream, this.device, what);
+    const stream = streamHandle(o.stream, this.device, what);
     const fulls = this.checkOptions(what);
     // Options first: whether this step is a refresh (which the gradient checks depend on) follows
     // the group's current updateGap, including one the caller just changed.
     this.pushOptions(opt, fulls);
     this.checkGradients(what, opt);
     this.pushBuffers(opt);
-    this.supplySelections(opt, what);
-    opt.step(stream);
-    this.lastStream = options.stream ?? null;
+    // Selection functions run user code mid-step: every tensor the core was handed stays pinned
+    // (dispose() refused) and the optimizer refuses re-entry until the step is enqueued.
+    const pinned = this.pinStepTensors();
+    this.stepping = true;
+    try {
+      this.supplySelections(opt, what);
+      for (const t of pinned) t.assertAlive(); // a borrowed buffer detached by the callback
+      opt.step(stream);
+    } finally {
+      this.stepping = false;
+      for (const t of pinned) t.unpin();
+    }
+    this.lastStream = o.stream ?? null;
     this.stepCount++;
   }
 
   /** Zeroes every param's .grad (and compressedGrad), or drops them with {setToNull: true}. */
-  zeroGrad(options: ZeroGradOptions = {}): void {
+  zeroGrad(options?: ZeroGradOptions): void {
+    const what = `${this.spec.name}.zeroGrad`;
+    this.refuseWhileStepping(what);
+    const o = checkOptionsObject<ZeroGradOptions>(options, ['setToNull'], what);
+    if (o.setToNull !== undefined && typeof o.setToNull !== 'boolean') {
+      throw new TypeError(`${what}: setToNull must be a boolean, got ${describeValue(o.setToNull)}`);
+    }
     for (const r of this.records) {
       const t = r.tensor;
-      if (options.setToNull) {
+      if (o.setToNull) {
         t.grad = null;
         t.compressedGrad = null;
       } else {
@@ -226,10 +251,19 @@ export class Optimizer {
     let orientation: 'rows' | 'columns';
     if (count > 0) orientation = sel.axis === 0 ? 'rows' : 'columns';
     else orientation = this.plannedOrientation(r, kind);
+    // Copies, not views: the buffers behind sel are replaced at the next refresh and freed with
+    // the optimizer, and a view would outlive them.
+    const stream = this.lastStream && !this.lastStream.destroyed ? streamHandle(this.lastStream, this.device, what) : null;
+    const copyOf = (ptr: bigint, dtype: 'int32' | 'float32'): Tensor => {
+      const t = Tensor.empty([count], { dtype, device: this.device });
+      if (count > 0) native().copy(t.dataPtr, t.ordinal, ptr, t.ordinal, count * dtypeSize(dtype), stream);
+      return t;
+    };
+    const indices = copyOf(sel.indices, 'int32');
     return {
       orientation,
-      indices: Tensor.fromDevicePointer(count > 0 ? sel.indices : 0n, [count], 'int32', this.device),
-      scales: sel.scales !== 0n ? Tensor.fromDevicePointer(sel.scales, [count], 'float32', this.device) : null,
+      indices,
+      scales: sel.scales !== 0n ? copyOf(sel.scales, 'float32') : null,
       nextStepIsRefresh: opt.needsRefresh(r.native),
     };
   }
@@ -276,6 +310,7 @@ export class Optimizer {
    */
   loadStateDict(sd: OptimizerStateDict): void {
     const what = `${this.spec.name}.loadStateDict`;
+    this.refuseWhileStepping(what);
     this.live(what);
     const shapes = this.records.map((r) => r.tensor.shape);
     let options: Record<string, unknown>[];
@@ -345,6 +380,7 @@ export class Optimizer {
 
   /** Reads a save()d file and loads it; a truncated or mismatched file throws and changes nothing. */
   load(file: string): void {
+    this.refuseWhileStepping(`${this.spec.name}.load`);
     let sd: OptimizerStateDict;
     try {
       sd = loadStateDictFile(file);
@@ -360,6 +396,7 @@ export class Optimizer {
 
   /** Frees the optimizer state now (the GC would, later). */
   dispose(): void {
+    this.refuseWhileStepping(`${this.spec.name}.dispose`);
     if (!this.opt.destroyed) this.opt.destroy();
   }
 
@@ -378,6 +415,22 @@ export class Optimizer {
   }
 
   // ---- internals ----
+
+  private refuseWhileStepping(what: string): void {
+    if (this.stepping) {
+      throw new Error(`${what}: refused while a step is running (called from inside a selection function); call it after step() returns`);
+    }
+  }
+
+  // Params, grads and compressed grads the core holds pointers to for this step, each pinned once.
+  private pinStepTensors(): Tensor[] {
+    const pinned = new Set<Tensor>();
+    for (const r of this.records) {
+      for (const t of [r.tensor, r.tensor.grad, r.tensor.compressedGrad]) if (t instanceof Tensor) pinned.add(t);
+    }
+    for (const t of pinned) t.pin();
+    return [...pinned];
+  }
 
   private live(what: string): NativeOptimizer {
     if (this.opt.destroyed) throw new Error(`${what}: optimizer: disposed`);

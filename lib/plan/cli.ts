@@ -1,5 +1,6 @@
 // `frugal-optim plan`: the memory planner on the command line. The CLI dispatcher (lib/cli)
 // routes the `plan` command here with the arguments that follow it.
+import { DECIMAL_NUMBER } from '../arg-checks';
 import * as fs from 'fs';
 import { BlockOrder, GrassSampling, GroupPlanOptions, Side, StateDtype } from './group-options';
 import { LLAMA_PRESETS } from './llama-presets';
@@ -82,11 +83,22 @@ function readFlags(argv: string[]): Map<string, string | true> {
   return out;
 }
 
+
 function num(flags: Map<string, string | true>, name: string): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return undefined;
   const x = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(x)) throw new Error(`--${name}: expected a number, got '${String(v)}'`);
+  if (typeof v !== 'string' || !DECIMAL_NUMBER.test(v) || !Number.isFinite(x)) throw new Error(`--${name}: expected a number, got '${String(v)}'`);
+  return x;
+}
+
+// Counts (ranks, gaps, sizes): integers in [min, 2^31 - 1], the range the core's int32 fields hold.
+function int(flags: Map<string, string | true>, name: string, min: number): number | undefined {
+  const x = num(flags, name);
+  if (x === undefined) return undefined;
+  if (!Number.isSafeInteger(x) || x < min || x > 2 ** 31 - 1) {
+    throw new Error(`--${name}: expected an integer in [${min}, ${2 ** 31 - 1}], got '${String(flags.get(name))}'`);
+  }
   return x;
 }
 
@@ -119,9 +131,9 @@ export function planInputFromArgs(argv: string[]): { input: PlanInput; json: boo
   const settings: Partial<GroupPlanOptions> = {};
   const density = num(flags, 'density');
   if (density !== undefined) settings.density = density;
-  const rank = num(flags, 'rank');
+  const rank = int(flags, 'rank', 0);
   if (rank !== undefined) settings.rank = rank;
-  const gap = num(flags, 'update-gap');
+  const gap = int(flags, 'update-gap', 1);
   if (gap !== undefined) settings.updateGap = gap;
   const stateDtype = oneOf<StateDtype>(flags, 'state-dtype', ['float32', 'bfloat16']);
   if (stateDtype) settings.stateDtype = stateDtype;
@@ -147,8 +159,8 @@ export function planInputFromArgs(argv: string[]): { input: PlanInput; json: boo
     dtype: oneOf<WeightDtype>(flags, 'dtype', dtypes),
     masterWeights: flags.has('master-weights'),
     gradDtype: oneOf<WeightDtype>(flags, 'grad-dtype', dtypes),
-    batch: num(flags, 'batch'),
-    seqLen: num(flags, 'seq-len'),
+    batch: int(flags, 'batch', 1),
+    seqLen: int(flags, 'seq-len', 1),
     perLayerUpdates: flags.has('per-layer'),
     sparseBackward: flags.has('sparse-backward'),
     flashAttention: !flags.has('eager-attention'),

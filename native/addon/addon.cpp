@@ -150,6 +150,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   auto category = (frugal_mem_category)integer_value(env, info[2], "category", 0, FRUGAL_MEM_CATEGORIES - 1);
   void* ptr = nullptr;
   check(env, frugal_alloc(device, bytes, category, &ptr));
+  EnvAllocations::of(env).add(ptr, device);
   return pointer_to_js(env, ptr);
 }
 
@@ -158,8 +159,37 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   require_args(env, info, 2, "free");
   int32_t device = device_value(env, info[0], "device");
-  check(env, frugal_free(device, pointer_value(env, info[1], "ptr", false)));
+  void* ptr = pointer_value(env, info[1], "ptr", false);
+  check(env, frugal_free(device, ptr));
+  EnvAllocations::of(env).remove(ptr);
   return env.Undefined();
+}
+
+// allocationOf(device, ptr, bytes) -> {base: bigint, serial: bigint} | null: the live library
+// allocation holding [ptr, ptr + bytes). Views into library memory keep its serial and check it
+// (allocationSerial) before every use, so a view of freed memory throws instead of reading it.
+Napi::Value AllocationOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 3, "allocationOf");
+  int32_t device = device_value(env, info[0], "device");
+  void* ptr = pointer_value(env, info[1], "ptr", false);
+  uint64_t bytes = u64_value(env, info[2], "bytes");
+  const void* base = nullptr;
+  uint64_t serial = frugal::tracked_containing(device, ptr, bytes, &base);
+  if (serial == 0) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("base", pointer_to_js(env, base));
+  out.Set("serial", Napi::BigInt::New(env, serial));
+  return out;
+}
+
+// allocationSerial(device, base) -> bigint: the serial of the live allocation at base, 0n if none.
+Napi::Value AllocationSerial(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 2, "allocationSerial");
+  int32_t device = device_value(env, info[0], "device");
+  void* base = pointer_value(env, info[1], "base", false);
+  return Napi::BigInt::New(env, frugal::tracked_serial(device, base));
 }
 
 Napi::Array counts_to_js(Napi::Env env, const uint64_t* values) {
@@ -314,6 +344,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eventDestroy", Napi::Function::New<EventDestroy>(env, "eventDestroy"));
   exports.Set("alloc", Napi::Function::New<Alloc>(env, "alloc"));
   exports.Set("free", Napi::Function::New<Free>(env, "free"));
+  exports.Set("allocationOf", Napi::Function::New<AllocationOf>(env, "allocationOf"));
+  exports.Set("allocationSerial", Napi::Function::New<AllocationSerial>(env, "allocationSerial"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
   exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
   exports.Set("copy", Napi::Function::New<Copy>(env, "copy"));

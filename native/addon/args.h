@@ -9,6 +9,7 @@
 #include <string>
 
 #include "frugal.h"
+#include "native_memory.h"
 
 namespace frugal_addon {
 
@@ -26,7 +27,9 @@ inline const char* status_name(frugal_status status) {
 
 // Every C call goes through this: a failed status becomes a JS Error whose message is the core's
 // own (it already names the argument), with the status name as `code` for programmatic checks.
+// It also reports the native memory the call allocated or freed to the GC (native_memory.h).
 inline void check(Napi::Env env, frugal_status status) {
+  report_native_memory(env);
   if (status == FRUGAL_OK) return;
   const char* message = frugal_last_error();
   std::string text = (message && *message) ? message : std::string("frugal: call failed with ") + status_name(status);

@@ -9,12 +9,15 @@
 namespace frugal {
 
 namespace {
-struct Allocation { uint64_t bytes; frugal_mem_category category; };
+struct Allocation { uint64_t bytes; frugal_mem_category category; uint64_t serial; };
 struct DeviceLedger {
   std::unordered_map<const void*, Allocation> live;
   frugal_memory_stats stats{};
 };
 std::mutex g_mutex;
+uint64_t g_next_serial = 1;  // under g_mutex
+// Per thread, so each JS thread (main or worker) drains what its own calls allocated and freed.
+thread_local int64_t t_alloc_delta = 0;
 std::map<int, DeviceLedger>& ledgers() {
   static std::map<int, DeviceLedger> l;
   return l;
@@ -31,11 +34,12 @@ void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
                                        device_name(device));
   std::lock_guard<std::mutex> lock(g_mutex);
   DeviceLedger& l = ledgers()[device];
-  l.live[p] = Allocation{bytes, category};
+  l.live[p] = Allocation{bytes, category, g_next_serial++};
   l.stats.current[category] += bytes;
   l.stats.current_total += bytes;
   if (l.stats.current[category] > l.stats.peak[category]) l.stats.peak[category] = l.stats.current[category];
   if (l.stats.current_total > l.stats.peak_total) l.stats.peak_total = l.stats.current_total;
+  t_alloc_delta += (int64_t)bytes;
   return p;
 }
 
@@ -53,6 +57,7 @@ void tracked_free(int device, void* ptr) {
     l.stats.current[a.category] -= a.bytes;
     l.stats.current_total -= a.bytes;
   }
+  t_alloc_delta -= (int64_t)a.bytes;
   backend_for(device)->release(ptr);
 }
 
@@ -60,6 +65,32 @@ bool is_tracked(int device, const void* ptr) {
   std::lock_guard<std::mutex> lock(g_mutex);
   auto& l = ledgers()[device];
   return l.live.count(ptr) != 0;
+}
+
+uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base) {
+  const auto at = reinterpret_cast<uintptr_t>(ptr);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  for (const auto& [start, a] : ledgers()[device].live) {
+    const auto b = reinterpret_cast<uintptr_t>(start);
+    if (at >= b && at - b <= a.bytes && bytes <= a.bytes - (at - b)) {
+      if (base) *base = start;
+      return a.serial;
+    }
+  }
+  return 0;
+}
+
+uint64_t tracked_serial(int device, const void* base) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto& live = ledgers()[device].live;
+  auto it = live.find(base);
+  return it == live.end() ? 0 : it->second.serial;
+}
+
+int64_t take_thread_alloc_delta() {
+  int64_t d = t_alloc_delta;
+  t_alloc_delta = 0;
+  return d;
 }
 
 frugal_memory_stats memory_stats(int device) {

@@ -14,6 +14,15 @@ void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category);
 // Frees a pointer that tracked_alloc returned; throws Error(INVALID_ARGUMENT) for any other.
 void tracked_free(int device, void* ptr);
 bool is_tracked(int device, const void* ptr);
+// Every allocation gets a serial number, never reused, so a view into it can tell whether the
+// memory it points at is still that allocation (and not freed, or freed and handed out again).
+// The serial of the live allocation holding [ptr, ptr + bytes), 0 if none; *base its start.
+uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base);
+// The serial of the live allocation starting at `base`, 0 if none.
+uint64_t tracked_serial(int device, const void* base);
+// Bytes allocated minus bytes freed by this thread since its last call (the ledger hook): a
+// binding drains it on its JS thread to tell the JS garbage collector about native memory.
+int64_t take_thread_alloc_delta();
 frugal_memory_stats memory_stats(int device);
 void reset_peak(int device);
 
