@@ -56,7 +56,12 @@ export interface GroupOptions {
   nesterov?: boolean;
   stateFull?: 'adamw' | 'sgdm';
   stateFree?: 'signsgd' | 'sgd' | 'none';
+  /** lr of the state-full part = lr * stateFullLrScale (GaLore's scale, Grass's alpha). */
   stateFullLrScale?: number;
+  /**
+   * lr of the state-free part = lr * stateFullLrScale * stateFreeLrScale, as in FRUGAL's code.
+   * Grass alone states it relative to lr: lr * stateFreeLrScale (see lib/optim/grass.ts).
+   */
   stateFreeLrScale?: number;
   selection?: SelectionName | SelectionFunction;
   /** With a selection function: what its results select. */
@@ -184,7 +189,8 @@ export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
     ok: (v) => typeof v === 'function' || SELECTION_NAMES.includes(v as SelectionName),
   },
   selectionKind: oneOf('blocks', 'columns', 'rows', 'coordinates', 'grass'),
-  density: { expected: 'a number in (0, 1]', ok: (v) => isNumber(v) && v > 0 && v <= 1 },
+  // 0 is FRUGAL's rho = 0: every projectable param gets only the state-free rule, no state.
+  density: { expected: 'a number in [0, 1]', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
   rank: { expected: 'an integer >= 0 (0: from density)', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
   updateGap: positiveInteger,
   resetStatistics: boolean,

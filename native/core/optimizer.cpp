@@ -59,7 +59,8 @@ void validate_group_options(const frugal_group_options& o) {
   bool partial = o.selection != FRUGAL_SEL_ALL && o.selection != FRUGAL_SEL_NONE;
   if (partial && o.state_full != FRUGAL_RULE_ADAMW && o.state_full != FRUGAL_RULE_SGDM)
     invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs adamw or sgdm");
-  if (!(o.density > 0 && o.density <= 1)) invalid("density: expected a number in (0, 1], got " + num(o.density));
+  // density 0 (rho = 0 in FRUGAL) is allowed: every projectable param then gets only the state-free rule.
+  if (!(o.density >= 0 && o.density <= 1)) invalid("density: expected a number in [0, 1], got " + num(o.density));
   if (o.rank < 0) invalid("rank: expected >= 0 (0: from density), got " + std::to_string(o.rank));
   if (o.update_gap < 1) invalid("update_gap: expected an integer >= 1, got " + std::to_string(o.update_gap));
   if (o.state_dtype != FRUGAL_F32 && o.state_dtype != FRUGAL_BF16)
@@ -214,6 +215,9 @@ void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) 
   if (gc && p.kind != FRUGAL_SEL_GRASS && !(p.kind == FRUGAL_SEL_COLUMNS || p.kind == FRUGAL_SEL_ROWS))
     invalid("gc: param " + std::to_string(pi) + " uses selection '" + selection_name(p.kind) +
             "'; a compressed gradient needs grass, rows or columns");
+  if (gc && p.count == 0)
+    invalid("gc: param " + std::to_string(pi) + " has an empty selection (density 0): there is nothing to compress; "
+            "give the full gradient");
   if (gc && !is_float_dtype(dtype)) invalid(std::string("gc.dtype: expected a float dtype, got ") + dtype_name(dtype));
   if (gc && (uintptr_t)gc % dtype_size(dtype)) invalid("gc: pointer is not aligned to its elements");
   p.gc = gc;

@@ -90,6 +90,7 @@ class Optimizer {
   const float* compute_clip_scale(StreamHandle s);
   void step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   void step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
+  void step_state_free_only(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   float* workspace(int slot, int64_t floats);
 
   int device_;
