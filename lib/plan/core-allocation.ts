@@ -8,7 +8,7 @@ import { numel } from './llama-presets';
 /** Bytes of state one parameter holds, by the state tensor's name in frugal.h. */
 export interface ParamStateBytes {
   moments: number; // exp_avg (+ exp_avg_sq), or the momentum buffer
-  indices: number; // int32 line / coordinate indices
+  indices: number; // int32 line / coordinate indices, and without resets each line's int32 step counter (slot_step)
   scales: number; // fp32 Grass importance scales
   mask: number; // uint8 per line, rounded up to 4 bytes
   basis: number; // fp32 dense projection basis
@@ -132,6 +132,11 @@ export function momentBytes(elems: number, o: GroupPlanOptions, kind: SelectionK
   return ruleStateSlots(rule) * elems * STATE_DTYPE_BYTES[o.stateDtype];
 }
 
+/** per_slot_steps (optimizer.cpp): index selections without resets count steps per selected line. */
+export function perSlotSteps(o: GroupPlanOptions): boolean {
+  return !o.resetStatistics && ruleStateSlots(o.stateFull) > 0;
+}
+
 /**
  * State of one parameter of a group after a refresh. Blocks need to know whether the tensor is in
  * the state-full set (`active`); every other kind ignores it.
@@ -150,7 +155,7 @@ export function paramState(shape: readonly number[], o: GroupPlanOptions, active
     if (k === 0) return NO_STATE; // install_indices: an empty selection keeps nothing
     return stateBytes({
       moments: momentBytes(k * lineLen, o, kind),
-      indices: k * 4,
+      indices: k * 4 * (perSlotSteps(o) ? 2 : 1),
       scales: kind === 'grass' ? k * 4 : 0,
       mask: Math.ceil(lines / 4) * 4,
       basis: 0,

@@ -157,6 +157,10 @@ void Optimizer::step_indexed(GroupState& g, ParamState& p, const float* gscale, 
   j.state_full = state_full_scalars(o, p.state_step);
   j.state_free = state_free_scalars(o);
   j.has_duplicates = p.has_duplicates;
+  if (p.slot_steps) {
+    j.slot_step = p.slot_steps.as<int32_t>();
+    j.bias = adam_bias_inputs(o);
+  }
   backend_->indexed_step(j, gscale, s);
 }
 

@@ -102,6 +102,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
     p.indices.reset();
     p.scales.reset();
     p.mask.reset();
+    p.slot_steps.reset();
     p.m.reset();
     p.v.reset();
     p.state_elems = 0;
@@ -118,7 +119,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
   }
   // Carrying moments: a line kept from the old selection keeps its slot's values.
   std::vector<uint8_t> old_m, old_v;
-  std::vector<int32_t> old_idx;
+  std::vector<int32_t> old_idx, old_steps;
   const frugal_group_options& o = groups_[p.group].options;
   int64_t esize = dtype_size(o.state_dtype);
   bool carry = keep_state && p.m && p.count > 0;
@@ -131,11 +132,24 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
       old_v.resize(p.v.bytes());
       backend_->copy_to_host(old_v.data(), p.v.get(), p.v.bytes(), s);
     }
+    if (p.slot_steps) {
+      old_steps.resize(p.count);
+      backend_->copy_to_host(old_steps.data(), p.slot_steps.get(), p.count * 4, s);
+    } else {
+      old_steps.assign(p.count, (int32_t)std::min<int64_t>(p.state_step, INT32_MAX));
+    }
   }
   Buffer new_idx(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
   Buffer new_scales;
   if (p.kind == FRUGAL_SEL_GRASS) new_scales = Buffer(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
   Buffer new_mask(device_, mask.size(), FRUGAL_MEM_OPTIMIZER_STATE);
+  // Per-entry step counters: 0 for every entry here; carried ones are filled in below.
+  std::vector<int32_t> steps;
+  Buffer new_steps;
+  if (per_slot_steps(p)) {
+    steps.assign(k, 0);
+    new_steps = Buffer(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+  }
   backend_->copy_from_host(new_idx.get(), idx.data(), k * 4, s);
   if (new_scales) backend_->copy_from_host(new_scales.get(), scales.data(), k * 4, s);
   backend_->copy_from_host(new_mask.get(), mask.data(), mask.size(), s);
@@ -143,6 +157,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
   p.indices = std::move(new_idx);
   p.scales = std::move(new_scales);
   p.mask = std::move(new_mask);
+  p.slot_steps = std::move(new_steps);
   p.count = k;
   p.has_duplicates = dup;
   int64_t saved_step = p.state_step;
@@ -156,6 +171,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
       for (int64_t oj = 0; oj < old_count; oj++)
         if (!used[oj] && old_idx[oj] == idx[j]) { from = oj; used[oj] = 1; break; }
       if (from < 0) continue;
+      if (!steps.empty()) steps[j] = old_steps[from];
       for (int64_t t = 0; t < line_len; t++) {
         int64_t dst = p.axis == AXIS_COLS ? t * k + j : j * line_len + t;
         int64_t src = p.axis == AXIS_COLS ? t * old_count + from : from * line_len + t;
@@ -165,9 +181,10 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
     }
     backend_->copy_from_host(p.m.get(), new_m.data(), new_m.size(), s);
     if (p.v) backend_->copy_from_host(p.v.get(), new_v.data(), new_v.size(), s);
-    backend_->synchronize(s);  // the host vectors die at the end of this scope
     p.state_step = saved_step;
   }
+  if (p.slot_steps) backend_->copy_from_host(p.slot_steps.get(), steps.data(), k * 4, s);
+  if (carry || p.slot_steps) backend_->synchronize(s);  // the host vectors die at the end of this scope
 }
 
 void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {

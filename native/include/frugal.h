@@ -224,7 +224,8 @@ FRUGAL_API frugal_status frugal_optimizer_state_bytes(frugal_optimizer* opt, int
 
 /* State access for checkpoints: each param has named state tensors (fp32 or bf16 on its device). */
 typedef struct {
-  char name[32];                /* "exp_avg", "exp_avg_sq", "momentum", "indices", "scales", "basis" */
+  char name[32];                /* "exp_avg", "exp_avg_sq", "momentum_buffer", "indices", "scales", "mask", "basis",
+                                   "slot_step" (int32 step counter per selected line without resets) */
   void* data;
   frugal_dtype dtype;
   int64_t count;
