@@ -66,8 +66,13 @@ export interface GroupOptions {
   selection?: SelectionName | SelectionFunction;
   /** With a selection function: what its results select. */
   selectionKind?: SelectionKind;
+  /**
+   * [0, 1]: the state-full fraction. Blocks round(N * density); lines int(lines * density);
+   * dense bases round(len * density) of the projected side (left: rows, right: columns), capped at
+   * min(rows, cols). 0: nothing state-full, the state-free rule alone (FRUGAL's rho = 0).
+   */
   density?: number;
-  /** > 0 overrides density for svd and grass selections. */
+  /** > 0 overrides density for svd, random, randperm and grass selections (capped at the matrix). */
   rank?: number;
   updateGap?: number;
   resetStatistics?: boolean;

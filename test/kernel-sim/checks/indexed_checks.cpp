@@ -80,7 +80,7 @@ void run_case(const IndexedCase& c) {
   Twin idx_t = vector_twin(idx), mask_t = vector_twin(mask), scale_t = vector_twin(scale);
   Twin gscale = scalar_twin(0.5f);
   std::vector<int32_t> steps(c.k);
-  for (int32_t& t : steps) t = (int32_t)uniform(0.f, 40.f);
+  for (size_t j = 0; j < steps.size(); j++) steps[j] = (int32_t)((j * 7 + 3) % 40);  // leaves the data RNG alone
   Twin steps_t = vector_twin(steps);
 
   auto job = [&](bool dev) {
