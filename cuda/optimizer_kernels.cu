@@ -140,6 +140,8 @@ __device__ __forceinline__ int64_t element_of(const IndexedJob& job, int64_t lin
   return job.axis == AXIS_ROWS ? line * job.cols + t : (job.axis == AXIS_COLS ? t * job.cols + line : line);
 }
 
+// Decay and the state-free rule on the lines that are not selected. Elements of selected lines
+// are left alone: the state-full kernels decay and update them with one rounding.
 __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const IndexedJob job, const float* gscale,
                                                                     bool apply_free) {
   const float gs = read_gscale(gscale);
@@ -147,38 +149,59 @@ __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const Indexe
   const int64_t stride = grid_thread_count();
   RowColWalker rc(global_thread_index(), stride, job.cols);
   for (int64_t e = global_thread_index(); e < n; e += stride, rc.advance()) {
+    const int64_t line = job.axis == AXIS_ROWS ? rc.row : (job.axis == AXIS_COLS ? rc.col : e);
+    if (job.mask && job.mask[line]) continue;
     const float p = load_elem(job.p, job.p_dtype, e);
     float delta = 0.f;
-    if (apply_free) {
-      const int64_t line = job.axis == AXIS_ROWS ? rc.row : (job.axis == AXIS_COLS ? rc.col : e);
-      if (!job.mask[line]) delta = rule_delta(load_elem(job.g, job.g_dtype, e) * gs, p, nullptr, nullptr, job.state_free);
-    }
+    if (apply_free) delta = rule_delta(load_elem(job.g, job.g_dtype, e) * gs, p, nullptr, nullptr, job.state_free);
     store_elem(job.p, job.p_dtype, e, p * job.decay - delta);
   }
 }
 
-// The state-full update of one slot (selection entry j, element t of its line) on the current p.
-__device__ __forceinline__ void indexed_slot_update(const IndexedJob& job, int64_t j, int64_t t, int64_t line_len,
-                                                    float gs) {
-  const int64_t line = job.idx[j];
-  const int64_t e = element_of(job, line, t);
+// Per-entry step counters (index selections without resets): advance each entry's counter and
+// compute its bias-corrected scalars once, for the state-full kernels to read.
+__global__ void __launch_bounds__(kBlock) indexed_slot_scalars_kernel(const IndexedJob job, SlotScalars* out) {
+  for (int64_t j = global_thread_index(); j < job.k; j += grid_thread_count()) {
+    int32_t t = job.slot_step[j];
+    out[j] = advance_slot(t, job.bias);
+    job.slot_step[j] = t;
+  }
+}
+
+// The decay pass 1 left to the state-full pass: all of it when pass 1 knew the selected lines.
+__device__ __forceinline__ float state_full_decay(const IndexedJob& job) { return job.mask ? job.decay : 1.f; }
+
+// rho_j * delta_j of selection entry j, element t of its line (flat index e), on the param's
+// value p0 before the step; updates the entry's moments.
+__device__ __forceinline__ float indexed_entry_delta(const IndexedJob& job, const SlotScalars* slot_scalars, int64_t j,
+                                                     int64_t t, int64_t e, int64_t line_len, float p0, float gs) {
   const int64_t slot = job.axis == AXIS_COLS ? t * job.k + j : j * line_len + t;
   const float rho = job.scale ? job.scale[j] : 1.f;
   const float gc = job.gc ? load_elem(job.gc, job.gc_dtype, slot) * gs : rho * load_elem(job.g, job.g_dtype, e) * gs;
   float mv = job.m ? load_elem(job.m, job.state_dtype, slot) : 0.f;
   float vv = job.v ? load_elem(job.v, job.state_dtype, slot) : 0.f;
-  const float p = load_elem(job.p, job.p_dtype, e);
-  const float delta = rule_delta(gc, p, &mv, &vv, job.state_full);
-  store_elem(job.p, job.p_dtype, e, p - rho * delta);
+  const RuleScalars rule = slot_scalars ? with_slot(job.state_full, slot_scalars[j]) : job.state_full;
+  const float delta = rule_delta(gc, p0, &mv, &vv, rule);
   if (job.m) store_elem(job.m, job.state_dtype, slot, mv);
   if (job.v) store_elem(job.v, job.state_dtype, slot, vv);
+  return rho * delta;
+}
+
+// The state-full update of one slot (selection entry j, element t of its line), decay included.
+__device__ __forceinline__ void indexed_slot_update(const IndexedJob& job, const SlotScalars* slot_scalars, int64_t j,
+                                                    int64_t t, int64_t line_len, float gs) {
+  const int64_t e = element_of(job, job.idx[j], t);
+  const float p0 = load_elem(job.p, job.p_dtype, e);
+  const float delta = indexed_entry_delta(job, slot_scalars, j, t, e, line_len, p0, gs);
+  store_elem(job.p, job.p_dtype, e, p0 * state_full_decay(job) - delta);
 }
 
 // Distinct lines: every slot owns its parameter element, so a plain read-modify-write is safe.
 // Threads walk the slots in state order (j fastest for columns, t fastest otherwise), so the
 // moments and gc are read contiguously; for columns the parameter reads are then 32 columns of
 // one row, as close to coalesced as the selection allows.
-__global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const IndexedJob job, const float* gscale) {
+__global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const IndexedJob job, const float* gscale,
+                                                                   const SlotScalars* slot_scalars) {
   const float gs = read_gscale(gscale);
   const int64_t line_len = line_length(job);
   const int64_t slots = job.k * line_len;
@@ -187,17 +210,17 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const Indexe
   RowColWalker walk(global_thread_index(), stride, cols ? job.k : line_len);
   for (int64_t s = global_thread_index(); s < slots; s += stride, walk.advance()) {
     if (cols)
-      indexed_slot_update(job, walk.col, walk.row, line_len, gs);
+      indexed_slot_update(job, slot_scalars, walk.col, walk.row, line_len, gs);
     else
-      indexed_slot_update(job, walk.row, walk.col, line_len, gs);
+      indexed_slot_update(job, slot_scalars, walk.row, walk.col, line_len, gs);
   }
 }
 
 // Repeated lines: the selection entries sorted by line (stable, so entries of one line stay in
-// the order j), one thread per (run of equal lines, element t) applying the run's updates in
-// order j, each on the parameter the previous one stored. Deterministic, and identical to a
-// sequential loop over j.
+// the order j), one thread per (run of equal lines, element t) adding the run's updates in order
+// j in fp32 to p0 * decay and storing once. Deterministic, and identical to the CPU's loop.
 __global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(const IndexedJob job, const float* gscale,
+                                                                             const SlotScalars* slot_scalars,
                                                                              const uint32_t* sorted_lines,
                                                                              const int32_t* sorted_entries) {
   const float gs = read_gscale(gscale);
@@ -209,8 +232,12 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(c
     const int64_t first = st.row;
     const uint32_t line = sorted_lines[first];
     if (first > 0 && sorted_lines[first - 1] == line) continue;  // not the start of its run
+    const int64_t e = element_of(job, line, st.col);
+    const float p0 = load_elem(job.p, job.p_dtype, e);
+    float acc = p0 * state_full_decay(job);
     for (int64_t r = first; r < job.k && sorted_lines[r] == line; ++r)
-      indexed_slot_update(job, sorted_entries[r], st.col, line_len, gs);
+      acc -= indexed_entry_delta(job, slot_scalars, sorted_entries[r], st.col, e, line_len, p0, gs);
+    store_elem(job.p, job.p_dtype, e, acc);
   }
 }
 
@@ -224,7 +251,8 @@ int bits_for(uint64_t count) {
   return bits;
 }
 
-void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, const float* gscale, int64_t slots) {
+void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, const float* gscale,
+                               const SlotScalars* slot_scalars, int64_t slots) {
   if (job.k > std::numeric_limits<int32_t>::max()) invalid("indexed_step: k exceeds 2^31 - 1 with duplicates");
   const int num = (int)job.k;
   const int64_t lines = job.axis == AXIS_ROWS ? job.rows : (job.axis == AXIS_COLS ? job.cols : job.rows * job.cols);
@@ -246,8 +274,8 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
   check(cub::DeviceRadixSort::SortPairs(sort_temp, sort_bytes, keys_in, keys_out, entries_in, entries_out, num, 0,
                                         end_bit, env.stream),
         "indexed_step: sort of duplicate indices");
-  indexed_state_full_duplicates_kernel<<<grid_blocks(env, slots), kBlock, 0, env.stream>>>(job, gscale, keys_out,
-                                                                                        entries_out);
+  indexed_state_full_duplicates_kernel<<<grid_blocks(env, slots), kBlock, 0, env.stream>>>(job, gscale, slot_scalars,
+                                                                                        keys_out, entries_out);
   check_launch("indexed_step state-full kernel (duplicates)");
 }
 
@@ -314,14 +342,22 @@ void launch_indexed_step(const DeviceEnv& env, const IndexedJob& job, const floa
     indexed_decay_free_kernel<<<grid_blocks(env, n), kBlock, 0, env.stream>>>(job, gscale, apply_free);
     check_launch("indexed_step decay / state-free kernel");
   }
-  if (job.k <= 0 || job.state_full.rule == RULE_NONE) return;
+  // The state-full pass runs even for a rule without an update: it carries the selected lines' decay.
+  if (job.k <= 0) return;
   if (!job.gc && !job.g) invalid("indexed_step: neither g nor gc is given for the selected lines");
   const int64_t line_len = job.axis == AXIS_ROWS ? job.cols : (job.axis == AXIS_COLS ? job.rows : 1);
   const int64_t slots = job.k * line_len;
+  StreamScratch scalars(job.slot_step ? sizeof(SlotScalars) * (size_t)job.k : 0, env.stream);
+  const SlotScalars* slot_scalars = nullptr;
+  if (job.slot_step) {
+    indexed_slot_scalars_kernel<<<grid_blocks(env, job.k), kBlock, 0, env.stream>>>(job, scalars.at<SlotScalars>(0));
+    check_launch("indexed_step slot scalars kernel");
+    slot_scalars = scalars.at<SlotScalars>(0);
+  }
   if (job.has_duplicates) {
-    launch_indexed_duplicates(env, job, gscale, slots);
+    launch_indexed_duplicates(env, job, gscale, slot_scalars, slots);
   } else {
-    indexed_state_full_kernel<<<grid_blocks(env, slots), kBlock, 0, env.stream>>>(job, gscale);
+    indexed_state_full_kernel<<<grid_blocks(env, slots), kBlock, 0, env.stream>>>(job, gscale, slot_scalars);
     check_launch("indexed_step state-full kernel");
   }
 }

@@ -6,6 +6,13 @@
 // gradient itself (param.compressedGrad, see grassInfo) instead of the full gradient; the update
 // is then exactly the full gradient's, except under maxGradNorm, whose global norm can only count
 // the compressed gradient it is given.
+//
+// Learning rates. The state-full (Adam) step is lr * alpha, alpha = stateFullLrScale. The core's
+// state-free lr is lr * stateFullLrScale * stateFreeLrScale (as in FRUGAL's code), which in Grass
+// would shrink a state-free rule by alpha too; Grass states its own rule instead: its
+// stateFreeLrScale is relative to lr alone, state-free lr = lr * stateFreeLrScale, default 1 (the
+// state-free step is lr, whatever alpha is). It reaches the core as stateFreeLrScale / alpha
+// (alpha 0: no update at all, the core's product is 0 whatever the scale).
 import { Tensor } from '../tensor';
 import { Check, GroupOptions, MethodSpec } from './options';
 import { Optimizer } from './optimizer';
@@ -49,6 +56,10 @@ export class Grass extends Optimizer {
     },
     fixed: { stateFull: 'adamw', selectionKind: 'grass' },
     checks: { selection: grassSelection },
+    adjust(n, o) {
+      // See the header: Grass's state-free lr is lr * stateFreeLrScale, not lr * alpha * scale.
+      n.state_free_lr_scale = o.stateFullLrScale > 0 ? o.stateFreeLrScale / o.stateFullLrScale : 0;
+    },
   };
 
   constructor(params: readonly Tensor[] | readonly (GrassGroupOptions & { params: readonly Tensor[] })[], options: GrassOptions = {}) {

@@ -339,7 +339,10 @@ export class Optimizer {
       built.records.forEach((r) => {
         const p = sd.params[r.index];
         built.opt.restoreParam(r.native, { ...p.counters, kind: SELECTION_NAMES.indexOf(p.counters.kind) });
-        const have = liveStateTensors(built.opt, r.native);
+        // Checkpoints from before per-line step counters have no 'slot_step': the core then gives
+        // every line the param's stateStep, as those runs counted.
+        const legacy = !p.state.some((t) => t.name === 'slot_step');
+        const have = liveStateTensors(built.opt, r.native).filter((t) => !(legacy && t.name === 'slot_step'));
         const names = (list: { name: string; count: number; dtype: unknown }[]) =>
           list.map((t) => `${t.name}(${t.count})`).join(', ') || 'none';
         const want = p.state;
@@ -534,7 +537,8 @@ export class Optimizer {
             throw new Error(`${label}: compressedGrad needs a grass, rows or columns selection, this param uses '${kind}'`);
           }
           const [m, n] = t.shape;
-          checkLike(label, 'compressedGrad', gc, t, sel.axis === 0 ? [sel.count, n] : [m, sel.count]);
+          // float32 for any param: rho * g then needs no rounding to the param's dtype (exact).
+          checkLike(label, 'compressedGrad', gc, t, sel.axis === 0 ? [sel.count, n] : [m, sel.count], true);
         }
       }
       // A param with neither .grad nor compressedGrad is skipped this step (as torch does).

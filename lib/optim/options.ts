@@ -56,13 +56,23 @@ export interface GroupOptions {
   nesterov?: boolean;
   stateFull?: 'adamw' | 'sgdm';
   stateFree?: 'signsgd' | 'sgd' | 'none';
+  /** lr of the state-full part = lr * stateFullLrScale (GaLore's scale, Grass's alpha). */
   stateFullLrScale?: number;
+  /**
+   * lr of the state-free part = lr * stateFullLrScale * stateFreeLrScale, as in FRUGAL's code.
+   * Grass alone states it relative to lr: lr * stateFreeLrScale (see lib/optim/grass.ts).
+   */
   stateFreeLrScale?: number;
   selection?: SelectionName | SelectionFunction;
   /** With a selection function: what its results select. */
   selectionKind?: SelectionKind;
+  /**
+   * [0, 1]: the state-full fraction. Blocks round(N * density); lines int(lines * density);
+   * dense bases round(len * density) of the projected side (left: rows, right: columns), capped at
+   * min(rows, cols). 0: nothing state-full, the state-free rule alone (FRUGAL's rho = 0).
+   */
   density?: number;
-  /** > 0 overrides density for svd and grass selections. */
+  /** > 0 overrides density for svd, random, randperm and grass selections (capped at the matrix). */
   rank?: number;
   updateGap?: number;
   resetStatistics?: boolean;
@@ -184,7 +194,8 @@ export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
     ok: (v) => typeof v === 'function' || SELECTION_NAMES.includes(v as SelectionName),
   },
   selectionKind: oneOf('blocks', 'columns', 'rows', 'coordinates', 'grass'),
-  density: { expected: 'a number in (0, 1]', ok: (v) => isNumber(v) && v > 0 && v <= 1 },
+  // 0 is FRUGAL's rho = 0: every projectable param gets only the state-free rule, no state.
+  density: { expected: 'a number in [0, 1]', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
   rank: { expected: 'an integer >= 0 (0: from density)', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
   updateGap: positiveInteger,
   resetStatistics: boolean,

@@ -66,11 +66,13 @@ export function blockCount(ids: number[]): number {
 }
 
 // A gradient-like tensor must be live and match the param's device and dtype, and `shape`.
-export function checkLike(label: string, what: string, g: unknown, param: Tensor, shape: readonly number[]): void {
+export function checkLike(label: string, what: string, g: unknown, param: Tensor, shape: readonly number[], alsoFloat32 = false): void {
   if (!(g instanceof Tensor)) throw new TypeError(`${label}: ${what} must be a Tensor, got ${describeValue(g)}`);
   if (g.disposed) throw new Error(`${label}: ${what} is disposed (tensor: disposed)`);
   if (g.device !== param.device) throw new Error(`${label}: ${what} is on '${g.device}' but the param is on '${param.device}'`);
-  if (g.dtype !== param.dtype) throw new TypeError(`${label}: ${what} dtype ${g.dtype} does not match param dtype ${param.dtype}`);
+  if (g.dtype !== param.dtype && !(alsoFloat32 && g.dtype === 'float32')) {
+    throw new TypeError(`${label}: ${what} dtype ${g.dtype} does not match param dtype ${param.dtype}${alsoFloat32 ? ' (or float32)' : ''}`);
+  }
   if (shapeToString(g.shape) !== shapeToString(shape)) {
     const whose = what === 'grad' ? 'param shape' : 'expected shape';
     throw new RangeError(`${label}: ${what} shape ${shapeToString(g.shape)} does not match ${whose} ${shapeToString(shape)}`);

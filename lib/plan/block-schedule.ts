@@ -3,8 +3,9 @@
 import { BlockOrder } from './group-options';
 import { roundHalfEven } from './core-allocation';
 
-/** refresh_blocks: max(1, min(n, round_half_even(n * density))) tensors at a time. */
+/** block_count (selection.cpp): max(1, min(n, round_half_even(n * density))) tensors at a time; 0 at density 0. */
 export function activeBlockCount(n: number, density: number): number {
+  if (density <= 0 || n === 0) return 0;
   return Math.max(1, Math.min(n, roundHalfEven(n * density)));
 }
 
@@ -48,6 +49,8 @@ export function blockStateTimeline(sizes: readonly number[], density: number, or
   const n = sizes.length;
   if (n === 0) return { first: 0, peak: 0, steadyMax: 0, firstActive: new Set(), exact: true };
   const count = activeBlockCount(n, density);
+  // density 0: no block is ever state-full.
+  if (count === 0) return { first: 0, peak: 0, steadyMax: 0, firstActive: new Set(), exact: true };
   if (order === 'random') {
     // Bound by the largest tensors; without resets every tensor eventually holds state.
     const byBytes = sizes.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);

@@ -8,7 +8,7 @@ import { numel } from './llama-presets';
 /** Bytes of state one parameter holds, by the state tensor's name in frugal.h. */
 export interface ParamStateBytes {
   moments: number; // exp_avg (+ exp_avg_sq), or the momentum buffer
-  indices: number; // int32 line / coordinate indices
+  indices: number; // int32 line / coordinate indices, and without resets each line's int32 step counter (slot_step)
   scales: number; // fp32 Grass importance scales
   mask: number; // uint8 per line, rounded up to 4 bytes
   basis: number; // fp32 dense projection basis
@@ -82,16 +82,22 @@ export function lineGeometry(shape: readonly number[], axis: LineAxis): { lines:
   return { lines: n, lineLen: 1 };
 }
 
+/** line_count (selection.cpp): int(lines * density), at least 1 for density > 0, 0 at density 0. */
+export function lineCount(lines: number, density: number): number {
+  if (density <= 0) return 0;
+  return Math.min(lines, Math.max(1, Math.floor(lines * density)));
+}
+
 /**
  * How many lines an index selection holds after a refresh (refresh_indexed + choose_grass).
  * Norm sampling without replacement stops at the number of lines with a nonzero norm; we assume
  * a gradient with no all-zero line.
  */
 export function indexCount(kind: SelectionKind, lines: number, o: GroupPlanOptions): number {
-  if (kind !== 'grass') return Math.min(lines, Math.max(1, Math.floor(lines * densityOf(o))));
+  if (kind !== 'grass') return lineCount(lines, densityOf(o));
   const r = o.rank > 0
     ? Math.min(o.rank, o.replacement ? o.rank : lines)
-    : Math.max(1, Math.floor(lines * densityOf(o)));
+    : lineCount(lines, densityOf(o));
   const withReplacement = o.replacement && o.sampling !== 'top-r';
   return withReplacement ? r : Math.min(r, lines);
 }
@@ -106,8 +112,11 @@ export function denseGeometry(shape: readonly number[], o: GroupPlanOptions): {
   else if (o.side === 'right') left = false;
   else if (o.side === 'reverse_std') left = rows >= cols;
   else left = rows < cols; // std: right (G V) if m >= n, else left
+  // dense_rank (selection.cpp): from the projected side's length, capped at min(rows, cols).
   const q = Math.min(rows, cols);
-  const rank = o.rank > 0 ? Math.min(o.rank, q) : Math.max(1, roundHalfEven(q * densityOf(o)));
+  const len = left ? rows : cols;
+  const density = densityOf(o);
+  const rank = o.rank > 0 ? Math.min(o.rank, q) : density <= 0 ? 0 : Math.min(q, Math.max(1, roundHalfEven(len * density)));
   return { left, rank, sideLen: left ? rows : cols, otherLen: left ? cols : rows };
 }
 
@@ -121,6 +130,11 @@ export const NO_STATE: ParamStateBytes = Object.freeze(stateBytes({ moments: 0, 
 export function momentBytes(elems: number, o: GroupPlanOptions, kind: SelectionKind): number {
   const rule: StateFullRule = kind === 'none' ? 'none' : o.stateFull;
   return ruleStateSlots(rule) * elems * STATE_DTYPE_BYTES[o.stateDtype];
+}
+
+/** per_slot_steps (optimizer.cpp): index selections without resets count steps per selected line. */
+export function perSlotSteps(o: GroupPlanOptions): boolean {
+  return !o.resetStatistics && ruleStateSlots(o.stateFull) > 0;
 }
 
 /**
@@ -138,9 +152,10 @@ export function paramState(shape: readonly number[], o: GroupPlanOptions, active
   if (isIndexKind(kind)) {
     const { lines, lineLen } = lineGeometry(shape, indexAxis(kind, shape, o));
     const k = indexCount(kind, lines, o);
+    if (k === 0) return NO_STATE; // install_indices: an empty selection keeps nothing
     return stateBytes({
       moments: momentBytes(k * lineLen, o, kind),
-      indices: k * 4,
+      indices: k * 4 * (perSlotSteps(o) ? 2 : 1),
       scales: kind === 'grass' ? k * 4 : 0,
       mask: Math.ceil(lines / 4) * 4,
       basis: 0,

@@ -17,7 +17,7 @@ export interface GroupPlanOptions {
   selection: SelectionKind;
   stateFull: StateFullRule;
   stateFree: StateFreeRule;
-  /** (0, 1]: the state-full fraction (blocks, lines, rank) when `rank` is 0. */
+  /** [0, 1]: the state-full fraction (blocks, lines, rank) when `rank` is 0. */
   density: number;
   /** > 0 overrides density for svd / random / randperm / grass. */
   rank: number;
@@ -51,7 +51,7 @@ export const DEFAULT_GROUP_OPTIONS: Readonly<GroupPlanOptions> = Object.freeze({
 
 export function groupOptions(partial: Partial<GroupPlanOptions> = {}): GroupPlanOptions {
   const o = { ...DEFAULT_GROUP_OPTIONS, ...partial };
-  if (!(o.density > 0 && o.density <= 1)) throw new Error(`density: expected a number in (0, 1], got ${o.density}`);
+  if (!(o.density >= 0 && o.density <= 1)) throw new Error(`density: expected a number in [0, 1], got ${o.density}`);
   if (!(Number.isInteger(o.rank) && o.rank >= 0)) throw new Error(`rank: expected an integer >= 0, got ${o.rank}`);
   if (!(Number.isInteger(o.updateGap) && o.updateGap >= 1)) {
     throw new Error(`updateGap: expected an integer >= 1, got ${o.updateGap}`);

@@ -30,12 +30,20 @@ struct ElementwiseJob {
 // occurrence has its own state slot and their updates add). scale[k] (or 1 when null) is the
 // importance weight rho: the state-full rule sees gc_j = rho_j * g[idx_j] and the update is
 // p[idx_j] -= alpha * rho_j * delta_j, with alpha folded into state_full's lr / step_size.
-// Lines with mask == 0 get the state-free rule on g; selected lines get no state-free update.
+// Lines with mask == 0 get decay and the state-free rule on g (pass 1); selected lines get no
+// state-free update, and their decay is folded into the state-full pass, so each element is
+// rounded to its storage dtype once per step: p = p0 * decay - sum over its slots of rho_j *
+// delta_j, every slot's rule seeing p0 (the value before the step), as elementwise_step does.
+// (Without a mask no line is known as selected: pass 1 decays every element and the state-full
+// pass then starts from that; the core always passes the mask.)
+// slot_step, when given (index selections without resets), holds one step counter per selection
+// entry: each step adds 1 to it and the entry's bias correction (step_size, eps_hat, SGDM's
+// first step) comes from it and `bias` (native/math advance_slot), not from state_full.
 // gc, when given, is the compressed gradient (already scaled by rho, and multiplied by *gscale
 // like g), used in place of gathering g (Grass's compressed-gradient path; g may then be null and
 // state-free NONE). Slot (j, t) of gc and of the moments sits at t * k + j for COLS (an m x k
 // matrix, as G[:, idx]) and at j * line_len + t otherwise (k x n for ROWS).
-// mask is required whenever state_free is not NONE.
+// mask is required whenever state_free is not NONE, and for exact rounding whenever decay != 1.
 enum Axis : int32_t { AXIS_ROWS = 0, AXIS_COLS = 1, AXIS_COORDS = 2 };
 struct IndexedJob {
   void* p; int32_t p_dtype;
@@ -50,6 +58,8 @@ struct IndexedJob {
   float decay;
   RuleScalars state_full, state_free;
   int32_t has_duplicates;     // idx repeats a line: the scatter must accumulate
+  int32_t* slot_step;         // k per-entry step counters (advanced here), or null
+  AdamBiasInputs bias;        // with slot_step: what each entry's scalars are made from
 };
 
 // Row-major fp32 GEMM: C = alpha * op(A) op(B) + beta * C, op(A) is m x k, op(B) is k x n.

@@ -59,7 +59,8 @@ void validate_group_options(const frugal_group_options& o) {
   bool partial = o.selection != FRUGAL_SEL_ALL && o.selection != FRUGAL_SEL_NONE;
   if (partial && o.state_full != FRUGAL_RULE_ADAMW && o.state_full != FRUGAL_RULE_SGDM)
     invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs adamw or sgdm");
-  if (!(o.density > 0 && o.density <= 1)) invalid("density: expected a number in (0, 1], got " + num(o.density));
+  // density 0 (rho = 0 in FRUGAL) is allowed: every projectable param then gets only the state-free rule.
+  if (!(o.density >= 0 && o.density <= 1)) invalid("density: expected a number in [0, 1], got " + num(o.density));
   if (o.rank < 0) invalid("rank: expected >= 0 (0: from density), got " + std::to_string(o.rank));
   if (o.update_gap < 1) invalid("update_gap: expected an integer >= 1, got " + std::to_string(o.update_gap));
   if (o.state_dtype != FRUGAL_F32 && o.state_dtype != FRUGAL_BF16)
@@ -83,20 +84,25 @@ RuleScalars state_full_scalars(const frugal_group_options& o, int64_t t) {
   r.lr = (float)lr;
   r.beta1 = o.beta1;
   r.beta2 = o.beta2;
-  double bc1 = 1.0, bc2 = 1.0;
-  if (o.bias_correction && t > 0) {
-    bc1 = 1.0 - std::pow((double)o.beta1, (double)t);
-    bc2 = 1.0 - std::pow((double)o.beta2, (double)t);
-  }
-  // Both forms are p -= step_size * m / (sqrt(v) + eps_hat); they differ in where eps sits.
-  r.step_size = (float)(lr * std::sqrt(bc2) / bc1);
-  r.eps_hat = o.eps_mode == FRUGAL_EPS_HF ? o.eps : (float)(o.eps * std::sqrt(bc2));
+  // Both forms are p -= step_size * m / (sqrt(v) + eps_hat); they differ in where eps sits. The
+  // shared math computes them, so per-slot counters on a device give the same bits.
+  adam_bias_scalars(adam_bias_inputs(o), t, r.step_size, r.eps_hat, r.first_step);
   r.momentum = o.momentum;
   r.dampening = o.dampening;
   r.nesterov = o.nesterov;
-  r.first_step = t <= 1;
   r.l2 = o.l2;
   return r;
+}
+
+AdamBiasInputs adam_bias_inputs(const frugal_group_options& o) {
+  AdamBiasInputs a{};
+  a.lr = (double)o.lr * o.state_full_lr_scale;
+  a.beta1 = o.beta1;
+  a.beta2 = o.beta2;
+  a.eps = o.eps;
+  a.hf = o.eps_mode == FRUGAL_EPS_HF;
+  a.bias_correction = o.bias_correction != 0;
+  return a;
 }
 
 RuleScalars state_free_scalars(const frugal_group_options& o) {
@@ -215,6 +221,11 @@ void Optimizer::allocate_moments(ParamState& p, int64_t elems, StreamHandle s) {
   p.state_step = 0;
 }
 
+bool Optimizer::per_slot_steps(const ParamState& p) const {
+  const frugal_group_options& o = groups_[p.group].options;
+  return is_index_kind(p.kind) && !o.reset_statistics && rule_state_slots(o.state_full) > 0;
+}
+
 void Optimizer::set_buffers(int pi, void* data, void* grad) {
   ParamState& p = param(pi);
   if (!data) invalid("data: expected a buffer pointer, got NULL");
@@ -230,6 +241,9 @@ void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) 
   if (gc && p.kind != FRUGAL_SEL_GRASS && !(p.kind == FRUGAL_SEL_COLUMNS || p.kind == FRUGAL_SEL_ROWS))
     invalid("gc: param " + std::to_string(pi) + " uses selection '" + selection_name(p.kind) +
             "'; a compressed gradient needs grass, rows or columns");
+  if (gc && p.count == 0)
+    invalid("gc: param " + std::to_string(pi) + " has an empty selection (density 0): there is nothing to compress; "
+            "give the full gradient");
   if (gc && !is_float_dtype(dtype)) invalid(std::string("gc.dtype: expected a float dtype, got ") + dtype_name(dtype));
   if (gc && (uintptr_t)gc % dtype_size(dtype)) invalid("gc: pointer is not aligned to its elements");
   p.gc = gc;
@@ -267,7 +281,8 @@ uint64_t Optimizer::state_bytes(int pi) const {
     return total;
   }
   const ParamState& p = param(pi);
-  return p.m.bytes() + p.v.bytes() + p.indices.bytes() + p.scales.bytes() + p.mask.bytes() + p.basis.bytes();
+  return p.m.bytes() + p.v.bytes() + p.indices.bytes() + p.scales.bytes() + p.mask.bytes() + p.basis.bytes() +
+         p.slot_steps.bytes();
 }
 
 int Optimizer::state_tensors(int pi, frugal_state_tensor* out, int capacity) const {
@@ -290,6 +305,7 @@ int Optimizer::state_tensors(int pi, frugal_state_tensor* out, int capacity) con
   add("scales", p.scales, FRUGAL_F32, p.count);
   add("mask", p.mask, FRUGAL_I32, (int64_t)(p.mask.bytes() / 4));
   add("basis", p.basis, FRUGAL_F32, (int64_t)(p.basis.bytes() / 4));
+  add("slot_step", p.slot_steps, FRUGAL_I32, (int64_t)(p.slot_steps.bytes() / 4));
   if (out) {
     if (capacity < (int)list.size())
       invalid("capacity: expected at least " + std::to_string(list.size()) + " state tensor slots, got " +
@@ -344,6 +360,15 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
       fresh.indices = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
       if (p.kind == FRUGAL_SEL_GRASS) fresh.scales = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
       fresh.mask = Buffer(device_, ((lines + 3) / 4) * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+      if (per_slot_steps(p)) {
+        // A checkpoint from before per-entry counters has none: every entry takes the param's
+        // step counter, which is what that checkpoint's run used. A newer one overwrites these.
+        if (c.state_step > INT32_MAX) invalid("counters.state_step: expected at most 2^31 - 1 with per-line counters");
+        fresh.slot_steps = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+        std::vector<int32_t> steps(c.selection_count, (int32_t)c.state_step);
+        backend_->copy_from_host(fresh.slot_steps.get(), steps.data(), steps.size() * 4, nullptr);
+        backend_->synchronize(nullptr);
+      }
     }
   } else if (is_dense_kind(p.kind)) {
     bool left = c.axis == AXIS_ROWS;
@@ -356,6 +381,7 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
   p.scales = std::move(fresh.scales);
   p.mask = std::move(fresh.mask);
   p.basis = std::move(fresh.basis);
+  p.slot_steps = std::move(fresh.slot_steps);
   if (p.kind != FRUGAL_SEL_NONE) allocate_moments(p, state_elems, nullptr);
   p.step = c.step;
   p.state_step = c.state_step;
@@ -391,6 +417,14 @@ void Optimizer::verify_state(int pi, StreamHandle s) {
       dup = true;
     }
     mask[idx[j]] = 1;
+  }
+  if (p.slot_steps) {
+    std::vector<int32_t> steps(p.count);
+    backend_->copy_to_host(steps.data(), p.slot_steps.get(), p.count * 4, s);
+    for (int64_t j = 0; j < p.count; j++)
+      if (steps[j] < 0)
+        invalid("param " + std::to_string(pi) + ": restored slot_step[" + std::to_string(j) + "] is " +
+                std::to_string(steps[j]) + "; expected a step count >= 0");
   }
   // The mask is derived from the indices, never trusted from the file.
   backend_->copy_from_host(p.mask.get(), mask.data(), mask.size(), s);

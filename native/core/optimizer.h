@@ -32,6 +32,9 @@ struct ParamState {
   int64_t count = 0;              // k indices or the rank
   bool has_duplicates = false;
   Buffer indices, scales, mask, basis;
+  // Index selections without resets: one int32 step counter per selection entry, restarted for a
+  // line that enters and carried for one that stays, so each line's bias correction is its own.
+  Buffer slot_steps;
   // State-full moments: m (exp_avg or momentum buffer) and v (exp_avg_sq).
   Buffer m, v;
   int64_t state_elems = 0;
@@ -87,10 +90,13 @@ class Optimizer {
   void install_indices(ParamState& p, const std::vector<int32_t>& idx, const std::vector<float>& scales,
                        bool keep_state, StreamHandle s);
   void allocate_moments(ParamState& p, int64_t elems, StreamHandle s);
+  // Whether the param keeps per-entry step counters (index selection, no resets, a rule with state).
+  bool per_slot_steps(const ParamState& p) const;
   // optimizer_step.cpp
   const float* compute_clip_scale(StreamHandle s);
   void step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   void step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
+  void step_state_free_only(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   float* workspace(int slot, int64_t floats);
 
   int device_;
@@ -113,6 +119,8 @@ inline bool is_dense_kind(int32_t k) {
 // Scalars of the state-full rule for a param at its (already incremented) state step.
 RuleScalars state_full_scalars(const frugal_group_options& o, int64_t state_step);
 RuleScalars state_free_scalars(const frugal_group_options& o);
+// What per-slot bias corrections are computed from (index selections without resets).
+AdamBiasInputs adam_bias_inputs(const frugal_group_options& o);
 void validate_group_options(const frugal_group_options& o);
 const char* selection_name(int32_t kind);
 

@@ -123,8 +123,23 @@ void Optimizer::step(StreamHandle s) {
   if (!jobs.empty()) backend_->elementwise_step(jobs.data(), jobs.size(), gscale, s);
 }
 
+// An index or dense selection that holds nothing (density 0): the whole matrix gets decay and the
+// state-free rule, one elementwise job, no state.
+void Optimizer::step_state_free_only(GroupState& g, ParamState& p, const float* gscale, StreamHandle s) {
+  const frugal_group_options& o = g.options;
+  ElementwiseJob j{};
+  j.p = p.data; j.p_dtype = p.dtype;
+  j.g = p.grad; j.g_dtype = p.grad_dtype;
+  j.state_dtype = o.state_dtype;
+  j.n = p.numel;
+  j.decay = (float)(1.0 - (double)o.lr * o.weight_decay);
+  j.rule = state_free_scalars(o);
+  backend_->elementwise_step(&j, 1, gscale, s);
+}
+
 void Optimizer::step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s) {
   const frugal_group_options& o = g.options;
+  if (p.count == 0) return step_state_free_only(g, p, gscale, s);
   p.state_step++;
   IndexedJob j{};
   j.p = p.data; j.p_dtype = p.dtype;
@@ -142,11 +157,16 @@ void Optimizer::step_indexed(GroupState& g, ParamState& p, const float* gscale, 
   j.state_full = state_full_scalars(o, p.state_step);
   j.state_free = state_free_scalars(o);
   j.has_duplicates = p.has_duplicates;
+  if (p.slot_steps) {
+    j.slot_step = p.slot_steps.as<int32_t>();
+    j.bias = adam_bias_inputs(o);
+  }
   backend_->indexed_step(j, gscale, s);
 }
 
 void Optimizer::step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s) {
   const frugal_group_options& o = g.options;
+  if (p.count == 0) return step_state_free_only(g, p, gscale, s);
   p.state_step++;
   int64_t m = p.rows, n = p.cols, r = p.count;
   int64_t mn = p.numel;

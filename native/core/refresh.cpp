@@ -62,7 +62,7 @@ void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
     for (size_t b = 0; b < blocks.size(); b++) active[b] = blocks[b].front()->pending_indices.at(0) != 0;
   } else if (!blocks.empty()) {
     int64_t n = (int64_t)blocks.size();
-    int64_t count = std::max<int64_t>(1, std::min<int64_t>(n, round_half_even(n * (double)o.density)));
+    int64_t count = block_count(n, o.density);
     int64_t refresh = g.step / o.update_gap;
     for (int64_t pos : choose_blocks(o.block_order, n, count, refresh, g.rng)) active[pos] = true;
   }
@@ -96,6 +96,21 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
   int64_t lines = p.axis == AXIS_ROWS ? p.rows : (p.axis == AXIS_COLS ? p.cols : p.numel);
   int64_t line_len = p.axis == AXIS_ROWS ? p.cols : (p.axis == AXIS_COLS ? p.rows : 1);
   int64_t k = (int64_t)idx.size();
+  if (k == 0) {
+    // density 0: nothing is state-full, so no indices, mask or moments are kept; the step gives
+    // the whole matrix the state-free rule.
+    p.indices.reset();
+    p.scales.reset();
+    p.mask.reset();
+    p.slot_steps.reset();
+    p.m.reset();
+    p.v.reset();
+    p.state_elems = 0;
+    p.state_step = 0;
+    p.count = 0;
+    p.has_duplicates = false;
+    return;
+  }
   std::vector<uint8_t> mask(((lines + 3) / 4) * 4, 0);
   bool dup = false;
   for (int32_t i : idx) {
@@ -104,7 +119,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
   }
   // Carrying moments: a line kept from the old selection keeps its slot's values.
   std::vector<uint8_t> old_m, old_v;
-  std::vector<int32_t> old_idx;
+  std::vector<int32_t> old_idx, old_steps;
   const frugal_group_options& o = groups_[p.group].options;
   int64_t esize = dtype_size(o.state_dtype);
   bool carry = keep_state && p.m && p.count > 0;
@@ -117,11 +132,24 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
       old_v.resize(p.v.bytes());
       backend_->copy_to_host(old_v.data(), p.v.get(), p.v.bytes(), s);
     }
+    if (p.slot_steps) {
+      old_steps.resize(p.count);
+      backend_->copy_to_host(old_steps.data(), p.slot_steps.get(), p.count * 4, s);
+    } else {
+      old_steps.assign(p.count, (int32_t)std::min<int64_t>(p.state_step, INT32_MAX));
+    }
   }
   Buffer new_idx(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
   Buffer new_scales;
   if (p.kind == FRUGAL_SEL_GRASS) new_scales = Buffer(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
   Buffer new_mask(device_, mask.size(), FRUGAL_MEM_OPTIMIZER_STATE);
+  // Per-entry step counters: 0 for every entry here; carried ones are filled in below.
+  std::vector<int32_t> steps;
+  Buffer new_steps;
+  if (per_slot_steps(p)) {
+    steps.assign(k, 0);
+    new_steps = Buffer(device_, k * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+  }
   backend_->copy_from_host(new_idx.get(), idx.data(), k * 4, s);
   if (new_scales) backend_->copy_from_host(new_scales.get(), scales.data(), k * 4, s);
   backend_->copy_from_host(new_mask.get(), mask.data(), mask.size(), s);
@@ -129,6 +157,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
   p.indices = std::move(new_idx);
   p.scales = std::move(new_scales);
   p.mask = std::move(new_mask);
+  p.slot_steps = std::move(new_steps);
   p.count = k;
   p.has_duplicates = dup;
   int64_t saved_step = p.state_step;
@@ -142,6 +171,7 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
       for (int64_t oj = 0; oj < old_count; oj++)
         if (!used[oj] && old_idx[oj] == idx[j]) { from = oj; used[oj] = 1; break; }
       if (from < 0) continue;
+      if (!steps.empty()) steps[j] = old_steps[from];
       for (int64_t t = 0; t < line_len; t++) {
         int64_t dst = p.axis == AXIS_COLS ? t * k + j : j * line_len + t;
         int64_t src = p.axis == AXIS_COLS ? t * old_count + from : from * line_len + t;
@@ -151,9 +181,10 @@ void Optimizer::install_indices(ParamState& p, const std::vector<int32_t>& idx, 
     }
     backend_->copy_from_host(p.m.get(), new_m.data(), new_m.size(), s);
     if (p.v) backend_->copy_from_host(p.v.get(), new_v.data(), new_v.size(), s);
-    backend_->synchronize(s);  // the host vectors die at the end of this scope
     p.state_step = saved_step;
   }
+  if (p.slot_steps) backend_->copy_from_host(p.slot_steps.get(), steps.data(), k * 4, s);
+  if (carry || p.slot_steps) backend_->synchronize(s);  // the host vectors die at the end of this scope
 }
 
 void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
@@ -189,7 +220,8 @@ void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
       invalid("rank: " + std::to_string(o.rank) + " draws with replacement for " + std::to_string(lines) +
               " lines of param " + std::to_string(p.index) + "; expected at most 64 per line");
     int64_t r = o.rank > 0 ? std::min<int64_t>(o.rank, o.grass_replacement ? o.rank : lines)
-                           : std::max<int64_t>(1, (int64_t)std::floor(lines * (double)o.density));
+                           : line_count(lines, o.density);
+    if (r == 0) return install_indices(p, {}, {}, false, s);
     Buffer norms(device_, lines * 4, FRUGAL_MEM_WORKSPACE);
     backend_->line_norms(p.grad, p.grad_dtype, p.rows, p.cols, p.axis, norms.as<float>(), s);
     std::vector<float> host(lines);
@@ -198,11 +230,11 @@ void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
     idx = std::move(c.indices);
     scales = std::move(c.scales);
   } else {
-    int64_t k = std::max<int64_t>(1, (int64_t)std::floor(lines * (double)o.density));
+    int64_t k = line_count(lines, o.density);
     idx = choose_distinct(lines, k, g.rng);
     scales.assign(idx.size(), 1.f);
   }
-  if (idx.empty()) invalid(param_label(p) + ": a selection needs at least one index");
+  if (idx.empty() && o.external_selection) invalid(param_label(p) + ": a selection needs at least one index");
   install_indices(p, idx, scales, !o.reset_statistics, s);
 }
 
@@ -216,8 +248,22 @@ void Optimizer::refresh_dense(GroupState& g, ParamState& p, StreamHandle s) {
     default: left = p.rows < p.cols; break;  // std: right (G V) if m >= n, else left (U^T G)
   }
   int64_t q = std::min(p.rows, p.cols);
-  int64_t rank = o.rank > 0 ? std::min<int64_t>(o.rank, q) : std::max<int64_t>(1, round_half_even(q * (double)o.density));
   int64_t side_len = left ? p.rows : p.cols;
+  // The rank follows the projected side's length, as the reference's projector does (right:
+  // round(n * density), left: round(m * density)), capped at min(m, n); density 0 is rank 0.
+  int64_t rank = dense_rank(o.rank, o.density, p.rows, p.cols, left);
+  if (rank == 0) {
+    // Nothing is state-full: the whole matrix gets the state-free rule, and no state is kept.
+    p.basis.reset();
+    p.m.reset();
+    p.v.reset();
+    p.state_elems = 0;
+    p.state_step = 0;
+    p.left = left;
+    p.axis = left ? AXIS_ROWS : AXIS_COLS;
+    p.count = 0;
+    return;
+  }
   std::vector<float> basis(side_len * rank);
   if (p.kind == FRUGAL_SEL_SVD) {
     int64_t mn = p.numel;

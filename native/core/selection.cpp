@@ -13,11 +13,51 @@ int64_t round_half_even(double x) {
   return ((int64_t)f % 2 == 0) ? (int64_t)f : (int64_t)f + 1;
 }
 
+int64_t block_count(int64_t n, double density) {
+  if (density <= 0 || n == 0) return 0;
+  return std::max<int64_t>(1, std::min<int64_t>(n, round_half_even(n * density)));
+}
+
+int64_t line_count(int64_t lines, double density) {
+  if (density <= 0) return 0;
+  return std::min<int64_t>(lines, std::max<int64_t>(1, (int64_t)std::floor(lines * density)));
+}
+
+int64_t dense_rank(int64_t rank_option, double density, int64_t rows, int64_t cols, bool left) {
+  int64_t q = std::min(rows, cols);
+  if (rank_option > 0) return std::min<int64_t>(rank_option, q);
+  if (density <= 0) return 0;
+  int64_t len = left ? rows : cols;
+  return std::min<int64_t>(q, std::max<int64_t>(1, round_half_even(len * density)));
+}
+
 std::vector<int64_t> choose_blocks(frugal_block_order order, int64_t n, int64_t count, int64_t refresh, HostRng& rng) {
   std::vector<int64_t> out;
   if (order == FRUGAL_ORDER_RANDOM) {
-    for (int32_t i : choose_distinct(n, count, rng)) out.push_back(i);
+    // As the reference (and BAdam) do: a fresh random permutation of all blocks per cycle of n
+    // positions, walked `count` at a time, so each block is state-full exactly once per cycle.
+    // `rng` holds the state at the start of the cycle of this refresh's first position: the
+    // permutation is drawn from a copy, and `rng` moves on only once a refresh finishes the
+    // cycle. So the saved RNG state and the step determine the permutation: a checkpoint taken
+    // mid-cycle resumes it exactly.
+    if (count <= 0 || n <= 0) return out;
+    const int64_t first = refresh * count, cycle = first / n;
+    HostRng draw = rng;
+    const std::vector<int32_t> perm = choose_distinct(n, n, draw);
+    const HostRng next_cycle = draw;
+    std::vector<int32_t> next_perm;
+    for (int64_t i = 0; i < count; i++) {
+      int64_t t = first + i;
+      if (t / n == cycle) {
+        out.push_back(perm[t % n]);
+      } else {
+        if (next_perm.empty()) next_perm = choose_distinct(n, n, draw);
+        out.push_back(next_perm[t % n]);
+      }
+    }
+    if ((first + count) / n > cycle) rng = next_cycle;  // count <= n: at most one cycle ends here
     std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
   for (int64_t i = 0; i < count; i++) {

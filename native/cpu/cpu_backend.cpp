@@ -1,5 +1,6 @@
 // The CPU backend: the reference arithmetic. Loops call the same shared rules (native/math) as
 // the CUDA kernels, so what CI tests here is what the GPU computes.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -125,8 +126,9 @@ class CpuBackend final : public Backend {
   void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle) override {
     float gs = gscale_value(gscale);
     int64_t total = job.rows * job.cols;
-    // Pass 1: decay everywhere; the state-free rule on the lines that are not selected. Skipped
-    // when it would change nothing, so a Grass step touches only its k selected lines.
+    // Pass 1: decay and the state-free rule on the lines that are not selected (the selected ones
+    // are left to pass 2, which rounds them once). Skipped when it would change nothing, so a
+    // Grass step touches only its k selected lines.
     const bool free_applies = job.state_free.rule != RULE_NONE && job.mask && job.g;
     const bool pass1 = job.decay != 1.f || free_applies;
     const bool generic_only = generic_loops_forced();
@@ -137,51 +139,83 @@ class CpuBackend final : public Backend {
     } else if (pass1) {
       parallel_for(total, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; i++) {
+          int64_t line = job.axis == AXIS_ROWS ? i / job.cols : (job.axis == AXIS_COLS ? i % job.cols : i);
+          if (job.mask && job.mask[line]) continue;
           float p0 = load_elem(job.p, job.p_dtype, i);
-          float d = 0.f;
-          if (free_applies) {
-            int64_t line = job.axis == AXIS_ROWS ? i / job.cols : (job.axis == AXIS_COLS ? i % job.cols : i);
-            if (!job.mask[line]) d = rule_delta(load_elem(job.g, job.g_dtype, i) * gs, p0, nullptr, nullptr, job.state_free);
-          }
+          float d = free_applies ? rule_delta(load_elem(job.g, job.g_dtype, i) * gs, p0, nullptr, nullptr, job.state_free)
+                                 : 0.f;
           store_elem(job.p, job.p_dtype, i, p0 * job.decay - d);
         }
       });
     }
-    // Pass 2: the state-full rule on the selected lines, scattered back. Repeated draws of a line
-    // add up in slot order, so any loop that keeps, for each element, the slots in order is exact.
+    if (job.k <= 0) return;
+    // Per-entry step counters (no resets): each entry's bias correction, once per step.
+    std::vector<SlotScalars> slot_scalars;
+    if (job.slot_step) {
+      slot_scalars.resize((size_t)job.k);
+      for (int64_t j = 0; j < job.k; j++) slot_scalars[j] = advance_slot(job.slot_step[j], job.bias);
+    }
+    const SlotScalars* ss = job.slot_step ? slot_scalars.data() : nullptr;
+    // Pass 2: the state-full rule on the selected lines, scattered back with the decay pass 1 left
+    // out: p = p0 * decay - sum of rho_j * delta_j, in fp32, stored once.
+    const float decay = job.mask ? job.decay : 1.f;
     int64_t line_len = job.axis == AXIS_ROWS ? job.cols : (job.axis == AXIS_COLS ? job.rows : 1);
-    auto apply = [&](int64_t j, int64_t t) {
-      int64_t line = job.idx[j];
+    // rho_j * delta_j of entry j, element t of its line (flat index e), on the param's value p0.
+    auto entry_delta = [&](int64_t j, int64_t t, int64_t e, float p0) {
       float rho = job.scale ? job.scale[j] : 1.f;
-      int64_t e = element_of(job.axis, line, t, job.cols);
       int64_t s = job.axis == AXIS_COLS ? t * job.k + j : j * line_len + t;
       float gc = job.gc ? load_elem(job.gc, job.gc_dtype, s) * gs : rho * load_elem(job.g, job.g_dtype, e) * gs;
-      float p0 = load_elem(job.p, job.p_dtype, e);
       float m = job.m ? load_elem(job.m, job.state_dtype, s) : 0.f;
       float v = job.v ? load_elem(job.v, job.state_dtype, s) : 0.f;
-      float d = rule_delta(gc, p0, &m, &v, job.state_full);
-      store_elem(job.p, job.p_dtype, e, p0 - rho * d);
+      float d = rule_delta(gc, p0, &m, &v, ss ? with_slot(job.state_full, ss[j]) : job.state_full);
       if (job.m) store_elem(job.m, job.state_dtype, s, m);
       if (job.v) store_elem(job.v, job.state_dtype, s, v);
+      return rho * d;
+    };
+    if (job.has_duplicates) {
+      // Entries sorted by line (stable, so one line's entries stay in order j): each run of equal
+      // lines updates its elements in fp32 and stores once, as the CUDA kernel does.
+      std::vector<int64_t> order((size_t)job.k);
+      for (int64_t j = 0; j < job.k; j++) order[j] = j;
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return job.idx[a] < job.idx[b]; });
+      std::vector<int64_t> runs;  // start of each run, then k
+      for (int64_t r = 0; r < job.k; r++)
+        if (r == 0 || job.idx[order[r]] != job.idx[order[r - 1]]) runs.push_back(r);
+      runs.push_back(job.k);
+      auto run_element = [&](size_t run, int64_t t) {
+        int64_t e = element_of(job.axis, job.idx[order[runs[run]]], t, job.cols);
+        float p0 = load_elem(job.p, job.p_dtype, e);
+        float acc = p0 * decay;
+        for (int64_t r = runs[run]; r < runs[run + 1]; r++) acc -= entry_delta(order[r], t, e, p0);
+        store_elem(job.p, job.p_dtype, e, acc);
+      };
+      const int64_t nruns = (int64_t)runs.size() - 1;
+      parallel_for(nruns, [&](int64_t rb, int64_t re) {
+        for (int64_t run = rb; run < re; run++)
+          for (int64_t t = 0; t < line_len; t++) run_element((size_t)run, t);
+      }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
+      return;
+    }
+    auto apply = [&](int64_t j, int64_t t) {
+      int64_t e = element_of(job.axis, job.idx[j], t, job.cols);
+      float p0 = load_elem(job.p, job.p_dtype, e);
+      store_elem(job.p, job.p_dtype, e, p0 * decay - entry_delta(j, t, e, p0));
     };
     const cpu_indexed::Pass2Fns typed2 = generic_only ? cpu_indexed::Pass2Fns{nullptr, nullptr} : cpu_indexed::typed_pass2(job);
     if (job.axis == AXIS_COLS) {
       // Row by row: slots (t, 0..k) are contiguous and the gathered elements share a row, where a
-      // column at a time would stride through the whole matrix. Rows are independent, so this
-      // runs in parallel even with repeated columns.
+      // column at a time would stride through the whole matrix.
       parallel_for(job.rows, [&](int64_t tb, int64_t te) {
-        if (typed2.rows) return typed2.rows(job, gs, tb, te);
+        if (typed2.rows) return typed2.rows(job, gs, ss, tb, te);
         for (int64_t t = tb; t < te; t++)
           for (int64_t j = 0; j < job.k; j++) apply(j, t);
       }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.k)));
     } else {
-      auto slot_pass = [&](int64_t jb, int64_t je) {
-        if (typed2.lines) return typed2.lines(job, gs, jb, je);
+      parallel_for(job.k, [&](int64_t jb, int64_t je) {
+        if (typed2.lines) return typed2.lines(job, gs, ss, jb, je);
         for (int64_t j = jb; j < je; j++)
           for (int64_t t = 0; t < line_len; t++) apply(j, t);
-      };
-      if (job.has_duplicates) slot_pass(0, job.k);
-      else parallel_for(job.k, slot_pass, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
+      }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
     }
   }
 

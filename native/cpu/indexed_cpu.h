@@ -1,5 +1,5 @@
-// The CPU backend's first pass of an indexed step (decay everywhere, the state-free rule on the
-// lines that are not selected), typed like elementwise_cpu.h so it vectorizes: the dtype, the
+// The CPU backend's first pass of an indexed step (decay and the state-free rule on the lines
+// that are not selected; the selected ones are left to the second pass), typed like elementwise_cpu.h so it vectorizes: the dtype, the
 // state-free rule and the axis are template arguments, and the matrix is walked row by row so the
 // line of an element is known without a division. Same shared rules, so the same bits as the
 // generic loop (which FRUGAL_CPU_GENERIC_LOOPS=1 forces, for the tests).
@@ -14,7 +14,9 @@ namespace cpu_indexed {
 
 using cpu_elementwise::Elem;
 
-// Rows [rb, re) of the matrix. FreeRule is RULE_NONE when nothing but the decay applies.
+// Rows [rb, re) of the matrix. FreeRule is RULE_NONE when nothing but the decay applies. Elements
+// of selected lines (mask set) are left as they are: the state-full pass decays and updates them
+// with one rounding.
 template <int32_t D, int32_t FreeRule, int32_t Axis>
 __attribute__((always_inline)) inline void pass1_body(const IndexedJob& job, float gs, int64_t rb, int64_t re) {
   using P = Elem<D>;
@@ -23,22 +25,20 @@ __attribute__((always_inline)) inline void pass1_body(const IndexedJob& job, flo
   const float decay = job.decay;
   const int64_t cols = job.cols;
   const uint8_t* __restrict mask = job.mask;
-  // The per-line byte mask as 32-bit "keep" words (all ones where the line is not selected):
-  // d & keep is the state-free delta or +0, which is the generic loop's 0.f, and unlike a
-  // conditional it vectorizes.
+  // The per-line byte mask as 32-bit "keep" words (all ones where the line is not selected): the
+  // new value where kept and p0 elsewhere, as a bit blend, which unlike a conditional vectorizes.
   thread_local std::vector<uint32_t> keep;
-  if constexpr (FreeRule != RULE_NONE && Axis != AXIS_ROWS) keep.resize((size_t)cols);
-  if constexpr (FreeRule != RULE_NONE && Axis == AXIS_COLS) {
-    for (int64_t c = 0; c < cols; c++) keep[c] = mask[c] ? 0u : ~0u;
+  if constexpr (Axis != AXIS_ROWS) keep.resize((size_t)cols);
+  if constexpr (Axis == AXIS_COLS) {
+    for (int64_t c = 0; c < cols; c++) keep[c] = mask && mask[c] ? 0u : ~0u;
   }
   for (int64_t r = rb; r < re; r++) {
     void* __restrict prow = static_cast<char*>(job.p) + r * cols * (int64_t)sizeof(typename P::Storage);
     const void* __restrict grow =
         FreeRule == RULE_NONE ? nullptr : static_cast<const char*>(job.g) + r * cols * (int64_t)sizeof(typename P::Storage);
-    if constexpr (FreeRule == RULE_NONE) {
-      for (int64_t c = 0; c < cols; c++) P::store(prow, c, P::load(prow, c) * decay - 0.f);
-    } else if constexpr (Axis == AXIS_ROWS) {
-      if (mask[r]) {
+    if constexpr (Axis == AXIS_ROWS) {
+      if (mask && mask[r]) continue;  // a selected row: the state-full pass finishes it
+      if constexpr (FreeRule == RULE_NONE) {
         for (int64_t c = 0; c < cols; c++) P::store(prow, c, P::load(prow, c) * decay - 0.f);
       } else {
         for (int64_t c = 0; c < cols; c++) {
@@ -48,14 +48,16 @@ __attribute__((always_inline)) inline void pass1_body(const IndexedJob& job, flo
       }
     } else {
       if constexpr (Axis == AXIS_COORDS) {
-        const uint8_t* __restrict lmask = mask + r * cols;
-        for (int64_t c = 0; c < cols; c++) keep[c] = lmask[c] ? 0u : ~0u;
+        const uint8_t* __restrict lmask = mask ? mask + r * cols : nullptr;
+        for (int64_t c = 0; c < cols; c++) keep[c] = lmask && lmask[c] ? 0u : ~0u;
       }
       const uint32_t* __restrict kp = keep.data();
       for (int64_t c = 0; c < cols; c++) {
         const float p0 = P::load(prow, c);
-        const float free_d = rule_delta(P::load(grow, c) * gs, p0, nullptr, nullptr, s);
-        P::store(prow, c, p0 * decay - bits_float(float_bits(free_d) & kp[c]));
+        float free_d = 0.f;
+        if constexpr (FreeRule != RULE_NONE) free_d = rule_delta(P::load(grow, c) * gs, p0, nullptr, nullptr, s);
+        const float next = p0 * decay - free_d;
+        P::store(prow, c, bits_float((float_bits(next) & kp[c]) | (float_bits(p0) & ~kp[c])));
       }
     }
   }
@@ -94,7 +96,7 @@ RowsFn pick_axis(int32_t axis) {
 
 template <int32_t D>
 RowsFn pick_rule(const IndexedJob& job, bool free_applies) {
-  if (!free_applies) return best<D, RULE_NONE, AXIS_ROWS>();  // the axis does not matter
+  if (!free_applies) return pick_axis<D, RULE_NONE>(job.axis);  // the axis says which elements the mask skips
   switch (job.state_free.rule) {
     case RULE_SIGN: return pick_axis<D, RULE_SIGN>(job.axis);
     case RULE_SGD: return pick_axis<D, RULE_SGD>(job.axis);
@@ -123,10 +125,16 @@ struct Pass2 {
   using P = Elem<D>;
   const IndexedJob& job;
   float gs;
+  const SlotScalars* slot_scalars;  // per entry, or null: s serves every entry
   RuleScalars s;
-  Pass2(const IndexedJob& j, float g) : job(j), gs(g), s(j.state_full) { s.rule = Rule; }
+  float decay;  // folded here when pass 1 skipped the selected lines (it has their mask)
+  Pass2(const IndexedJob& j, float g, const SlotScalars* ss)
+      : job(j), gs(g), slot_scalars(ss), s(j.state_full), decay(j.mask ? j.decay : 1.f) {
+    s.rule = Rule;
+  }
+  RuleScalars entry(int64_t j) const { return slot_scalars ? with_slot(s, slot_scalars[j]) : s; }
 
-  __attribute__((always_inline)) inline void element(int64_t e, int64_t slot, float rho) const {
+  __attribute__((always_inline)) inline void element(int64_t e, int64_t slot, float rho, const RuleScalars& rs) const {
     float* __restrict m = static_cast<float*>(job.m);
     float* __restrict v = static_cast<float*>(job.v);
     const float gc = rho * P::load(job.g, e) * gs;
@@ -134,8 +142,8 @@ struct Pass2 {
     float mi = 0.f, vi = 0.f;
     if constexpr (Rule == RULE_ADAMW) { mi = m[slot]; vi = v[slot]; }
     if constexpr (Rule == RULE_SGDM && Momentum) mi = m[slot];
-    const float d = rule_delta(gc, p0, &mi, &vi, s);
-    P::store(job.p, e, p0 - rho * d);
+    const float d = rule_delta(gc, p0, &mi, &vi, rs);
+    P::store(job.p, e, p0 * decay - rho * d);
     if constexpr (Rule == RULE_ADAMW) { m[slot] = mi; v[slot] = vi; }
     if constexpr (Rule == RULE_SGDM && Momentum) m[slot] = mi;
   }
@@ -144,26 +152,32 @@ struct Pass2 {
     const int64_t len = job.axis == AXIS_ROWS ? job.cols : 1;
     for (int64_t j = jb; j < je; j++) {
       const float rho = job.scale ? job.scale[j] : 1.f;
+      const RuleScalars rs = entry(j);
       const int64_t base = job.axis == AXIS_ROWS ? job.idx[j] * job.cols : job.idx[j];
-      for (int64_t t = 0; t < len; t++) element(base + t, j * len + t, rho);
+      for (int64_t t = 0; t < len; t++) element(base + t, j * len + t, rho, rs);
     }
   }
   // Rows [tb, te) of a COLS job: every selected column of each row, in slot order.
   void rows(int64_t tb, int64_t te) const {
     for (int64_t t = tb; t < te; t++)
-      for (int64_t j = 0; j < job.k; j++) element(t * job.cols + job.idx[j], t * job.k + j, job.scale ? job.scale[j] : 1.f);
+      for (int64_t j = 0; j < job.k; j++)
+        element(t * job.cols + job.idx[j], t * job.k + j, job.scale ? job.scale[j] : 1.f, entry(j));
   }
 };
 
 struct Pass2Fns {
-  void (*lines)(const IndexedJob&, float, int64_t, int64_t);
-  void (*rows)(const IndexedJob&, float, int64_t, int64_t);
+  void (*lines)(const IndexedJob&, float, const SlotScalars*, int64_t, int64_t);
+  void (*rows)(const IndexedJob&, float, const SlotScalars*, int64_t, int64_t);
 };
 
 template <int32_t D, int32_t Rule, bool Momentum>
 Pass2Fns pass2_fns() {
-  return {[](const IndexedJob& j, float g, int64_t b, int64_t e) { Pass2<D, Rule, Momentum>(j, g).lines(b, e); },
-          [](const IndexedJob& j, float g, int64_t b, int64_t e) { Pass2<D, Rule, Momentum>(j, g).rows(b, e); }};
+  return {[](const IndexedJob& j, float g, const SlotScalars* ss, int64_t b, int64_t e) {
+            Pass2<D, Rule, Momentum>(j, g, ss).lines(b, e);
+          },
+          [](const IndexedJob& j, float g, const SlotScalars* ss, int64_t b, int64_t e) {
+            Pass2<D, Rule, Momentum>(j, g, ss).rows(b, e);
+          }};
 }
 
 template <int32_t D>
@@ -179,7 +193,8 @@ Pass2Fns pass2_rule(const IndexedJob& job) {
 
 // The typed second pass for `job`, or {null, null} where only the generic loop applies.
 inline Pass2Fns typed_pass2(const IndexedJob& job) {
-  if (job.gc || !job.g || job.g_dtype != job.p_dtype) return {nullptr, nullptr};
+  // Repeated lines accumulate per element in fp32 before one store: the generic loop does that.
+  if (job.gc || !job.g || job.g_dtype != job.p_dtype || job.has_duplicates) return {nullptr, nullptr};
   if ((job.m || job.v) && job.state_dtype != F32) return {nullptr, nullptr};
   switch (job.p_dtype) {
     case F32: return pass2_rule<F32>(job);

@@ -151,15 +151,24 @@ typedef struct {
   float l2;                     /* SGD-style coupled weight decay, added to the gradient */
   float state_full_lr_scale;    /* lr_sf = lr * scale (GaLore's scale, Grass's alpha) */
   frugal_dtype state_dtype;     /* F32 or BF16 moments */
-  /* state-free rule on the residual */
+  /* state-free rule on the residual: g - P P^T g for dense bases (SVD, random, randperm); for line
+     and coordinate selections (blocks, rows, columns, coordinates, Grass) g with the selected lines
+     zeroed, also when Grass scales rho != 1 (then that is not g - P P^T g: the residual is what the
+     state-full part did not take, and no line is updated by both rules) */
   frugal_rule state_free;       /* NONE, SIGN or SGD */
   float state_free_lr_scale;    /* lr_free = lr * state_full_lr_scale * state_free_lr_scale */
   /* selection */
   frugal_selection selection;
-  double density;               /* (0, 1]; a double, so int(len * density) rounds as the reference's Python floats do */
-  int32_t rank;                 /* > 0 overrides density for SVD / GRASS */
+  double density;               /* [0, 1]; a double, so int(len * density) rounds as the reference's Python floats do.
+                                   0: nothing state-full, the state-free rule alone on projectable params.
+                                   Dense bases: rank round(len * density) of the projected side's length
+                                   (left: rows, right: cols), capped at min(rows, cols) */
+  int32_t rank;                 /* > 0 overrides density for SVD / random / randperm / GRASS */
   int32_t update_gap;           /* T >= 1: re-choose at steps 0, T, 2T, ... */
-  int32_t reset_statistics;     /* zero moments and restart bias correction at each refresh */
+  int32_t reset_statistics;     /* zero moments and restart bias correction at each refresh; off, rows /
+                                   columns / coordinates / GRASS keep a step counter per selected line
+                                   (state tensor "slot_step"): restarted for a line that enters, carried
+                                   for one that stays */
   int32_t external_selection;   /* the caller supplies each refresh via frugal_optimizer_set_selection */
   frugal_block_order block_order;
   frugal_side side;             /* SVD / dense: which side is projected; GRASS: STD, LEFT = rows, RIGHT = cols */
@@ -198,7 +207,9 @@ FRUGAL_API frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32
 FRUGAL_API frugal_status frugal_optimizer_set_buffers(frugal_optimizer* opt, int32_t param, void* data, void* grad);
 /* Grass compressed-gradient path: the next step of this param reads gc (k x n for rows, m x k for
    columns, already scaled by rho) instead of the full gradient. Only valid when the step is not a
-   refresh. Pass NULL to go back to the full gradient. */
+   refresh. Pass NULL to go back to the full gradient. dtype may differ from the param's: F32 for a
+   BF16 / F16 param keeps rho * g unrounded, so the step equals the full-gradient one bit for bit
+   (a half-precision gc is rounded once more where rho != 1). */
 FRUGAL_API frugal_status frugal_optimizer_set_compressed_grad(frugal_optimizer* opt, int32_t param, const void* gc,
                                                               frugal_dtype dtype);
 /* Global gradient-norm clipping before the next steps (max_norm <= 0 disables); computed on the device.
@@ -230,7 +241,8 @@ FRUGAL_API frugal_status frugal_optimizer_state_bytes(frugal_optimizer* opt, int
 
 /* State access for checkpoints: each param has named state tensors (fp32 or bf16 on its device). */
 typedef struct {
-  char name[32];                /* "exp_avg", "exp_avg_sq", "momentum", "indices", "scales", "basis" */
+  char name[32];                /* "exp_avg", "exp_avg_sq", "momentum_buffer", "indices", "scales", "mask", "basis",
+                                   "slot_step" (int32 step counter per selected line without resets) */
   void* data;
   frugal_dtype dtype;
   int64_t count;

@@ -22,6 +22,65 @@ struct RuleScalars {
   float l2;            // coupled weight decay added to the gradient (torch.optim.SGD's weight_decay)
 };
 
+// What Adam's bias-corrected scalars are made from, for a step count t that may differ per state
+// slot (index selections without resets: each selected line has its own counter).
+struct AdamBiasInputs {
+  double lr;            // lr of the state-full part (lr * state_full_lr_scale), in double
+  double beta1, beta2;  // the float options, widened
+  float eps;
+  int32_t hf;           // eps_mode hf: eps outside the bias correction
+  int32_t bias_correction;
+};
+
+// b^t by squaring: only correctly rounded double multiplies, so the host and the device (built
+// with --fmad=false) get the same bits, which pow() does not promise.
+FRUGAL_HD double pow_int(double b, int64_t t) {
+  double r = 1.0;
+  while (t > 0) {
+    if (t & 1) r *= b;
+    b *= b;
+    t >>= 1;
+  }
+  return r;
+}
+
+// Adam's folded scalars at step t (t >= 1 after the step's increment): step_size =
+// lr * sqrt(bc2) / bc1, and eps_hat = eps * sqrt(bc2) (torch) or eps (hf). Also SGDM's first_step.
+FRUGAL_HD void adam_bias_scalars(const AdamBiasInputs& a, int64_t t, float& step_size, float& eps_hat,
+                                 int32_t& first_step) {
+  double bc1 = 1.0, bc2 = 1.0;
+  if (a.bias_correction && t > 0) {
+    bc1 = 1.0 - pow_int(a.beta1, t);
+    bc2 = 1.0 - pow_int(a.beta2, t);
+  }
+  step_size = (float)(a.lr * sqrt(bc2) / bc1);
+  eps_hat = a.hf ? a.eps : (float)((double)a.eps * sqrt(bc2));
+  first_step = t <= 1;
+}
+
+// The per-slot part of a state-full rule's scalars, computed once per slot and step.
+struct SlotScalars {
+  float step_size, eps_hat;
+  int32_t first_step, pad;
+};
+
+// Advances a slot's own step counter and returns its scalars.
+FRUGAL_HD SlotScalars advance_slot(int32_t& slot_step, const AdamBiasInputs& a) {
+  slot_step += 1;
+  SlotScalars s;
+  adam_bias_scalars(a, slot_step, s.step_size, s.eps_hat, s.first_step);
+  s.pad = 0;
+  return s;
+}
+
+// The rule's scalars for one slot: the shared ones with the slot's own bias correction.
+FRUGAL_HD RuleScalars with_slot(RuleScalars r, const SlotScalars& s) {
+  r.step_size = s.step_size;
+  r.eps_hat = s.eps_hat;
+  r.first_step = s.first_step;
+  return r;
+}
+
 // Branch-free: random gradient signs would defeat the branch predictor on the CPU. sign(0) = 0.
 FRUGAL_HD float sign_of(float x) { return (float)(x > 0.f) - (float)(x < 0.f); }
 

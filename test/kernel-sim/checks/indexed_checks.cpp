@@ -31,6 +31,7 @@ struct IndexedCase {
   int sm = 2;
   bool null_g = false, null_mask = false;
   bool flag_duplicates = false;  // has_duplicates without actual repeats
+  bool slot_steps = false;       // per-entry step counters (no resets)
 
   std::string name() const {
     const char* axes[] = {"rows", "cols", "coords"};
@@ -39,7 +40,7 @@ struct IndexedCase {
            (use_gc ? dtype_name(gc_dtype) : "") + " full=" + rule_name(full_rule) + " free=" + rule_name(free_rule) +
            " p:" + dtype_name(p_dtype) + " g:" + (null_g ? "null" : dtype_name(g_dtype)) + " state:" +
            dtype_name(state_dtype) + (scale ? " rho" : "") + (gscale ? " gscale" : "") + (null_mask ? " nomask" : "") +
-           (flag_duplicates ? " flagged" : "") + " decay=" + (decay == 1.f ? "1" : "0.99") + " sm=" + std::to_string(sm);
+           (flag_duplicates ? " flagged" : "") + (slot_steps ? " slot-steps" : "") + " decay=" + (decay == 1.f ? "1" : "0.99") + " sm=" + std::to_string(sm);
   }
 };
 
@@ -156,6 +157,9 @@ void run_case(const IndexedCase& c) {
   Twin v = slots >= 2 ? random_twin(c.state_dtype, c.k * line_len, 0, 0.01f, s_off) : Twin();
   Twin idx_t = vector_twin(idx), mask_t = vector_twin(mask), scale_t = vector_twin(scale);
   Twin gscale = scalar_twin(0.5f);
+  std::vector<int32_t> steps(c.k);
+  for (size_t j = 0; j < steps.size(); j++) steps[j] = (int32_t)((j * 7 + 3) % 40);  // leaves the data RNG alone
+  Twin steps_t = vector_twin(steps);
 
   auto job = [&](bool dev) {
     auto at = [dev](Twin& t) { return dev ? t.dev() : t.cpu(); };
@@ -181,6 +185,10 @@ void run_case(const IndexedCase& c) {
     j.state_full = state_full_scalars(rules.o, rules.t);
     j.state_free = state_free_scalars(rules.o);
     j.has_duplicates = c.dups || c.flag_duplicates;
+    if (c.slot_steps) {
+      j.slot_step = static_cast<int32_t*>(at(steps_t));
+      j.bias = AdamBiasInputs{0.01, 0.9, 0.999, 1e-8f, 0, 1};
+    }
     return j;
   };
   const IndexedJob cpu_job = job(false), dev_job = job(true);
@@ -192,7 +200,10 @@ void run_case(const IndexedCase& c) {
   if (slots >= 2) compare(what + " v", v, c.state_dtype);
   if (!c.null_g) compare(what + " g untouched", g, c.g_dtype);
   if (c.use_gc) compare(what + " gc untouched", gc, c.gc_dtype);
-  model_check(c, rules, what, p, g, gc, m, v, idx, mask, scale, slots);
+  // The float64 model folds one step count for the whole job; per-slot counters are checked
+  // against the CPU backend alone (their bias correction is covered by test/exactness.test.ts).
+  if (c.slot_steps) compare(what + " slot steps", steps_t, I32);
+  else model_check(c, rules, what, p, g, gc, m, v, idx, mask, scale, slots);
 }
 
 // The 432-case grid, with the remaining settings varied along it by the case number.
@@ -223,6 +234,7 @@ void run_grid() {
                 c.sm = 1 + n % 3;
                 c.null_g = use_gc && free_rule == RULE_NONE && n % 2 == 0;
                 c.null_mask = free_rule == RULE_NONE && n % 3 == 0;
+                c.slot_steps = n % 4 == 1;
                 run_case(c);
               }
 }
