@@ -40,6 +40,7 @@ int main() {
     std::printf("run order: %s\n", order == sim::Order::Forward ? "forward" : "reverse");
     timed("tensor ops", ks::check_tensor_ops);
     timed("elementwise_step", ks::check_elementwise);
+    timed("elementwise_step split", ks::check_split_batches);
     timed("indexed_step", ks::check_indexed);
     timed("compressed_direction / dense_apply", ks::check_compressed_dense);
     timed("reductions", ks::check_reductions);

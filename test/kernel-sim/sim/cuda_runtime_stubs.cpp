@@ -42,6 +42,17 @@ void device_free(void* p) {
 
 bool is_device_range(const void* p, size_t bytes) { return inside(p, bytes); }
 
+bool find_device_allocation(const void* p, const char** base, size_t* bytes) {
+  const char* c = static_cast<const char*>(p);
+  auto it = g_allocations.upper_bound(c);
+  if (it == g_allocations.begin()) return false;
+  --it;
+  if (c >= it->first + it->second) return false;
+  *base = it->first;
+  *bytes = it->second;
+  return true;
+}
+
 void record_cuda_error(cudaError_t err) {
   if (g_last_error == cudaSuccess) g_last_error = err;
 }
