@@ -236,6 +236,10 @@ void check_warp_reduction() {
 }
 
 void check_race_detector() {
+  record(sim::race_detection_enabled() && sim::race_detection_instrumented(),
+         "self-check: the race detector is on and the kernel units report their accesses to it",
+         sim::race_detection_enabled() ? "the kernel units were compiled without race_flags.js"
+                                       : "KERNEL_SIM_RACE_DETECTOR=0 turned it off");
   std::vector<int> ones(1000, 1);
   DeviceBuffer<int> d_in(ones), d_total(std::vector<int>{0});
   const std::string lost = reports_of("planted lost update", [&] { selftest::lost_update(d_total.p, d_in.p, 1000); });

@@ -157,7 +157,9 @@ void begin_launch(const char* kernel, dim3 grid, dim3 block) {
   g_races = 0;
 }
 
-void begin_block() { g_shared_cells.clear(); }
+void begin_block() {
+  if (!g_shared_cells.empty()) g_shared_cells.clear();
+}
 
 void end_launch() {
   if (g_races > 0) {

@@ -86,6 +86,8 @@ std::vector<std::string> g_errors;
 const void* g_main_stack_bottom = nullptr;
 size_t g_main_stack_size = 0;
 // KERNEL_SIM_RACE_DETECTOR=0 turns the detector off (to time it, or to see the self-check fail).
+// It records in the forward run order only: the reverse pass repeats the same launches, and what
+// the detector finds does not depend on the order (it would only double its cost).
 bool g_race_detection = [] {
   const char* v = std::getenv("KERNEL_SIM_RACE_DETECTOR");
   return !(v && std::strcmp(v, "0") == 0);
@@ -304,7 +306,7 @@ bool run_block(unsigned nthreads) {
       g_current = &f;
       g_threadIdx = f.tid;
       race::g_pos = race::Position{(uint32_t)g_block_linear, t, g_interval, g_warp_gen[t / kWarpSize]};
-      race::g_recording = g_race_detection;
+      race::g_recording = g_race_detection && g_order == Order::Forward;
       switch_to(f);
       race::g_recording = false;
     }
@@ -342,7 +344,6 @@ bool run_block(unsigned nthreads) {
 }  // namespace
 
 void set_order(Order order) { g_order = order; }
-void set_race_detection(bool on) { g_race_detection = on; }
 bool race_detection_enabled() { return g_race_detection; }
 void set_skip_last_block(bool skip) { g_skip_last_block = skip; }
 

@@ -61,7 +61,7 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int arg, int width, i
 // race_detector.cpp implements); two accesses to the same bytes of shared or global memory by
 // different threads, at least one a write, with no barrier between them (for global memory: also
 // from different blocks) are reported with kernel, address and both threads.
-void set_race_detection(bool on);
+// On unless the environment sets KERNEL_SIM_RACE_DETECTOR=0; it records in the forward order.
 bool race_detection_enabled();
 // Whether this binary's kernel units were compiled with the access callbacks (build.js does it).
 bool race_detection_instrumented();
