@@ -124,7 +124,8 @@ async function build({ outDir, sanitize = true, jobs = defaultJobs() } = {}) {
 
   const cppIn = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.cpp')).map((f) => path.join(dir, f));
   const units = [
-    ...[...translated.units, ...selfTest].map((src) => ({ src, extra: kernelFlags })),
+    // cuda_backend.cu has no kernels; its host glue runs against sim/fake_device_runtime.cpp.
+    ...[...translated.units, ...selfTest, path.join(gen, 'cuda', 'cuda_backend.cu')].map((src) => ({ src, extra: kernelFlags })),
     ...[...cppIn(path.join(HERE, 'sim')), ...cppIn(path.join(HERE, 'checks')), ...NATIVE_SOURCES.map((f) => path.join(ROOT, f))]
       .map((src) => ({ src, extra: [] })),
   ];

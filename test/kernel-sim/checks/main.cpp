@@ -47,6 +47,7 @@ int main() {
     timed("linalg", ks::check_linalg);
   }
   sim::set_order(sim::Order::Forward);
+  timed("cuda_backend host glue", ks::check_backend_host);
   timed("self-checks", ks::check_self);
 
   for (const KernelEntry& k : kManifest) {

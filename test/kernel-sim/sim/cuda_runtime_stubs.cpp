@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include "fake_device.h"
 #include "sim_runtime.h"
 
 namespace sim {
@@ -90,6 +91,11 @@ cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) 
 }  // namespace
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
+  if (bytes > sim::fake_device::alloc_limit()) {  // an out-of-memory the checks provoke
+    *p = nullptr;
+    sim::record_cuda_error(cudaErrorMemoryAllocation);
+    return cudaErrorMemoryAllocation;
+  }
   *p = sim::device_malloc(bytes);
   return cudaSuccess;
 }
@@ -125,6 +131,11 @@ const char* cudaGetErrorName(cudaError_t err) {
     case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
     case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
     case cudaErrorNotSupported: return "cudaErrorNotSupported";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorNoDevice: return "cudaErrorNoDevice";
+    case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
     default: return "cudaError (other)";
   }
 }

@@ -237,3 +237,13 @@ extern "C" void __tsan_func_entry(void*) {}
 extern "C" void __tsan_func_exit() {}
 extern "C" void __tsan_vptr_update(void**, void*) {}
 extern "C" void __tsan_vptr_read(void**) {}
+// Atomic operations in instrumented units (e.g. the guard of a function-local static): done as
+// they are, with the strongest order (there is one OS thread, so the order cannot matter).
+#define KERNEL_SIM_TSAN_ATOMICS(bits, T)                                                                     \
+  extern "C" T __tsan_atomic##bits##_load(const volatile T* a, int) { return __atomic_load_n(a, __ATOMIC_SEQ_CST); } \
+  extern "C" void __tsan_atomic##bits##_store(volatile T* a, T v, int) { __atomic_store_n(a, v, __ATOMIC_SEQ_CST); }
+KERNEL_SIM_TSAN_ATOMICS(8, unsigned char)
+KERNEL_SIM_TSAN_ATOMICS(16, unsigned short)
+KERNEL_SIM_TSAN_ATOMICS(32, unsigned int)
+KERNEL_SIM_TSAN_ATOMICS(64, unsigned long long)
+#undef KERNEL_SIM_TSAN_ATOMICS
