@@ -2,8 +2,10 @@
 // A launch runs the grid's blocks one after another; a block's threads run as fibers (ucontext)
 // on one OS thread, each until it reaches __syncthreads() or returns, so a barrier is exact and
 // every run is deterministic. The run order of blocks and of threads between barriers is a
-// setting (forward / reverse): a kernel whose result depends on it (a missing barrier, two
-// threads writing one element, one block reading another's output) gives different results.
+// setting (forward / reverse): a kernel whose result depends on it (a missing barrier, one block
+// reading another's output) gives different results. Warp intrinsics are convergence points like
+// barriers (for the lanes their mask names); unordered accesses to one address by two threads are
+// found by the race detector (race_detector.cpp), whatever the order.
 #pragma once
 #include <cuda_runtime.h>
 #include <cstddef>
