@@ -57,13 +57,14 @@ cudaError_t cudaGetDeviceCount(int* count) {
   return cudaSuccess;
 }
 
-cudaError_t cudaGetDevice(int* device) {
+// Weak: a test with its own one-device fake of these two (test/model-kernel-sim-checks.cpp) keeps it.
+__attribute__((weak)) cudaError_t cudaGetDevice(int* device) {
   if (g_init_error != cudaSuccess) return g_init_error;
   *device = g_current;
   return cudaSuccess;
 }
 
-cudaError_t cudaSetDevice(int device) {
+__attribute__((weak)) cudaError_t cudaSetDevice(int device) {
   if (device < 0 || device >= g_count) return fd::misuse("cudaSetDevice(" + std::to_string(device) + ")", cudaErrorInvalidDevice);
   g_current = device;
   return cudaSuccess;
