@@ -85,6 +85,10 @@ describe('CUDA kernels on the kernel simulator', () => {
             run.out.slice(-8000),
         );
       }
+      // The planted defects of checks/self_test_kernels.cu, as the simulator reports them.
+      expect(run.out).toMatch(/\[planted lost update\] lost_update_kernel: data race \(.+\) on global memory .* between block \(\d+,0,0\) thread \(\d+,0,0\) and block/);
+      expect(run.out).toMatch(/\[planted shared lost update\] shared_lost_update_kernel: data race \(.+\) on shared memory/);
+      expect(run.out).toMatch(/\[planted divergent shuffle\] divergent_shuffle_kernel: block \(\d,0,0\), warp 0: __shfl_down_sync .* lane 16 returned/);
       console.log(
         `kernel-sim: ${summary[1]} checks passed; ${built.kernels?.length} kernels; built in ` +
           `${built.seconds?.toFixed(1)} s (${built.sanitized ? 'ASan + UBSan' : 'no sanitizers available'}); ` +

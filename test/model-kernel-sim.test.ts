@@ -9,6 +9,7 @@ import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIM = path.join(ROOT, 'test', 'kernel-sim');
+const { RACE_DETECTOR_FLAGS } = require(path.join(SIM, 'race_flags.js')) as { RACE_DETECTOR_FLAGS: string[] };
 
 interface Generator {
   generate(root: string, outDir: string): unknown;
@@ -76,7 +77,8 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
   const include = [path.join(gen, 'cuda'), gen, path.join(SIM, 'sim'), path.join(ROOT, 'native/include'), path.join(ROOT, 'native'), cuda.dir as string]
     .flatMap((d) => ['-I', d]);
   const sources: [string, string[]][] = [
-    ...units.map((u): [string, string[]] => [u, ['-x', 'c++', '-include', path.join(SIM, 'sim', 'sim_cuda.h')]]),
+    // RACE_DETECTOR_FLAGS: the simulator's race detector sees every load and store of the kernels.
+    ...units.map((u): [string, string[]] => [u, ['-x', 'c++', '-include', path.join(SIM, 'sim', 'sim_cuda.h'), ...RACE_DETECTOR_FLAGS]]),
     ...fs.readdirSync(path.join(SIM, 'sim')).filter((f) => f.endsWith('.cpp')).map((f): [string, string[]] => [path.join(SIM, 'sim', f), []]),
     ...['thread_pool', 'cpu_gemm', 'cpu_row_ops', 'cpu_attention', 'cpu_cross_entropy'].map(
       (f): [string, string[]] => [path.join(ROOT, 'native', 'model', `${f}.cpp`), []],

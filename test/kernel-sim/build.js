@@ -14,6 +14,7 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { generate, generateFile } = require('./generate');
+const { RACE_DETECTOR_FLAGS } = require('./race_flags');
 
 const HERE = __dirname;
 const ROOT = path.resolve(HERE, '../..');
@@ -129,11 +130,12 @@ async function build({ outDir, sanitize = true, jobs = defaultJobs() } = {}) {
   const includeDirs = [path.join(gen, 'cuda'), gen, path.join(HERE, 'sim'), path.join(HERE, 'checks'),
     path.join(ROOT, 'native/include'), path.join(ROOT, 'native'), cuda.dir];
   const includes = includeDirs.flatMap((d) => ['-I', d]);
-  const kernelFlags = ['-x', 'c++', '-include', path.join(HERE, 'sim', 'sim_cuda.h')];
+  const kernelFlags = ['-x', 'c++', '-include', path.join(HERE, 'sim', 'sim_cuda.h'), ...RACE_DETECTOR_FLAGS];
 
   const cppIn = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.cpp')).map((f) => path.join(dir, f));
   const units = [
-    ...[...translated.units, ...selfTest].map((src) => ({ src, extra: kernelFlags })),
+    // cuda_backend.cu has no kernels; its host glue runs against sim/fake_device_runtime.cpp.
+    ...[...translated.units, ...selfTest, path.join(gen, 'cuda', 'cuda_backend.cu')].map((src) => ({ src, extra: kernelFlags })),
     ...[...cppIn(path.join(HERE, 'sim')), ...cppIn(path.join(HERE, 'checks')), ...NATIVE_SOURCES.map((f) => path.join(ROOT, f))]
       .map((src) => ({ src, extra: [] })),
   ];

@@ -10,14 +10,20 @@
 //          (g++ has no launch syntax; BOUNDS is the kernel's __launch_bounds__, or 0, so the
 //          simulator can refuse a block the device would refuse);
 //   __shared__ T name[...];
-//       -> static T name[...]; ::sim::shared_block_init(&name, sizeof(name));
-//          (one copy for the block's threads, which run as fibers of one OS thread, poisoned at the
-//          start of every block so a read before any write shows up as NaN, as garbage would);
+//       -> static const char kernel_sim_site_name = 0; auto& name = ::sim::shared_static<T [...]>(&site);
+//          (one copy for the block's threads, which run as fibers of one OS thread, on the heap so
+//          AddressSanitizer guards its ends, poisoned at the start of every block so a read before
+//          any write shows up as NaN, as garbage would);
+//   extern __shared__ T name[];
+//       -> T* const name = static_cast<T*>(::sim::dynamic_shared());
+//          (the launch's dynamic shared memory: its exact size, poisoned at every block start);
 //   #include <cub/...> -> #include "cub_sim.h" (a host substitute for the CUB calls the code makes).
+// Warp intrinsics (__shfl*_sync, __ballot_sync, __any/__all_sync, __syncwarp), atomics and memory
+// fences need no rewrite: sim_cuda.h defines them on the simulator's warps (sim/scheduler.cpp)
+// and atomics (sim/atomics.cpp).
 //
-// Anything the simulator cannot model faithfully (warp intrinsics, atomics, dynamic shared memory,
-// device-only #if branches, other device libraries) stops the translation with file:line and the
-// reason. A kernel is never skipped silently: every __global__ function must have a launch the
+// Anything the simulator cannot model faithfully (other warp intrinsics, device-only #if
+// branches, other device libraries) stops the translation with file:line and the reason. A kernel is never skipped silently: every __global__ function must have a launch the
 // generator rewrote, and the manifest it writes lets the test binary check each one actually ran.
 'use strict';
 
@@ -27,16 +33,16 @@ const path = require('path');
 class TranslationError extends Error {}
 
 // Constructs the simulator does not model. Each fails the translation rather than being simulated
-// wrongly (e.g. warp intrinsics would need lockstep warps; fibers run one thread at a time).
+// wrongly. (Atomics of other kinds than sim_cuda.h declares, e.g. atomicAdd on __half, fail to
+// compile instead.)
 const UNSUPPORTED = [
-  [/\batomic[A-Z]\w*\s*\(/, 'atomics (the simulator runs threads one at a time and has no atomic model)'],
-  [/\b__shfl\w*|\b__syncwarp\b|\b__(ballot|any|all|uni|match_any|match_all|reduce_\w+)_sync\b|\b__activemask\b/,
-    'warp-level intrinsics (threads are not simulated as lockstep warps)'],
+  [/\b__shfl(?!(_up|_down|_xor)?_sync\b)\w*/, 'shuffles without a mask (__shfl, removed in CUDA 9: use __shfl_sync)'],
+  [/\b__(uni|match_any|match_all|reduce_\w+)_sync\b|\b__activemask\b/,
+    'warp intrinsics other than __shfl*_sync, __ballot_sync, __any/__all_sync, __syncwarp'],
   [/\b__syncthreads_(count|and|or)\b/, '__syncthreads_count/_and/_or'],
   [/\bcooperative_groups\b/, 'cooperative groups'],
-  [/\bextern\s+__shared__\b/, 'dynamic shared memory (extern __shared__)'],
   [/\b__constant__\b|\b__managed__\b/, '__constant__ / __managed__ variables'],
-  [/\b__threadfence\w*|\b__nanosleep\b|\bclock(64)?\s*\(\s*\)/, 'memory fences / timing intrinsics'],
+  [/\b__nanosleep\b|\bclock(64)?\s*\(\s*\)/, 'timing intrinsics'],
   [/\basm\b|\b__asm__\b/, 'inline PTX'],
   [/\b__CUDA_ARCH__\b/, 'a device-only #if branch (the simulator would compile the host branch instead)'],
   [/\bcudaLaunch\w*\s*\(/, 'launches through cudaLaunchKernel (only <<<>>> launches are rewritten)'],
@@ -260,12 +266,35 @@ function launchRewrites(file, src, masked, kernelsByName, launched) {
   return edits;
 }
 
-function sharedRewrites(file, src, masked) {
+// Alignment attributes of shared declarations: the simulator's shared buffers are 16-byte aligned.
+const ALIGNMENT = /\b__align__\s*\(\s*\d+\s*\)|\balignas\s*\(\s*\d+\s*\)|__attribute__\s*\(\(\s*aligned\s*\(\s*\d+\s*\)\s*\)\)/g;
+
+// extern __shared__ T name[]; declares the launch's dynamic shared memory (all such declarations
+// alias the one buffer, as on the device).
+function dynamicSharedRewrites(file, src, masked, inFunction) {
   const edits = [];
+  const re = /\bextern\s+__shared__\b/g;
+  let m;
+  while ((m = re.exec(masked))) {
+    if (!inFunction(m.index)) fail(file, src, m.index, 'extern __shared__ outside a function body is not supported');
+    const semi = masked.indexOf(';', m.index);
+    const decl = /^\s*(.*?)\s*\b([A-Za-z_]\w*)\s*\[\s*\]\s*$/s.exec(masked.slice(m.index + m[0].length, semi));
+    if (semi < 0 || !decl) fail(file, src, m.index, 'expected "extern __shared__ T name[];"');
+    // Alignment attributes are the buffer's business (it is 16-byte aligned).
+    const type = decl[1].replace(ALIGNMENT, '').trim();
+    if (!type || type.includes('\n')) fail(file, src, m.index, 'cannot read the element type of this extern __shared__ array');
+    edits.push([m.index, semi, `${type}* const ${decl[2]} = static_cast<${type}*>(::sim::dynamic_shared())`]);
+  }
+  return edits;
+}
+
+function sharedRewrites(file, src, masked) {
   const inFunction = functionScopeTester(masked);
+  const edits = dynamicSharedRewrites(file, src, masked, inFunction);
   const re = /\b__shared__\b/g;
   let m;
   while ((m = re.exec(masked))) {
+    if (/\bextern\s+$/.test(masked.slice(Math.max(0, m.index - 20), m.index))) continue;  // dynamic: done above
     if (!inFunction(m.index)) fail(file, src, m.index, '__shared__ outside a function body is not supported');
     const semi = masked.indexOf(';', m.index);
     if (semi < 0) fail(file, src, m.index, 'unterminated __shared__ declaration');
@@ -274,11 +303,15 @@ function sharedRewrites(file, src, masked) {
       fail(file, src, m.index, 'a __shared__ declaration must declare one variable without an initializer');
     }
     const bracket = decl.indexOf('[');
-    const names = (bracket < 0 ? decl : decl.slice(0, bracket)).match(/[A-Za-z_]\w*/g);
-    if (!names) fail(file, src, m.index, 'cannot find the name in this __shared__ declaration');
-    const name = names[names.length - 1];
-    edits.push([m.index, m.index + m[0].length, 'static']);
-    edits.push([semi + 1, semi + 1, ` ::sim::shared_block_init(&${name}, sizeof(${name}));`]);
+    const head = bracket < 0 ? decl : decl.slice(0, bracket);
+    const named = /([A-Za-z_]\w*)\s*$/.exec(head);
+    if (!named) fail(file, src, m.index, 'cannot find the name in this __shared__ declaration');
+    const name = named[1];
+    const type = head.slice(0, named.index).replace(ALIGNMENT, '').trim();
+    const dims = bracket < 0 ? '' : decl.slice(bracket).trim();
+    if (!type || /\n/.test(type + dims)) fail(file, src, m.index, 'cannot read the type of this __shared__ declaration');
+    const site = `kernel_sim_site_${name}`;
+    edits.push([m.index, semi, `static const char ${site} = 0; auto& ${name} = ::sim::shared_static<${type} ${dims}>(&${site})`]);
   }
   return edits;
 }

@@ -10,6 +10,8 @@ void check_indexed();           // indexed_step: rows / columns / coordinates, d
 void check_compressed_dense();  // compressed_direction, dense_apply
 void check_reductions();        // sum_squares, clip_factor, line_norms
 void check_linalg();            // GEMM and SVD, without and with (faked) cuBLAS / cuSOLVER
+void check_split_batches();    // elementwise_step over more tensors than one launch carries
+void check_backend_host();     // cuda_backend.cu's host glue against a fake runtime
 void check_self();              // the checks and the simulator do catch what they claim to
 
 }  // namespace ks

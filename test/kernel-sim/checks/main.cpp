@@ -40,12 +40,14 @@ int main() {
     std::printf("run order: %s\n", order == sim::Order::Forward ? "forward" : "reverse");
     timed("tensor ops", ks::check_tensor_ops);
     timed("elementwise_step", ks::check_elementwise);
+    timed("elementwise_step split", ks::check_split_batches);
     timed("indexed_step", ks::check_indexed);
     timed("compressed_direction / dense_apply", ks::check_compressed_dense);
     timed("reductions", ks::check_reductions);
     timed("linalg", ks::check_linalg);
   }
   sim::set_order(sim::Order::Forward);
+  timed("cuda_backend host glue", ks::check_backend_host);
   timed("self-checks", ks::check_self);
 
   for (const KernelEntry& k : kManifest) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include "fake_device.h"
 #include "sim_runtime.h"
 
 namespace sim {
@@ -41,6 +42,17 @@ void device_free(void* p) {
 }
 
 bool is_device_range(const void* p, size_t bytes) { return inside(p, bytes); }
+
+bool find_device_allocation(const void* p, const char** base, size_t* bytes) {
+  const char* c = static_cast<const char*>(p);
+  auto it = g_allocations.upper_bound(c);
+  if (it == g_allocations.begin()) return false;
+  --it;
+  if (c >= it->first + it->second) return false;
+  *base = it->first;
+  *bytes = it->second;
+  return true;
+}
 
 void record_cuda_error(cudaError_t err) {
   if (g_last_error == cudaSuccess) g_last_error = err;
@@ -79,6 +91,11 @@ cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) 
 }  // namespace
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
+  if (bytes > sim::fake_device::alloc_limit()) {  // an out-of-memory the checks provoke
+    *p = nullptr;
+    sim::record_cuda_error(cudaErrorMemoryAllocation);
+    return cudaErrorMemoryAllocation;
+  }
   *p = sim::device_malloc(bytes);
   return cudaSuccess;
 }
@@ -114,6 +131,11 @@ const char* cudaGetErrorName(cudaError_t err) {
     case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
     case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
     case cudaErrorNotSupported: return "cudaErrorNotSupported";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorNoDevice: return "cudaErrorNoDevice";
+    case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
     default: return "cudaError (other)";
   }
 }
