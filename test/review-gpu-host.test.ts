@@ -124,3 +124,27 @@ describe('overlap check', () => {
     expect(() => new SGD([a, c], { lr: 0.1 })).toThrow(/param\.data: overlaps the memory of param 0/);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// cuda/arch_support.h: a family-specific architecture ("100f", CUDA 12.9+) runs on every GPU of
+// its family at or above it (10.0 and 10.3), unlike "100a" (10.0 only); build_runs_on treats both
+// alike, so a B300 would be reported unusable by a "100f" build.
+describe('compute-capability check', () => {
+  const gxx = spawnSync('g++', ['--version'], { encoding: 'utf8' });
+  (gxx.status === 0 ? it : it.skip)('a family-specific build ("100f") is usable on 10.3, not on 9.0', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'review-arch-'));
+    try {
+      const binary = path.join(dir, 'arch');
+      const build = spawnSync(
+        'g++',
+        ['-std=c++17', '-DFRUGAL_CUDA_ARCH_LIST="100f"', `-I${path.join(ROOT, 'cuda')}`, path.join(__dirname, 'review-gpu-host', 'arch_family.cpp'), '-o', binary],
+        { encoding: 'utf8' },
+      );
+      expect(build.stderr).toBe('');
+      const run = spawnSync(binary, [], { encoding: 'utf8' });
+      expect(run.stdout.trim()).toBe('10.0 runs, 10.3 runs, 9.0 refused');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
