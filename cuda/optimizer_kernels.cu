@@ -4,7 +4,8 @@
 // open, the kernels do what the CPU reference (native/cpu/cpu_backend.cpp) does, operation for
 // operation, so both round alike:
 //   - the rule sees the parameter before decay: p = p * decay - rule_delta(g, p, ...);
-//   - gscale multiplies whatever gradient is read, the compressed gc included;
+//   - gscale multiplies whatever gradient is read, the compressed gc included; its skip flag
+//     (step_skipped) makes every kernel that writes a param or a moment return at once;
 //   - state slot of selection entry j, element t of its line: t * k + j for columns (the m x k
 //     layout of a column-compressed gradient), j * line_len + t otherwise.
 #include "optimizer_kernels.cuh"
@@ -103,6 +104,7 @@ __device__ void elementwise_chunk_any(const ElementwiseJob& job, int64_t begin, 
 }
 
 __global__ void __launch_bounds__(kBlock) elementwise_step_kernel(const ElementwiseBatch batch, const float* gscale) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t total = batch.chunk_begin[batch.count];
   for (int64_t item = blockIdx.x; item < total; item += gridDim.x) {
@@ -142,6 +144,7 @@ __device__ __forceinline__ int64_t element_of(const IndexedJob& job, int64_t lin
 
 __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const IndexedJob job, const float* gscale,
                                                                     bool apply_free) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t n = job.rows * job.cols;
   const int64_t stride = grid_thread_count();
@@ -179,6 +182,7 @@ __device__ __forceinline__ void indexed_slot_update(const IndexedJob& job, int64
 // moments and gc are read contiguously; for columns the parameter reads are then 32 columns of
 // one row, as close to coalesced as the selection allows.
 __global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const IndexedJob job, const float* gscale) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t line_len = line_length(job);
   const int64_t slots = job.k * line_len;
@@ -200,6 +204,7 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const Indexe
 __global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(const IndexedJob job, const float* gscale,
                                                                              const uint32_t* sorted_lines,
                                                                              const int32_t* sorted_entries) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t line_len = line_length(job);
   const int64_t slots = job.k * line_len;
@@ -256,7 +261,9 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
 // Adam's for ADAMW and SGD-with-momentum's for every other rule, as on the CPU.
 
 __global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc, void* m, void* v, int32_t state_dtype,
-                                                                    int64_t n, const RuleScalars rule) {
+                                                                    int64_t n, const RuleScalars rule,
+                                                                    const float* gate) {
+  if (step_skipped(gate)) return;
   for (int64_t i = global_thread_index(); i < n; i += grid_thread_count()) {
     float mv = m ? load_elem(m, state_dtype, i) : 0.f;
     float vv = v ? load_elem(v, state_dtype, i) : 0.f;
@@ -268,6 +275,7 @@ __global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc,
 }
 
 __global__ void __launch_bounds__(kBlock) dense_apply_kernel(const DenseApplyJob job, const float* gscale) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   for (int64_t i = global_thread_index(); i < job.n; i += grid_thread_count()) {
     const float p = load_elem(job.p, job.p_dtype, i);
@@ -327,9 +335,9 @@ void launch_indexed_step(const DeviceEnv& env, const IndexedJob& job, const floa
 }
 
 void launch_compressed_direction(const DeviceEnv& env, float* gc, void* m, void* v, int32_t state_dtype, int64_t n,
-                                 const RuleScalars& rule) {
+                                 const RuleScalars& rule, const float* gate) {
   if (n <= 0) return;
-  compressed_direction_kernel<<<grid_blocks(env, n), kBlock, 0, env.stream>>>(gc, m, v, state_dtype, n, rule);
+  compressed_direction_kernel<<<grid_blocks(env, n), kBlock, 0, env.stream>>>(gc, m, v, state_dtype, n, rule, gate);
   check_launch("compressed_direction kernel");
 }
 

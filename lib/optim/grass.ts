@@ -7,7 +7,7 @@
 // is then exactly the full gradient's, except under maxGradNorm, whose global norm can only count
 // the compressed gradient it is given.
 import { Tensor } from '../tensor';
-import { Check, GroupOptions, MethodSpec } from './options';
+import { Check, GroupOptions, MethodSpec, OptimizerOptions } from './options';
 import { Optimizer } from './optimizer';
 
 export type GrassGroupOptions = Pick<
@@ -18,6 +18,7 @@ export type GrassGroupOptions = Pick<
 >;
 export interface GrassOptions extends GrassGroupOptions {
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 const grassSelection: Check = {
