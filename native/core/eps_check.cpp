@@ -7,15 +7,20 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include "errors.h"
 #include "optimizer.h"
 
 namespace frugal {
 
 namespace {
-std::string float_text(double x) {
+// The shortest text that reads back as the same float32 (2e-38, not 2.00000001e-38).
+std::string float_text(float x) {
   char buf[64];
-  snprintf(buf, sizeof buf, "%.9g", x);
+  for (int digits = 1; digits <= 9; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, (double)x);
+    if (std::strtof(buf, nullptr) == x) break;
+  }
   return buf;
 }
 }  // namespace
