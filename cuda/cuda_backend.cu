@@ -269,9 +269,9 @@ class CudaBackend final : public Backend {
   }
 
   void compressed_direction(float* gc, void* m, void* v, int32_t state_dtype, int64_t n, const RuleScalars& rule,
-                            StreamHandle s) override {
+                            const float* gate, StreamHandle s) override {
     DeviceGuard device(ordinal_);
-    launch_compressed_direction(env(s, "compressed direction"), gc, m, v, state_dtype, n, rule);
+    launch_compressed_direction(env(s, "compressed direction"), gc, m, v, state_dtype, n, rule, gate);
   }
 
   void dense_apply(const DenseApplyJob& job, const float* gscale, StreamHandle s) override {
@@ -285,16 +285,17 @@ class CudaBackend final : public Backend {
   }
 
   // ---- reductions ----
-  void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count, float* acc,
+  void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count, double* acc,
                    StreamHandle s) override {
     if (!count) return;
     DeviceGuard device(ordinal_);
     launch_sum_squares(env(s, "sum of squares"), ptrs, dtypes, ns, count, acc);
   }
 
-  void clip_factor(const float* sumsq, float max_norm, float* out, StreamHandle s) override {
+  void step_scalars(const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out, int64_t* skipped,
+                    StreamHandle s) override {
     DeviceGuard device(ordinal_);
-    launch_clip_factor(env(s, "clip factor"), sumsq, max_norm, out);
+    launch_step_scalars(env(s, "step scalars"), sumsq, max_norm, skip_nonfinite, out, skipped);
   }
 
   void line_norms(const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis, float* out,

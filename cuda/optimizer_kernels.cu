@@ -4,7 +4,8 @@
 // open, the kernels do what the CPU reference (native/cpu/cpu_backend.cpp) does, operation for
 // operation, so both round alike:
 //   - the rule sees the parameter before decay: p = p * decay - rule_delta(g, p, ...);
-//   - gscale multiplies whatever gradient is read, the compressed gc included;
+//   - gscale multiplies whatever gradient is read, the compressed gc included; its skip flag
+//     (step_skipped) makes every kernel that writes a param or a moment return at once;
 //   - state slot of selection entry j, element t of its line: t * k + j for columns (the m x k
 //     layout of a column-compressed gradient), j * line_len + t otherwise.
 #include "optimizer_kernels.cuh"
@@ -103,6 +104,7 @@ __device__ void elementwise_chunk_any(const ElementwiseJob& job, int64_t begin, 
 }
 
 __global__ void __launch_bounds__(kBlock) elementwise_step_kernel(const ElementwiseBatch batch, const float* gscale) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t total = batch.chunk_begin[batch.count];
   for (int64_t item = blockIdx.x; item < total; item += gridDim.x) {
@@ -144,6 +146,7 @@ __device__ __forceinline__ int64_t element_of(const IndexedJob& job, int64_t lin
 // are left alone: the state-full kernels decay and update them with one rounding.
 __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const IndexedJob job, const float* gscale,
                                                                     bool apply_free) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t n = job.rows * job.cols;
   const int64_t stride = grid_thread_count();
@@ -159,8 +162,11 @@ __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const Indexe
 }
 
 // Per-entry step counters (index selections without resets): advance each entry's counter and
-// compute its bias-corrected scalars once, for the state-full kernels to read.
-__global__ void __launch_bounds__(kBlock) indexed_slot_scalars_kernel(const IndexedJob job, SlotScalars* out) {
+// compute its bias-corrected scalars once, for the state-full kernels to read. A skipped step
+// (nonFinite 'skip') leaves the counters alone, as the CPU backend does.
+__global__ void __launch_bounds__(kBlock) indexed_slot_scalars_kernel(const IndexedJob job, const float* gscale,
+                                                                      SlotScalars* out) {
+  if (step_skipped(gscale)) return;
   for (int64_t j = global_thread_index(); j < job.k; j += grid_thread_count()) {
     int32_t t = job.slot_step[j];
     out[j] = advance_slot(t, job.bias);
@@ -202,6 +208,7 @@ __device__ __forceinline__ void indexed_slot_update(const IndexedJob& job, const
 // one row, as close to coalesced as the selection allows.
 __global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const IndexedJob job, const float* gscale,
                                                                    const SlotScalars* slot_scalars) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t line_len = line_length(job);
   const int64_t slots = job.k * line_len;
@@ -223,6 +230,7 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(c
                                                                              const SlotScalars* slot_scalars,
                                                                              const uint32_t* sorted_lines,
                                                                              const int32_t* sorted_entries) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t line_len = line_length(job);
   const int64_t slots = job.k * line_len;
@@ -284,7 +292,9 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
 // Adam's for ADAMW and SGD-with-momentum's for every other rule, as on the CPU.
 
 __global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc, void* m, void* v, int32_t state_dtype,
-                                                                    int64_t n, const RuleScalars rule) {
+                                                                    int64_t n, const RuleScalars rule,
+                                                                    const float* gate) {
+  if (step_skipped(gate)) return;
   for (int64_t i = global_thread_index(); i < n; i += grid_thread_count()) {
     float mv = m ? load_elem(m, state_dtype, i) : 0.f;
     float vv = v ? load_elem(v, state_dtype, i) : 0.f;
@@ -296,6 +306,7 @@ __global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc,
 }
 
 __global__ void __launch_bounds__(kBlock) dense_apply_kernel(const DenseApplyJob job, const float* gscale) {
+  if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   for (int64_t i = global_thread_index(); i < job.n; i += grid_thread_count()) {
     const float p = load_elem(job.p, job.p_dtype, i);
@@ -350,7 +361,7 @@ void launch_indexed_step(const DeviceEnv& env, const IndexedJob& job, const floa
   StreamScratch scalars(job.slot_step ? sizeof(SlotScalars) * (size_t)job.k : 0, env.stream);
   const SlotScalars* slot_scalars = nullptr;
   if (job.slot_step) {
-    indexed_slot_scalars_kernel<<<grid_blocks(env, job.k), kBlock, 0, env.stream>>>(job, scalars.at<SlotScalars>(0));
+    indexed_slot_scalars_kernel<<<grid_blocks(env, job.k), kBlock, 0, env.stream>>>(job, gscale, scalars.at<SlotScalars>(0));
     check_launch("indexed_step slot scalars kernel");
     slot_scalars = scalars.at<SlotScalars>(0);
   }
@@ -363,9 +374,9 @@ void launch_indexed_step(const DeviceEnv& env, const IndexedJob& job, const floa
 }
 
 void launch_compressed_direction(const DeviceEnv& env, float* gc, void* m, void* v, int32_t state_dtype, int64_t n,
-                                 const RuleScalars& rule) {
+                                 const RuleScalars& rule, const float* gate) {
   if (n <= 0) return;
-  compressed_direction_kernel<<<grid_blocks(env, n), kBlock, 0, env.stream>>>(gc, m, v, state_dtype, n, rule);
+  compressed_direction_kernel<<<grid_blocks(env, n), kBlock, 0, env.stream>>>(gc, m, v, state_dtype, n, rule, gate);
   check_launch("compressed_direction kernel");
 }
 

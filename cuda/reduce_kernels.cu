@@ -8,6 +8,7 @@
 #include <vector>
 #include "grid_stride.cuh"
 #include "math/dtype_convert.h"
+#include "math/step_gate.h"
 
 namespace frugal {
 namespace cuda {
@@ -50,17 +51,18 @@ __global__ void __launch_bounds__(kBlock) sum_squares_partial_kernel(const SumSq
   if (threadIdx.x == 0) partials[blockIdx.x] = block_total;
 }
 
-__global__ void __launch_bounds__(kBlock) sum_squares_finish_kernel(const double* partials, int64_t count, float* acc) {
+__global__ void __launch_bounds__(kBlock) sum_squares_finish_kernel(const double* partials, int64_t count, double* acc) {
   double sum = 0.0;
   for (int64_t i = threadIdx.x; i < count; i += blockDim.x) sum += partials[i];
   __shared__ typename BlockSum::TempStorage temp;
   const double total = BlockSum(temp).Sum(sum);
-  if (threadIdx.x == 0) *acc = (float)((double)*acc + total);
+  // Kept in fp64: a float total overflowed to Inf for a gradient norm above 1.8e19.
+  if (threadIdx.x == 0) *acc += total;
 }
 
-__global__ void clip_factor_kernel(const float* sumsq, float max_norm, float* out) {
-  const float factor = max_norm / (sqrtf(*sumsq) + 1e-6f);
-  *out = factor < 1.f ? factor : 1.f;
+__global__ void step_scalars_kernel(const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out,
+                                    int64_t* skipped) {
+  if (step_gate_values(*sumsq, max_norm, skip_nonfinite, out) != 0.f) *skipped += 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +112,7 @@ __global__ void abs_kernel(const void* g, int32_t dtype, int64_t n, float* out) 
 }  // namespace
 
 void launch_sum_squares(const DeviceEnv& env, const void* const* ptrs, const int32_t* dtypes, const int64_t* ns,
-                        size_t count, float* acc) {
+                        size_t count, double* acc) {
   // Batches first, so the partials of every launch fit one scratch buffer.
   std::vector<SumSquaresBatch> batches;
   std::vector<int> grids;
@@ -147,9 +149,10 @@ void launch_sum_squares(const DeviceEnv& env, const void* const* ptrs, const int
   check_launch("sum_squares finish kernel");
 }
 
-void launch_clip_factor(const DeviceEnv& env, const float* sumsq, float max_norm, float* out) {
-  clip_factor_kernel<<<1, 1, 0, env.stream>>>(sumsq, max_norm, out);
-  check_launch("clip_factor kernel");
+void launch_step_scalars(const DeviceEnv& env, const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out,
+                         int64_t* skipped) {
+  step_scalars_kernel<<<1, 1, 0, env.stream>>>(sumsq, max_norm, skip_nonfinite, out, skipped);
+  check_launch("step_scalars kernel");
 }
 
 void launch_line_norms(const DeviceEnv& env, const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis,

@@ -103,6 +103,9 @@ export interface NativeOptimizer {
   setBuffers(param: number, data: bigint, grad: bigint | null): void;
   setCompressedGrad(param: number, gc: bigint | null, dtype: number): void;
   setClip(maxNorm: number): void;
+  setNonFinite(policy: number): void;
+  skippedSteps(stream: bigint | null): number;
+  setSkippedSteps(count: number, stream: bigint | null): void;
   step(stream: bigint | null): void;
   needsRefresh(param: number): boolean;
   setSelection(param: number, indices: Int32Array, scales: Float32Array | null): void;

@@ -1,12 +1,13 @@
 // AdamW (torch.optim.AdamW semantics): decoupled decay p *= 1 - lr*wd first, then the
 // bias-corrected Adam update on every element. Selection 'all' with the AdamW rule.
 import { Tensor } from '../tensor';
-import { GroupOptions, MethodSpec } from './options';
+import { GroupOptions, MethodSpec, OptimizerOptions } from './options';
 import { Optimizer } from './optimizer';
 
 export type AdamWGroupOptions = Pick<GroupOptions, 'lr' | 'weightDecay' | 'betas' | 'eps' | 'biasCorrection' | 'epsMode' | 'stateDtype'>;
 export interface AdamWOptions extends AdamWGroupOptions {
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 export class AdamW extends Optimizer {

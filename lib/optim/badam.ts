@@ -10,7 +10,7 @@
 // projectable: false are not blocks: plain AdamW every step, as separate groups after it.
 import { describeValue } from '../dtype';
 import { Tensor } from '../tensor';
-import { GroupOptions, MethodSpec, oneOf, ParamGroupInput } from './options';
+import { GroupOptions, MethodSpec, oneOf, OptimizerOptions, ParamGroupInput } from './options';
 import { Optimizer, ParamsInput } from './optimizer';
 
 export type BAdamGroupOptions = Pick<
@@ -24,6 +24,7 @@ export interface BAdamOptions extends BAdamGroupOptions {
   /** Seed of the random block order. */
   seed?: number | bigint;
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 export type BAdamParams = ParamsInput | readonly (readonly Tensor[])[];

@@ -2,7 +2,7 @@
 // steps, moments kept across subspace changes, the update scaled by stateFullLrScale (0.25), and
 // nothing applied outside the subspace (stateFree 'none'; any state-free rule may be set).
 import { Tensor } from '../tensor';
-import { GroupOptions, MethodSpec, oneOf } from './options';
+import { GroupOptions, MethodSpec, oneOf, OptimizerOptions } from './options';
 import { Optimizer } from './optimizer';
 
 export type GaLoreGroupOptions = Pick<
@@ -13,6 +13,7 @@ export type GaLoreGroupOptions = Pick<
 >;
 export interface GaLoreOptions extends GaLoreGroupOptions {
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 export class GaLore extends Optimizer {

@@ -14,7 +14,7 @@
 // state-free step is lr, whatever alpha is). It reaches the core as stateFreeLrScale / alpha
 // (alpha 0: no update at all, the core's product is 0 whatever the scale).
 import { Tensor } from '../tensor';
-import { Check, GroupOptions, MethodSpec } from './options';
+import { Check, GroupOptions, MethodSpec, OptimizerOptions } from './options';
 import { Optimizer } from './optimizer';
 
 export type GrassGroupOptions = Pick<
@@ -25,6 +25,7 @@ export type GrassGroupOptions = Pick<
 >;
 export interface GrassOptions extends GrassGroupOptions {
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 const grassSelection: Check = {

@@ -106,6 +106,9 @@ interface NativeBuild {
   records: ParamRecord[];
 }
 
+type NonFinitePolicy = NonNullable<OptimizerOptions['nonFinite']>;
+const NON_FINITE_CODES: Record<NonFinitePolicy, number> = { propagate: 0, skip: 1, error: 2 };
+
 const PARTS: GroupPart[] = ['whole', 'projected', 'regular'];
 
 function optionsKey(o: NativeGroupOptions): string {
@@ -121,6 +124,8 @@ export class Optimizer {
   readonly device: Device;
   /** Global gradient-norm clipping (0: off); may change between steps. */
   maxGradNorm: number;
+  /** What a step does with a NaN or Inf gradient (see OptimizerOptions.nonFinite); may change between steps. */
+  nonFinite: NonFinitePolicy;
 
   protected readonly spec: MethodSpec;
   private opt: NativeOptimizer;
@@ -128,6 +133,7 @@ export class Optimizer {
   private records: ParamRecord[];
   private readonly layouts: Record<string, string>[];
   private pushedClip: number;
+  private pushedNonFinite: NonFinitePolicy;
   private stepCount = 0;
   private lastStream: Stream | null = null;
   // True while step() runs: a selection function is user code called in the middle of a step.
@@ -139,10 +145,13 @@ export class Optimizer {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`${name}: options must be an object, got ${describeValue(options)}`);
     }
-    const { maxGradNorm = 0, ...defaults } = options;
+    const { maxGradNorm = 0, nonFinite = 'propagate', ...defaults } = options;
     checkOption(this.spec, 'maxGradNorm', maxGradNorm);
+    checkOption(this.spec, 'nonFinite', nonFinite);
     checkGroupOptions(this.spec, defaults);
     this.maxGradNorm = maxGradNorm;
+    this.nonFinite = nonFinite;
+    this.pushedNonFinite = nonFinite;
     this.paramGroups = normalizeGroups(name, params).map((g, i) => {
       const { params: tensors, blockIds, ...own } = g;
       checkGroupOptions(this.spec, own, `group ${i}: `);
@@ -207,6 +216,13 @@ export class Optimizer {
     }
     this.lastStream = o.stream ?? null;
     this.stepCount++;
+  }
+
+  /** Steps skipped for a non-finite gradient under nonFinite 'skip' (waits for enqueued steps). */
+  skippedSteps(): number {
+    const opt = this.live(`${this.spec.name}.skippedSteps`);
+    this.waitForSteps();
+    return opt.skippedSteps(null);
   }
 
   /** Zeroes every param's .grad (and compressedGrad), or drops them with {setToNull: true}. */
@@ -279,6 +295,7 @@ export class Optimizer {
       optimizer: this.spec.name,
       step: this.stepCount,
       maxGradNorm: this.maxGradNorm,
+      skippedSteps: opt.skippedSteps(null),
       groups: this.paramGroups.map((g, i) => ({
         options: encodeOptions(g, accepts),
         native: this.groups
@@ -330,6 +347,12 @@ export class Optimizer {
     }
     const built = this.buildNative(fulls, sd.maxGradNorm);
     try {
+      if (sd.skippedSteps !== undefined) {
+        if (!Number.isSafeInteger(sd.skippedSteps) || sd.skippedSteps < 0) {
+          throw new Error(`skippedSteps must be an integer >= 0, got ${describeValue(sd.skippedSteps)}`);
+        }
+        built.opt.setSkippedSteps(sd.skippedSteps, null);
+      }
       built.groups.forEach((ng) => {
         const saved = sd.groups[ng.group].native.filter((n) => n.part === ng.part);
         if (saved.length !== 1) throw new Error(`group ${ng.group}: the state dict has no '${ng.part}' part`);
@@ -489,6 +512,7 @@ export class Optimizer {
         }
       });
       opt.setClip(maxGradNorm);
+      opt.setNonFinite(NON_FINITE_CODES[this.nonFinite]);
     } catch (e) {
       opt.destroy();
       throw e;
@@ -499,6 +523,7 @@ export class Optimizer {
   // Re-checks every group's options (they may have been changed by assignment since the last step).
   private checkOptions(what: string): FullOptions[] {
     checkOption(this.spec, 'maxGradNorm', this.maxGradNorm);
+    checkOption(this.spec, 'nonFinite', this.nonFinite);
     return this.paramGroups.map((g, i) => {
       checkGroupOptions(this.spec, g as unknown as Record<string, unknown>, `group ${i}: `);
       const records = this.records.filter((r) => r.group === i);
@@ -553,6 +578,10 @@ export class Optimizer {
         opt.setGroupOptions(ng.index, options);
         ng.pushed = key;
       }
+    }
+    if (this.nonFinite !== this.pushedNonFinite) {
+      opt.setNonFinite(NON_FINITE_CODES[this.nonFinite]);
+      this.pushedNonFinite = this.nonFinite;
     }
     if (this.maxGradNorm !== this.pushedClip) {
       opt.setClip(this.maxGradNorm);

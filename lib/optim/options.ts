@@ -95,6 +95,12 @@ export interface GroupOptions {
 export interface OptimizerOptions extends GroupOptions {
   /** Global gradient-norm clipping, computed on the device (0 disables). */
   maxGradNorm?: number;
+  /**
+   * A gradient with NaN or Inf: 'propagate' (default: reaches the params), 'skip' (the step is a
+   * no-op, decided on the device without a sync, counted by skippedSteps()), 'error' (the step
+   * throws naming the params, before any change; one host sync per step). Optimizer-wide.
+   */
+  nonFinite?: 'propagate' | 'skip' | 'error';
 }
 
 export interface ParamGroupInput extends GroupOptions {
@@ -179,7 +185,13 @@ export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
     expected: 'two numbers in [0, 1)',
     ok: (v) => Array.isArray(v) && v.length === 2 && v.every((b) => unitOpen.ok(b)),
   },
-  eps: nonNegative,
+  // A nonzero eps below the smallest normal float32 (1.1754944e-38) is 0 or subnormal on the
+  // device and turns a zero gradient's Adam update into 0 / 0 (the core also checks the eps that
+  // bias-correction folding leaves, which depends on beta2).
+  eps: {
+    expected: 'a finite number >= 0: 0, or at least 1.1754944e-38 (the smallest normal float32)',
+    ok: (v) => isNumber(v) && (v === 0 || v >= 1.1754943508222875e-38),
+  },
   biasCorrection: boolean,
   epsMode: oneOf('torch', 'hf'),
   momentum: unitOpen,
@@ -215,6 +227,7 @@ export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
   projectable: boolean,
   switchEvery: positiveInteger,
   maxGradNorm: nonNegative,
+  nonFinite: oneOf('propagate', 'skip', 'error'),
 };
 
 // ---- methods ----

@@ -2,12 +2,13 @@
 // added to the gradient (the core's l2 field), not decoupled. Without momentum there is no
 // state: the params go to the state-free SGD rule instead of a momentum buffer.
 import { Tensor } from '../tensor';
-import { GroupOptions, MethodSpec } from './options';
+import { GroupOptions, MethodSpec, OptimizerOptions } from './options';
 import { Optimizer } from './optimizer';
 
 export type SGDGroupOptions = Pick<GroupOptions, 'lr' | 'momentum' | 'dampening' | 'nesterov' | 'weightDecay' | 'stateDtype'>;
 export interface SGDOptions extends SGDGroupOptions {
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 export class SGD extends Optimizer {

@@ -1,12 +1,13 @@
 // signSGD: p -= lr * sign(g) after decoupled decay; no state. Selection 'none' with the
 // state-free sign rule.
 import { Tensor } from '../tensor';
-import { GroupOptions, MethodSpec } from './options';
+import { GroupOptions, MethodSpec, OptimizerOptions } from './options';
 import { Optimizer } from './optimizer';
 
 export type SignSGDGroupOptions = Pick<GroupOptions, 'lr' | 'weightDecay'>;
 export interface SignSGDOptions extends SignSGDGroupOptions {
   maxGradNorm?: number;
+  nonFinite?: OptimizerOptions['nonFinite'];
 }
 
 export class SignSGD extends Optimizer {

@@ -55,6 +55,8 @@ export interface OptimizerStateDict {
   optimizer: string;
   step: number;
   maxGradNorm: number;
+  /** Steps skipped for a non-finite gradient (nonFinite 'skip'); absent in older dicts. */
+  skippedSteps?: number;
   groups: GroupStateData[];
   params: ParamStateData[];
 }

@@ -22,6 +22,9 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
                            InstanceMethod<&OptimizerWrap::SetBuffers>("setBuffers"),
                            InstanceMethod<&OptimizerWrap::SetCompressedGrad>("setCompressedGrad"),
                            InstanceMethod<&OptimizerWrap::SetClip>("setClip"),
+                           InstanceMethod<&OptimizerWrap::SetNonFinite>("setNonFinite"),
+                           InstanceMethod<&OptimizerWrap::SkippedSteps>("skippedSteps"),
+                           InstanceMethod<&OptimizerWrap::SetSkippedSteps>("setSkippedSteps"),
                            InstanceMethod<&OptimizerWrap::Step>("step"),
                            InstanceMethod<&OptimizerWrap::NeedsRefresh>("needsRefresh"),
                            InstanceMethod<&OptimizerWrap::SetSelection>("setSelection"),
@@ -143,6 +146,34 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     require_args(env, info, 1, "setClip");
     float max_norm = (float)number_value(env, info[0], "maxGradNorm");
     check(env, frugal_optimizer_set_clip(live(env), max_norm));
+    return env.Undefined();
+  }
+
+  // setNonFinite(policy): 0 propagate, 1 skip, 2 error (frugal_nonfinite).
+  Napi::Value SetNonFinite(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    require_args(env, info, 1, "setNonFinite");
+    int32_t policy = (int32_t)integer_value(env, info[0], "nonFinite", 0, 2);
+    check(env, frugal_optimizer_set_nonfinite(live(env), policy));
+    return env.Undefined();
+  }
+
+  // skippedSteps(stream | null): a device counter, read with a sync of the stream.
+  Napi::Value SkippedSteps(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    void* stream = pointer_value(env, info[0], "stream", true);
+    int64_t out = 0;
+    check(env, frugal_optimizer_skipped_steps(live(env), stream, &out));
+    return Napi::Number::New(env, (double)out);
+  }
+
+  // setSkippedSteps(count, stream | null)
+  Napi::Value SetSkippedSteps(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    require_args(env, info, 1, "setSkippedSteps");
+    int64_t count = integer_value(env, info[0], "skippedSteps", 0, INT64_C(1) << 53);
+    void* stream = pointer_value(env, info[1], "stream", true);
+    check(env, frugal_optimizer_set_skipped_steps(live(env), count, stream));
     return env.Undefined();
   }
 

@@ -5,11 +5,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include "../math/step_gate.h"
 #include "../math/update_rules.h"
 
 namespace frugal {
 
 typedef void* StreamHandle;  // cudaStream_t on CUDA, unused on the CPU
+
+// gscale, where an update call takes one, is null (the gradient as it is) or points at two device
+// floats {scale, skip}: the gradient is read times scale (the clip factor), and skip != 0 (a
+// non-finite gradient under the 'skip' policy) makes the call a no-op that writes nothing
+// (step_skipped, math/step_gate.h). The flag is read on the device: skipping needs no host sync.
 
 // One whole tensor updated by one rule (AdamW, SGDM, signSGD, SGD) after decoupled decay:
 //   p = p0 * decay - rule_delta(g * (*gscale), p0), with p0 the value before decay (every rule
@@ -112,20 +118,26 @@ class Backend {
                                 StreamHandle s) = 0;
   virtual void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle s) = 0;
   // Adam (or, for any other rule, SGDM) on an fp32 compressed gradient, in place: gc becomes the
-  // direction whose multiple by state_full.lr (SGDM) or step_size (Adam) is the update.
+  // direction whose multiple by state_full.lr (SGDM) or step_size (Adam) is the update. gate is a
+  // gscale whose scale is not applied (gc is already scaled): only its skip flag is read.
   virtual void compressed_direction(float* gc, void* m, void* v, int32_t state_dtype, int64_t n,
-                                    const RuleScalars& rule, StreamHandle s) = 0;
+                                    const RuleScalars& rule, const float* gate, StreamHandle s) = 0;
   virtual void dense_apply(const DenseApplyJob& job, const float* gscale, StreamHandle s) = 0;
   virtual void gemm(const GemmArgs& args, StreamHandle s) = 0;
   // Cast a gradient (any float dtype) to an fp32 buffer, times *gscale when given.
   virtual void to_f32_scaled(const void* src, int32_t dtype, float* dst, int64_t n, const float* gscale,
                              StreamHandle s) = 0;
 
-  // Reductions. sum_squares adds sum(x^2) of each tensor into *acc (device fp32 scalar).
+  // Reductions. sum_squares adds sum(x^2) of each tensor into *acc (device fp64 scalar): squares of
+  // floats are exact in fp64 and their sum cannot overflow (each is below 1.2e77), so the total is
+  // finite exactly when every element is.
   virtual void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count,
-                           float* acc, StreamHandle s) = 0;
-  // *out = min(1, max_norm / (sqrt(*sumsq) + 1e-6)): the clip factor, computed on the device.
-  virtual void clip_factor(const float* sumsq, float max_norm, float* out, StreamHandle s) = 0;
+                           double* acc, StreamHandle s) = 0;
+  // The step's gscale pair from the sum of squares, on the device: out[0] = the clip factor
+  // min(1, max_norm / (sqrt(*sumsq) + 1e-6)) in fp64 (1 when max_norm <= 0); out[1] = skip = 1 when
+  // skip_nonfinite and *sumsq is not finite, else 0; out[2..3] = {1, skip}; *skipped += skip.
+  virtual void step_scalars(const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out,
+                            int64_t* skipped, StreamHandle s) = 0;
   // Euclidean norm of each row (axis ROWS) or column (COLS) into out (fp32, device); ROWS/COLS only.
   virtual void line_norms(const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis, float* out,
                           StreamHandle s) = 0;

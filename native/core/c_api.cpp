@@ -424,4 +424,19 @@ frugal_status frugal_optimizer_set_group_state(frugal_optimizer* opt, int32_t gr
   });
 }
 
+frugal_status frugal_optimizer_set_nonfinite(frugal_optimizer* opt, int32_t policy) {
+  return guarded([&] { opt_of(opt).set_nonfinite(policy); });
+}
+
+frugal_status frugal_optimizer_skipped_steps(frugal_optimizer* opt, void* stream, int64_t* out) {
+  return guarded([&] {
+    need(out, "out");
+    *out = opt_of(opt).skipped_steps(stream);
+  });
+}
+
+frugal_status frugal_optimizer_set_skipped_steps(frugal_optimizer* opt, int64_t count, void* stream) {
+  return guarded([&] { opt_of(opt).set_skipped_steps(count, stream); });
+}
+
 }  // extern "C"

@@ -39,6 +39,7 @@ void validate_group_options(const frugal_group_options& o) {
   if (!(o.beta1 >= 0 && o.beta1 < 1)) invalid("beta1: expected a number in [0, 1), got " + num(o.beta1));
   if (!(o.beta2 >= 0 && o.beta2 < 1)) invalid("beta2: expected a number in [0, 1), got " + num(o.beta2));
   if (!(o.eps >= 0) || !std::isfinite(o.eps)) invalid("eps: expected a finite number >= 0, got " + num(o.eps));
+  validate_eps(o);
   if (!(o.momentum >= 0 && o.momentum < 1)) invalid("momentum: expected a number in [0, 1), got " + num(o.momentum));
   if (!(o.dampening >= 0 && o.dampening <= 1)) invalid("dampening: expected a number in [0, 1], got " + num(o.dampening));
   if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))

@@ -47,6 +47,16 @@ struct ParamState {
   bool unverified = false;
 };
 
+// The step's scalars on the device (Optimizer::step_scalars_): the gradients' sum of squares, what
+// the update calls read through gscale ({clip factor, skip}) and through the unit gate ({1, skip},
+// for calls whose gradient is already scaled), and the count of skipped steps (kept across steps).
+struct StepScalars {
+  double sumsq;
+  float scale, skip;
+  float one, skip_again;
+  int64_t skipped;
+};
+
 struct GroupState {
   frugal_group_options options;
   std::vector<int> params;
@@ -65,6 +75,11 @@ class Optimizer {
   void set_buffers(int param, void* data, void* grad);
   void set_compressed_grad(int param, const void* gc, frugal_dtype dtype);
   void set_clip(float max_norm);
+  // What a step does with a non-finite gradient: FRUGAL_NONFINITE_PROPAGATE / SKIP / ERROR.
+  void set_nonfinite(int32_t policy);
+  // Steps skipped for a non-finite gradient (a device counter: reading it syncs `s`); restorable.
+  int64_t skipped_steps(StreamHandle s);
+  void set_skipped_steps(int64_t count, StreamHandle s);
   void step(StreamHandle stream);
 
   bool needs_refresh(int param) const;
@@ -92,8 +107,15 @@ class Optimizer {
   void allocate_moments(ParamState& p, int64_t elems, StreamHandle s);
   // Whether the param keeps per-entry step counters (index selection, no resets, a rule with state).
   bool per_slot_steps(const ParamState& p) const;
+  // step_checks.cpp: everything a step can refuse, for every group, before any state changes.
+  void check_step(StreamHandle s);
+  void check_refresh(GroupState& g, ParamState& p) const;
+  std::vector<double> sums_of_squares(const std::vector<ParamState*>& ps, StreamHandle s);
   // optimizer_step.cpp
-  const float* compute_clip_scale(StreamHandle s);
+  void reduce_gradients(StreamHandle s);
+  const float* compute_step_scalars(StreamHandle s);
+  bool step_known_skipped(StreamHandle s);
+  StepScalars* step_scalars(StreamHandle s);
   void step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   void step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   void step_state_free_only(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
@@ -104,7 +126,9 @@ class Optimizer {
   std::vector<GroupState> groups_;
   std::vector<std::unique_ptr<ParamState>> params_;
   float clip_ = 0.f;
-  Buffer clip_scalars_;        // [sum of squares, clip factor] on the device
+  int32_t nonfinite_ = FRUGAL_NONFINITE_PROPAGATE;
+  bool reduced_ = false;       // this step's gradients were reduced into step_scalars_
+  Buffer step_scalars_;        // one StepScalars on the device
   Buffer workspaces_[4];       // fp32 scratch for dense projections, grown on demand
 };
 
@@ -116,12 +140,29 @@ inline bool is_dense_kind(int32_t k) {
   return k == FRUGAL_SEL_SVD || k == FRUGAL_SEL_RANDOM_ORTHO || k == FRUGAL_SEL_RANDPERM;
 }
 
+// The gradient a step reads for a param: the compressed one when given, else the full one (null
+// when the param has none this step).
+struct GradientRead {
+  const void* ptr;
+  int32_t dtype;
+  int64_t n;
+};
+GradientRead gradient_read(const ParamState& p);
+
+// Which way an index selection's lines run for this param (rows, columns or single elements).
+int32_t index_axis(const frugal_group_options& o, const ParamState& p);
+inline int64_t line_count(const ParamState& p, int32_t axis) {
+  return axis == AXIS_ROWS ? p.rows : (axis == AXIS_COLS ? p.cols : p.numel);
+}
+
 // Scalars of the state-full rule for a param at its (already incremented) state step.
 RuleScalars state_full_scalars(const frugal_group_options& o, int64_t state_step);
 RuleScalars state_free_scalars(const frugal_group_options& o);
 // What per-slot bias corrections are computed from (index selections without resets).
 AdamBiasInputs adam_bias_inputs(const frugal_group_options& o);
 void validate_group_options(const frugal_group_options& o);
+// eps_check.cpp: refuses a nonzero eps that underflows float32 (alone or folded into eps_hat).
+void validate_eps(const frugal_group_options& o);
 const char* selection_name(int32_t kind);
 
 }  // namespace frugal

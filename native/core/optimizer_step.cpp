@@ -1,5 +1,6 @@
-// One optimizer step: clip factor on the device, refreshes where due, then the updates. The
-// whole-tensor updates of every group go to the backend as one multi-tensor job list.
+// One optimizer step: the checks of everything it can refuse (step_checks.cpp), the clip factor and
+// non-finite skip flag on the device, refreshes where due, then the updates. The whole-tensor
+// updates of every group go to the backend as one multi-tensor job list.
 #include <cmath>
 #include "devices.h"
 #include "errors.h"
@@ -17,30 +18,73 @@ float* Optimizer::workspace(int slot, int64_t floats) {
   return b.as<float>();
 }
 
-const float* Optimizer::compute_clip_scale(StreamHandle s) {
-  if (clip_ <= 0) return nullptr;
-  if (!clip_scalars_) clip_scalars_ = Buffer(device_, 8, FRUGAL_MEM_WORKSPACE);
+StepScalars* Optimizer::step_scalars(StreamHandle s) {
+  if (!step_scalars_) {
+    step_scalars_ = Buffer(device_, sizeof(StepScalars), FRUGAL_MEM_WORKSPACE);
+    backend_->zero(step_scalars_.get(), sizeof(StepScalars), s);
+  }
+  return step_scalars_.as<StepScalars>();
+}
+
+GradientRead gradient_read(const ParamState& p) {
+  if (p.gc) return {p.gc, p.gc_dtype, p.count * (p.axis == AXIS_ROWS ? p.cols : p.rows)};
+  return {p.grad, p.grad_dtype, p.grad ? p.numel : 0};
+}
+
+// The sum of squares of every gradient this step reads, into step_scalars_ (no sync), when
+// clipping or a non-finite policy needs it.
+void Optimizer::reduce_gradients(StreamHandle s) {
+  reduced_ = clip_ > 0 || nonfinite_ != FRUGAL_NONFINITE_PROPAGATE;
+  if (!reduced_) return;
   std::vector<const void*> ptrs;
   std::vector<int32_t> dtypes;
   std::vector<int64_t> ns;
   for (auto& pp : params_) {
-    ParamState& p = *pp;
-    if (!p.gc && !p.grad) continue;  // no gradient this step: skipped, as torch does
-    if (p.gc) {
-      ptrs.push_back(p.gc);
-      dtypes.push_back(p.gc_dtype);
-      ns.push_back(p.count * (p.axis == AXIS_ROWS ? p.cols : p.rows));
-    } else {
-      ptrs.push_back(p.grad);
-      dtypes.push_back(p.grad_dtype);
-      ns.push_back(p.numel);
-    }
+    GradientRead r = gradient_read(*pp);
+    if (!r.ptr) continue;  // no gradient this step: skipped, as torch does
+    ptrs.push_back(r.ptr);
+    dtypes.push_back(r.dtype);
+    ns.push_back(r.n);
   }
-  float* acc = clip_scalars_.as<float>();
-  backend_->zero(acc, 4, s);
-  backend_->sum_squares(ptrs.data(), dtypes.data(), ns.data(), ptrs.size(), acc, s);
-  backend_->clip_factor(acc, clip_, acc + 1, s);
-  return acc + 1;
+  StepScalars* ss = step_scalars(s);
+  backend_->zero(&ss->sumsq, sizeof(double), s);
+  backend_->sum_squares(ptrs.data(), dtypes.data(), ns.data(), ptrs.size(), &ss->sumsq, s);
+}
+
+// The gscale pair every update reads ({clip factor, skip}); null when neither clipping nor a
+// non-finite policy is on. Counts the step as skipped on the device when it is.
+const float* Optimizer::compute_step_scalars(StreamHandle s) {
+  if (!reduced_) return nullptr;
+  StepScalars* ss = step_scalars(s);
+  backend_->step_scalars(&ss->sumsq, clip_, nonfinite_ == FRUGAL_NONFINITE_SKIP, &ss->scale, &ss->skipped, s);
+  return &ss->scale;
+}
+
+// Whether this step is being skipped, read on the host (syncs): only for steps that refresh.
+bool Optimizer::step_known_skipped(StreamHandle s) {
+  if (nonfinite_ != FRUGAL_NONFINITE_SKIP || !reduced_) return false;
+  float skip = 0.f;
+  backend_->copy_to_host(&skip, &step_scalars(s)->skip, sizeof skip, s);
+  return skip != 0.f;
+}
+
+void Optimizer::set_nonfinite(int32_t policy) {
+  if (policy < FRUGAL_NONFINITE_PROPAGATE || policy > FRUGAL_NONFINITE_ERROR)
+    invalid("nonfinite: expected 0 (propagate), 1 (skip) or 2 (error), got " + std::to_string(policy));
+  nonfinite_ = policy;
+}
+
+int64_t Optimizer::skipped_steps(StreamHandle s) {
+  if (!step_scalars_) return 0;
+  int64_t count = 0;
+  backend_->copy_to_host(&count, &step_scalars(s)->skipped, sizeof count, s);
+  return count;
+}
+
+void Optimizer::set_skipped_steps(int64_t count, StreamHandle s) {
+  if (count < 0) invalid("skipped_steps: expected >= 0, got " + std::to_string(count));
+  backend_->copy_from_host(&step_scalars(s)->skipped, &count, sizeof count, s);
+  backend_->synchronize(s);  // `count` lives on this stack frame
 }
 
 void Optimizer::step(StreamHandle s) {
@@ -51,22 +95,17 @@ void Optimizer::step(StreamHandle s) {
       for (auto& p : params) p->gc = nullptr;
     }
   } clear_compressed{params_};
-  for (auto& pp : params_)
-    if (pp->unverified) verify_state(pp->index, s);
-  // Validate everything before changing anything.
-  for (auto& pp : params_) {
-    ParamState& p = *pp;
-    GroupState& g = groups_[p.group];
-    bool refresh = needs_refresh(p.index);
-    if (p.gc) {
-      if (refresh)
-        fail(FRUGAL_ERR_STATE, "param " + std::to_string(p.index) + ": step " + std::to_string(g.step) +
-                                   " is a refresh and needs the full gradient; a compressed gradient was given");
-      if (g.options.state_free != FRUGAL_RULE_NONE && !p.grad)
-        invalid("param " + std::to_string(p.index) + ": its state-free rule needs the full gradient (grad is NULL)");
-    }
+  reduce_gradients(s);  // writes only scratch: a refused step still changes nothing
+  check_step(s);        // everything the step can refuse, for every group, before any change
+  const float* gscale = compute_step_scalars(s);
+  bool refresh_due = false;
+  for (GroupState& g : groups_) {
+    int32_t sel = g.options.selection;
+    refresh_due |= sel != FRUGAL_SEL_ALL && sel != FRUGAL_SEL_NONE && g.step % g.options.update_gap == 0;
   }
-  const float* gscale = compute_clip_scale(s);
+  // A step due to refresh learns whether it is skipped (it syncs anyway): if so it changes nothing
+  // on the host either, no refresh and no counter, and the refresh is retried at the next step.
+  if (refresh_due && step_known_skipped(s)) return;
   for (GroupState& g : groups_)
     if (g.step % g.options.update_gap == 0) refresh_group(g, s);
 
@@ -190,7 +229,8 @@ void Optimizer::step_dense(GroupState& g, ParamState& p, const float* gscale, St
   };
   if (proj) back(gc, proj);
   RuleScalars rule = state_full_scalars(o, p.state_step);
-  backend_->compressed_direction(gc, p.m.get(), p.v.get(), o.state_dtype, r * (p.left ? n : m), rule, s);
+  const float* gate = gscale ? gscale + 2 : nullptr;  // {1, skip}: gf is already scaled
+  backend_->compressed_direction(gc, p.m.get(), p.v.get(), o.state_dtype, r * (p.left ? n : m), rule, gate, s);
   back(gc, full);
   DenseApplyJob d{};
   d.p = p.data; d.p_dtype = p.dtype;
@@ -200,7 +240,7 @@ void Optimizer::step_dense(GroupState& g, ParamState& p, const float* gscale, St
   d.decay = (float)(1.0 - (double)o.lr * o.weight_decay);
   d.lr_full = rule.rule == RULE_ADAMW ? rule.step_size : rule.lr;
   d.state_free = state_free_scalars(o);
-  backend_->dense_apply(d, nullptr, s);
+  backend_->dense_apply(d, gate, s);
 }
 
 }  // namespace frugal

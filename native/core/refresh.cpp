@@ -12,22 +12,11 @@
 
 namespace frugal {
 
-namespace {
-std::string param_label(const ParamState& p) { return "param " + std::to_string(p.index); }
-}  // namespace
-
 void Optimizer::refresh_group(GroupState& g, StreamHandle s) {
   int32_t sel = g.options.selection;
   if (sel == FRUGAL_SEL_ALL || sel == FRUGAL_SEL_NONE) return;
-  if (g.options.external_selection) {
-    for (int pi : g.params) {
-      ParamState& p = *params_[pi];
-      if (p.kind == FRUGAL_SEL_ALL) continue;
-      if (!p.pending)
-        fail(FRUGAL_ERR_STATE, param_label(p) + ": its group takes the selection from the caller, and step " +
-                                   std::to_string(g.step) + " is a refresh: call set_selection first");
-    }
-  }
+  // What a refresh can refuse (a missing or bad caller selection...) was checked for every group
+  // before any refreshed (Optimizer::check_step).
   if (sel == FRUGAL_SEL_BLOCKS) return refresh_blocks(g, s);
   for (int pi : g.params) {
     ParamState& p = *params_[pi];
@@ -191,34 +180,14 @@ void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
   const frugal_group_options& o = g.options;
   std::vector<int32_t> idx;
   std::vector<float> scales;
-  if (p.kind == FRUGAL_SEL_COLUMNS) p.axis = AXIS_COLS;
-  else if (p.kind == FRUGAL_SEL_ROWS) p.axis = AXIS_ROWS;
-  else if (p.kind == FRUGAL_SEL_COORDINATES) p.axis = AXIS_COORDS;
-  else if (o.side == FRUGAL_SIDE_LEFT) p.axis = AXIS_ROWS;
-  else if (o.side == FRUGAL_SIDE_RIGHT) p.axis = AXIS_COLS;
-  else if (o.side == FRUGAL_SIDE_REVERSE_STD) p.axis = p.rows <= p.cols ? AXIS_COLS : AXIS_ROWS;
-  else p.axis = p.rows <= p.cols ? AXIS_ROWS : AXIS_COLS;  // std: the smaller side
-  int64_t lines = p.axis == AXIS_ROWS ? p.rows : (p.axis == AXIS_COLS ? p.cols : p.numel);
-  if (o.external_selection) {
+  p.axis = index_axis(o, p);
+  int64_t lines = line_count(p, p.axis);
+  if (o.external_selection) {  // indices checked by check_step
     idx = p.pending_indices;
     scales = p.pending_scales;
     p.pending = false;
-    bool repeats_allowed = p.kind == FRUGAL_SEL_GRASS;
-    std::vector<char> seen(lines, 0);
-    for (size_t j = 0; j < idx.size(); j++) {
-      if (idx[j] < 0 || idx[j] >= lines)
-        invalid("indices[" + std::to_string(j) + "]: " + std::to_string(idx[j]) + " is outside 0.." +
-                std::to_string(lines - 1) + " for " + param_label(p));
-      if (seen[idx[j]] && !repeats_allowed)
-        invalid("indices: " + std::to_string(idx[j]) + " appears twice for " + param_label(p) + " (selection '" +
-                selection_name(p.kind) + "' takes distinct indices)");
-      seen[idx[j]] = 1;
-    }
     if (scales.empty()) scales.assign(idx.size(), 1.f);
-  } else if (p.kind == FRUGAL_SEL_GRASS) {
-    if (o.grass_replacement && o.rank > 64 * lines)
-      invalid("rank: " + std::to_string(o.rank) + " draws with replacement for " + std::to_string(lines) +
-              " lines of param " + std::to_string(p.index) + "; expected at most 64 per line");
+  } else if (p.kind == FRUGAL_SEL_GRASS) {  // the draw count was checked by check_step
     int64_t r = o.rank > 0 ? std::min<int64_t>(o.rank, o.grass_replacement ? o.rank : lines)
                            : line_count(lines, o.density);
     if (r == 0) return install_indices(p, {}, {}, false, s);
@@ -234,7 +203,6 @@ void Optimizer::refresh_indexed(GroupState& g, ParamState& p, StreamHandle s) {
     idx = choose_distinct(lines, k, g.rng);
     scales.assign(idx.size(), 1.f);
   }
-  if (idx.empty() && o.external_selection) invalid(param_label(p) + ": a selection needs at least one index");
   install_indices(p, idx, scales, !o.reset_statistics, s);
 }
 
@@ -285,13 +253,8 @@ void Optimizer::refresh_dense(GroupState& g, ParamState& p, StreamHandle s) {
     if (!done) {
       std::vector<float> hg(mn);
       backend_->copy_to_host(hg.data(), gf, mn * 4, s);
+      // Finite: check_step refused (or skipped) a step whose SVD refresh reads NaN or Inf.
       std::vector<double> a(hg.begin(), hg.end());
-      // As torch.linalg.svd does: no subspace can be chosen from NaN or Inf (and the iteration
-      // would not converge on them), so say so rather than install a basis of NaNs.
-      for (double x : a)
-        if (!std::isfinite(x))
-          invalid(param_label(p) + ": the gradient at this SVD refresh has non-finite values (NaN or Inf); "
-                  "no subspace can be chosen from it");
       if (o.randomized_svd) {
         std::vector<double> vecs = host_randomized_singular_vectors(a.data(), p.rows, p.cols, rank, left, g.rng);
         for (size_t i = 0; i < basis.size(); i++) basis[i] = (float)vecs[i];

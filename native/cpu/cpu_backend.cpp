@@ -100,6 +100,7 @@ class CpuBackend final : public Backend {
   }
 
   void elementwise_step(const ElementwiseJob* jobs, size_t count, const float* gscale, StreamHandle) override {
+    if (step_skipped(gscale)) return;
     float gs = gscale_value(gscale);
     const bool generic_only = generic_loops_forced();
     for (size_t j = 0; j < count; j++) {
@@ -124,6 +125,7 @@ class CpuBackend final : public Backend {
   }
 
   void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle) override {
+    if (step_skipped(gscale)) return;
     float gs = gscale_value(gscale);
     int64_t total = job.rows * job.cols;
     // Pass 1: decay and the state-free rule on the lines that are not selected (the selected ones
@@ -220,7 +222,8 @@ class CpuBackend final : public Backend {
   }
 
   void compressed_direction(float* gc, void* m, void* v, int32_t sd, int64_t n, const RuleScalars& rule,
-                            StreamHandle) override {
+                            const float* gate, StreamHandle) override {
+    if (step_skipped(gate)) return;
     parallel_for(n, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; i++) {
         float mi = m ? load_elem(m, sd, i) : 0.f;
@@ -234,6 +237,7 @@ class CpuBackend final : public Backend {
   }
 
   void dense_apply(const DenseApplyJob& job, const float* gscale, StreamHandle) override {
+    if (step_skipped(gscale)) return;
     float gs = gscale_value(gscale);
     parallel_for(job.n, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; i++) {
@@ -256,7 +260,7 @@ class CpuBackend final : public Backend {
                                     a.beta, a.c, F32, a.ldc});
   }
 
-  void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count, float* acc,
+  void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count, double* acc,
                    StreamHandle) override {
     double total = 0;
     for (size_t t = 0; t < count; t++)
@@ -264,13 +268,12 @@ class CpuBackend final : public Backend {
         double x = load_elem(ptrs[t], dtypes[t], i);
         total += x * x;
       }
-    *acc = (float)((double)*acc + total);
+    *acc += total;
   }
 
-  void clip_factor(const float* sumsq, float max_norm, float* out, StreamHandle) override {
-    float norm = std::sqrt(*sumsq);
-    float c = max_norm / (norm + 1e-6f);
-    *out = c < 1.f ? c : 1.f;
+  void step_scalars(const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out, int64_t* skipped,
+                    StreamHandle) override {
+    if (step_gate_values(*sumsq, max_norm, skip_nonfinite, out) != 0.f) *skipped += 1;
   }
 
   void line_norms(const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis, float* out,

@@ -272,6 +272,22 @@ FRUGAL_API frugal_status frugal_optimizer_get_group_state(frugal_optimizer* opt,
 FRUGAL_API frugal_status frugal_optimizer_set_group_state(frugal_optimizer* opt, int32_t group, int64_t step,
                                                           const uint64_t rng[4]);
 
+/* What a step does when a gradient holds NaN or Inf (torch: error_if_nonfinite / found-inf skipping).
+   PROPAGATE (the default): nothing is checked; the non-finite values reach the params.
+   SKIP: the step is a no-op for every param and moment, decided on the device without a host sync
+     (the gradients are reduced each step, as for clipping, and every update kernel reads the flag),
+     and counted (frugal_optimizer_skipped_steps). The host does not learn of it, so the step,
+     state-step (bias correction) and refresh counters advance as for any step; only a step due to
+     refresh reads the flag (one sync, as refreshes sync anyway) and, when skipped, changes nothing
+     at all: no refresh, no counter, so the refresh is retried at the next step.
+   ERROR: the step fails with FRUGAL_ERR_INVALID_ARGUMENT naming every param with a non-finite
+     gradient, before any state changes; costs one host sync per step. */
+typedef enum { FRUGAL_NONFINITE_PROPAGATE = 0, FRUGAL_NONFINITE_SKIP = 1, FRUGAL_NONFINITE_ERROR = 2 } frugal_nonfinite;
+FRUGAL_API frugal_status frugal_optimizer_set_nonfinite(frugal_optimizer* opt, int32_t policy);
+/* Steps skipped under FRUGAL_NONFINITE_SKIP (a device counter: syncs `stream`); set restores it. */
+FRUGAL_API frugal_status frugal_optimizer_skipped_steps(frugal_optimizer* opt, void* stream, int64_t* out);
+FRUGAL_API frugal_status frugal_optimizer_set_skipped_steps(frugal_optimizer* opt, int64_t count, void* stream);
+
 #ifdef __cplusplus
 }
 #endif

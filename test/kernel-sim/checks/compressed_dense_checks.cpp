@@ -16,13 +16,13 @@ void compressed_case(const RuleScalars& rule, int32_t state_dtype, int64_t n, bo
   Twin m = with_m ? random_twin(state_dtype, n, -0.1f, 0.1f) : Twin();
   Twin v = adam_rule ? random_twin(state_dtype, n, 0, 0.01f) : Twin();
   cpu_backend()->compressed_direction(gc.cpu_as<float>(), with_m ? m.cpu() : nullptr, adam_rule ? v.cpu() : nullptr,
-                                      state_dtype, n, rule, nullptr);
+                                      state_dtype, n, rule, nullptr, nullptr);
   const std::string what = std::string("compressed_direction ") + rule_name(rule.rule) + " momentum=" +
                            std::to_string(rule.momentum) + " first=" + std::to_string(rule.first_step) + " state " +
                            dtype_name(state_dtype) + (with_m ? "" : " no-m") + " n=" + std::to_string(n);
   run_device(what, [&] {
     cuda::launch_compressed_direction(env(sm), gc.dev_as<float>(), with_m ? m.dev() : nullptr,
-                                      adam_rule ? v.dev() : nullptr, state_dtype, n, rule);
+                                      adam_rule ? v.dev() : nullptr, state_dtype, n, rule, nullptr);
   });
   compare(what + " gc", gc, F32);
   if (with_m) compare(what + " m", m, state_dtype);
@@ -35,7 +35,7 @@ void dense_case(int32_t free_rule, int32_t p_dtype, int32_t g_dtype, bool with_g
   Twin g = stateless && n % 2 ? Twin() : random_twin(g_dtype, n, -1, 1);  // g may be absent without a rule
   Twin full = random_twin(F32, n, -1, 1);
   Twin proj = stateless ? Twin() : random_twin(F32, n, -0.5f, 0.5f);
-  Twin gscale = scalar_twin(0.9f);
+  Twin gscale = vector_twin(std::vector<float>{0.9f, 0.f});  // {scale, skip}
   auto job = [&](bool dev) {
     auto at = [dev](Twin& t) { return dev ? t.dev() : t.cpu(); };
     DenseApplyJob d{};

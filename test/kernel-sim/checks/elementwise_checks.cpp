@@ -127,7 +127,7 @@ void run_batch(const char* name, int count, int salt, bool with_gscale, int sm_c
     cpu_jobs.push_back(t.cpu_job);
     dev_jobs.push_back(t.dev_job);
   }
-  Twin gscale = scalar_twin(0.75f);
+  Twin gscale = vector_twin(std::vector<float>{0.75f, 0.f});  // {scale, skip}
   cpu_backend()->elementwise_step(cpu_jobs.data(), cpu_jobs.size(), with_gscale ? gscale.cpu_as<float>() : nullptr,
                                   nullptr);
   run_device(name, [&] {

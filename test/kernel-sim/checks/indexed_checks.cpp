@@ -156,7 +156,7 @@ void run_case(const IndexedCase& c) {
   Twin m = slots >= 1 ? random_twin(c.state_dtype, c.k * line_len, -0.1f, 0.1f, s_off) : Twin();
   Twin v = slots >= 2 ? random_twin(c.state_dtype, c.k * line_len, 0, 0.01f, s_off) : Twin();
   Twin idx_t = vector_twin(idx), mask_t = vector_twin(mask), scale_t = vector_twin(scale);
-  Twin gscale = scalar_twin(0.5f);
+  Twin gscale = vector_twin(std::vector<float>{0.5f, 0.f});  // {scale, skip}
   std::vector<int32_t> steps(c.k);
   for (size_t j = 0; j < steps.size(); j++) steps[j] = (int32_t)((j * 7 + 3) % 40);  // leaves the data RNG alone
   Twin steps_t = vector_twin(steps);

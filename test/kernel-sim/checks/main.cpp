@@ -44,6 +44,7 @@ int main() {
     timed("indexed_step", ks::check_indexed);
     timed("compressed_direction / dense_apply", ks::check_compressed_dense);
     timed("reductions", ks::check_reductions);
+    timed("non-finite skip", ks::check_skip);
     timed("linalg", ks::check_linalg);
   }
   sim::set_order(sim::Order::Forward);

@@ -1,0 +1,113 @@
+// Everything a step can refuse, checked for every group before any group refreshes or updates, so
+// a refused step leaves every param, moment, selection and counter as it was: restored state,
+// compressed gradients, caller-supplied selections, Grass's draw count, the gradients a host SVD
+// refresh would decompose, and the non-finite policy 'error'.
+#include <cmath>
+#include "errors.h"
+#include "optimizer.h"
+
+namespace frugal {
+
+namespace {
+std::string label(const ParamState& p) { return "param " + std::to_string(p.index); }
+}  // namespace
+
+int32_t index_axis(const frugal_group_options& o, const ParamState& p) {
+  if (p.kind == FRUGAL_SEL_COLUMNS) return AXIS_COLS;
+  if (p.kind == FRUGAL_SEL_ROWS) return AXIS_ROWS;
+  if (p.kind == FRUGAL_SEL_COORDINATES) return AXIS_COORDS;
+  if (o.side == FRUGAL_SIDE_LEFT) return AXIS_ROWS;
+  if (o.side == FRUGAL_SIDE_RIGHT) return AXIS_COLS;
+  if (o.side == FRUGAL_SIDE_REVERSE_STD) return p.rows <= p.cols ? AXIS_COLS : AXIS_ROWS;
+  return p.rows <= p.cols ? AXIS_ROWS : AXIS_COLS;  // std: the smaller side
+}
+
+// One fp64 sum of squares per param (its gradient as the step reads it); syncs.
+std::vector<double> Optimizer::sums_of_squares(const std::vector<ParamState*>& ps, StreamHandle s) {
+  std::vector<double> out(ps.size(), 0.0);
+  if (ps.empty()) return out;
+  Buffer sums(device_, ps.size() * sizeof(double), FRUGAL_MEM_WORKSPACE);
+  backend_->zero(sums.get(), sums.bytes(), s);
+  for (size_t i = 0; i < ps.size(); i++) {
+    GradientRead r = gradient_read(*ps[i]);
+    backend_->sum_squares(&r.ptr, &r.dtype, &r.n, 1, sums.as<double>() + i, s);
+  }
+  backend_->copy_to_host(out.data(), sums.get(), sums.bytes(), s);
+  return out;
+}
+
+// What refresh_group would refuse for this param at this step.
+void Optimizer::check_refresh(GroupState& g, ParamState& p) const {
+  const frugal_group_options& o = g.options;
+  if (o.external_selection) {
+    if (!p.pending)
+      fail(FRUGAL_ERR_STATE, label(p) + ": its group takes the selection from the caller, and step " +
+                                 std::to_string(g.step) + " is a refresh: call set_selection first");
+    if (!is_index_kind(p.kind)) return;
+    int64_t lines = line_count(p, index_axis(o, p));
+    bool repeats_allowed = p.kind == FRUGAL_SEL_GRASS;
+    std::vector<char> seen(lines, 0);
+    const std::vector<int32_t>& idx = p.pending_indices;
+    for (size_t j = 0; j < idx.size(); j++) {
+      if (idx[j] < 0 || idx[j] >= lines)
+        invalid("indices[" + std::to_string(j) + "]: " + std::to_string(idx[j]) + " is outside 0.." +
+                std::to_string(lines - 1) + " for " + label(p));
+      if (seen[idx[j]] && !repeats_allowed)
+        invalid("indices: " + std::to_string(idx[j]) + " appears twice for " + label(p) + " (selection '" +
+                selection_name(p.kind) + "' takes distinct indices)");
+      seen[idx[j]] = 1;
+    }
+    if (idx.empty()) invalid(label(p) + ": a selection needs at least one index");
+  } else if (p.kind == FRUGAL_SEL_GRASS && p.grad) {
+    int64_t lines = line_count(p, index_axis(o, p));
+    if (o.grass_replacement && o.rank > 64 * lines)
+      invalid("rank: " + std::to_string(o.rank) + " draws with replacement for " + std::to_string(lines) +
+              " lines of " + label(p) + "; expected at most 64 per line");
+  }
+}
+
+void Optimizer::check_step(StreamHandle s) {
+  for (auto& pp : params_)
+    if (pp->unverified) verify_state(pp->index, s);
+  std::vector<ParamState*> svd_refresh;
+  for (auto& pp : params_) {
+    ParamState& p = *pp;
+    GroupState& g = groups_[p.group];
+    bool refresh = needs_refresh(p.index);
+    if (p.gc) {
+      if (refresh)
+        fail(FRUGAL_ERR_STATE, label(p) + ": step " + std::to_string(g.step) +
+                                   " is a refresh and needs the full gradient; a compressed gradient was given");
+      if (g.options.state_free != FRUGAL_RULE_NONE && !p.grad)
+        invalid(label(p) + ": its state-free rule needs the full gradient (grad is NULL)");
+    }
+    if (!refresh) continue;
+    check_refresh(g, p);
+    if (p.kind == FRUGAL_SEL_SVD && p.grad) svd_refresh.push_back(&p);
+  }
+  if (nonfinite_ == FRUGAL_NONFINITE_ERROR) {
+    double total = 0;
+    backend_->copy_to_host(&total, &step_scalars(s)->sumsq, sizeof total, s);
+    if (std::isfinite(total)) return;
+    std::vector<ParamState*> read;
+    for (auto& pp : params_)
+      if (gradient_read(*pp).ptr) read.push_back(pp.get());
+    std::vector<double> sums = sums_of_squares(read, s);
+    std::string names;
+    for (size_t i = 0; i < read.size(); i++)
+      if (!std::isfinite(sums[i])) names += (names.empty() ? "" : ", ") + label(*read[i]);
+    invalid("nonfinite 'error': the gradient of " + names +
+            " has non-finite values (NaN or Inf); the step was refused and changed nothing");
+  }
+  // As torch.linalg.svd does: no subspace can be chosen from NaN or Inf. Under 'skip' the whole
+  // step is skipped instead (optimizer_step.cpp), so only 'propagate' gets here with one.
+  if (nonfinite_ == FRUGAL_NONFINITE_PROPAGATE && !svd_refresh.empty()) {
+    std::vector<double> sums = sums_of_squares(svd_refresh, s);
+    for (size_t i = 0; i < svd_refresh.size(); i++)
+      if (!std::isfinite(sums[i]))
+        invalid(label(*svd_refresh[i]) + ": the gradient at this SVD refresh has non-finite values (NaN or Inf); "
+                "no subspace can be chosen from it");
+  }
+}
+
+}  // namespace frugal
