@@ -37,6 +37,11 @@ export interface RefOptions {
   l2: boolean;
   /** BAdam: one block at a time. */
   oneBlock: boolean;
+  /**
+   * Grass states its own state-free lr: lr * stateFreeLrScale, not FRUGAL's
+   * lr * stateFullLrScale * stateFreeLrScale (alpha 0 stops every update).
+   */
+  freeLrFromLr: boolean;
 }
 
 const BASE: RefOptions = {
@@ -44,7 +49,7 @@ const BASE: RefOptions = {
   dampening: 0, nesterov: false, stateFull: 'adamw', stateFree: 'none', stateFullLrScale: 1, stateFreeLrScale: 1,
   selection: 'all', external: false, density: 1, rank: 0, updateGap: 200, resetStatistics: true,
   blockOrder: 'descending', side: 'std', sampling: 'top-r', replacement: false, orientation: 'std',
-  stateDtype: 'float32', projectable: true, l2: false, oneBlock: false,
+  stateDtype: 'float32', projectable: true, l2: false, oneBlock: false, freeLrFromLr: false,
 };
 
 // Defaults (what a caller gets without the option) and fixed settings (what the method is), per
@@ -79,6 +84,7 @@ export function resolve(method: Method, given: Record<string, unknown>): RefOpti
   }
   Object.assign(o, METHOD[method].fixed);
   if (method === 'Grass' && o.external) o.selection = 'grass';
+  if (method === 'Grass') o.freeLrFromLr = true;
   if (method === 'SGD' && o.momentum === 0) {
     // No momentum, no state: every element takes plain SGD (with the L2 term).
     Object.assign(o, { selection: 'none', stateFree: 'sgd' });

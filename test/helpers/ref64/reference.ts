@@ -4,7 +4,7 @@
 //      the gradient) and BAdam-style blocks without a state-free rule (inactive blocks untouched);
 //   3. the state-full rule on the selected part, scaled by lr * stateFullLrScale, and the state-free
 //      rule on the residual r = g - (selected part), scaled by lr * stateFullLrScale * stateFreeLrScale
-//      (FRUGAL's code; README of the reference data);
+//      (FRUGAL's code; README of the reference data); Grass: lr * stateFreeLrScale (its own rule);
 //   4. one rounding to the param's dtype.
 // Selections are re-chosen at group steps 0, T, 2T, ... from that step's gradient. What was chosen
 // comes from a Choice: computed here where the rule is deterministic, read from the package (and
@@ -125,7 +125,9 @@ export class Reference64 {
     const regular = p.part === 'regular';
     const lr = o.lr;
     const lrFull = regular ? lr : lr * o.stateFullLrScale;
-    const lrFree = lr * o.stateFullLrScale * o.stateFreeLrScale;
+    const lrFree = o.freeLrFromLr
+      ? (o.stateFullLrScale > 0 ? lr * o.stateFreeLrScale : 0)
+      : lr * o.stateFullLrScale * o.stateFreeLrScale;
     const rules = regular ? { ...o, stateFull: 'adamw' as const, stateFree: 'none' as const } : o;
     const x = p.value.slice();
     const inactiveBlock = p.part === 'projected' && p.choice?.kind === 'blocks' && !p.choice.active;
