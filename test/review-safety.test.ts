@@ -233,6 +233,40 @@ describe('review: messages name the call and the argument', () => {
   });
 });
 
+describe('review: state dicts are read once', () => {
+  // loadStateDict reads each state tensor's data about 20 times: a getter that returns the valid
+  // array for the checks and another one afterwards loads negative second moments unchecked.
+  test('a state tensor whose data changes after the checks cannot load NaN-producing state', () => {
+    const p = Tensor.randn([4, 4], { seed: 1 });
+    p.grad = Tensor.randn([4, 4], { seed: 2 });
+    const opt = new AdamW([p]);
+    try {
+      opt.step();
+      const sd = opt.stateDict();
+      const s = sd.params[0].state.find((x) => x.name === 'exp_avg_sq');
+      if (!s) throw new Error('AdamW state has no exp_avg_sq');
+      const good = s.data;
+      const bad = new Float32Array(good.length).fill(-1);
+      let reads = 0;
+      Object.defineProperty(s, 'data', { enumerable: true, get: () => (reads++ < 4 ? good : bad) });
+      let refused = false;
+      try {
+        opt.loadStateDict(sd);
+      } catch {
+        refused = true;
+      }
+      if (!refused) {
+        opt.step();
+        expect(Array.from(p.toArray()).every(Number.isFinite)).toBe(true);
+      }
+    } finally {
+      opt.dispose();
+      p.grad?.dispose();
+      p.dispose();
+    }
+  });
+});
+
 describe('review: the internal addon (lower severity: not exported, but reachable through lib/native)', () => {
   // The CPU backend rounds the size up to 64 bytes: (2^64 - 1 + 63) wraps to 0, so the allocation
   // "succeeds" with no memory and the ledger records 2^64 - 1 bytes (frugal_alloc in the C API too).
