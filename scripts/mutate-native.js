@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Hand-written mutation testing of the C++ core, the shared math and a few TypeScript lines the
+// C++ depends on (docs/mutation-testing.md). Each entry of test/mutations/native.json names a
+// file, an exact `find` text (it must occur exactly once), its `replace`ment and the test files
+// that must catch it. One at a time, this script:
+//   1. edits the file in place, keeping the original in memory and in build-mutate/restore.json
+//      (restored on success, failure, an exception, SIGINT or SIGTERM; a run killed with SIGKILL
+//      is restored by the next run before it does anything else);
+//   2. rebuilds a CPU-only addon incrementally in build-mutate/ (cmake-js --out), so the
+//      developer's build/ is never touched, when the file is native code;
+//   3. runs the mutation's test files with FRUGAL_ADDON_PATH pointing at that addon;
+//   4. restores the file.
+// It prints a table (mutation, test files, caught/survived, time) and exits non-zero when any
+// mutation survives, when a `find` text is missing or ambiguous (the code drifted: update the
+// entry), or when the unmutated build fails its tests (the baseline, run first).
+//   node scripts/mutate-native.js [--quick] [--only id,id] [--list] [--no-baseline]
+// --quick: only the entries marked "quick" (CI's subset, chosen to stay within a few minutes).
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const buildDir = path.join(root, 'build-mutate');
+const restoreFile = path.join(buildDir, 'restore.json');
+const addonPath = path.join(buildDir, 'Release', 'frugal.node');
+const listFile = path.join(root, 'test', 'mutations', 'native.json');
+const jobs = process.env.JOBS || '2';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+
+function log(message) {
+  console.log(`[mutate-native] ${message}`);
+}
+
+// ---- guaranteed restore ----
+let pending = null; // { file, original }
+
+function restorePending() {
+  if (!pending) return;
+  fs.writeFileSync(pending.file, pending.original);
+  pending = null;
+  fs.rmSync(restoreFile, { force: true });
+}
+
+function restoreLeftover() {
+  if (!fs.existsSync(restoreFile)) return;
+  const left = JSON.parse(fs.readFileSync(restoreFile, 'utf8'));
+  fs.writeFileSync(left.file, left.original);
+  fs.rmSync(restoreFile, { force: true });
+  log(`restored ${path.relative(root, left.file)} left mutated by an interrupted run`);
+}
+
+process.on('exit', restorePending);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    restorePending();
+    log(`${signal}: source restored`);
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (err) => {
+  restorePending();
+  console.error(err);
+  process.exit(2);
+});
+
+function applyMutation(m) {
+  const file = path.join(root, m.file);
+  const original = fs.readFileSync(file, 'utf8');
+  fs.mkdirSync(buildDir, { recursive: true });
+  fs.writeFileSync(restoreFile, JSON.stringify({ file, original }));
+  pending = { file, original };
+  fs.writeFileSync(file, original.replace(m.find, () => m.replace));
+}
+
+// ---- checks on the list ----
+function occurrences(text, find) {
+  let count = 0;
+  for (let at = text.indexOf(find); at >= 0; at = text.indexOf(find, at + 1)) count++;
+  return count;
+}
+
+function validate(list) {
+  const problems = [];
+  const ids = new Set();
+  for (const m of list) {
+    for (const key of ['id', 'file', 'find', 'replace', 'tests', 'why']) {
+      if (m[key] === undefined) problems.push(`${m.id ?? '?'}: missing "${key}"`);
+    }
+    if (ids.has(m.id)) problems.push(`${m.id}: duplicate id`);
+    ids.add(m.id);
+    const file = path.join(root, m.file);
+    if (!fs.existsSync(file)) {
+      problems.push(`${m.id}: ${m.file} does not exist`);
+      continue;
+    }
+    const n = occurrences(fs.readFileSync(file, 'utf8'), m.find);
+    if (n !== 1) problems.push(`${m.id}: the find text occurs ${n} times in ${m.file} (expected exactly once: update the entry)`);
+    if (m.find === m.replace) problems.push(`${m.id}: replace equals find`);
+    for (const t of m.tests ?? []) if (!fs.existsSync(path.join(root, t))) problems.push(`${m.id}: test file ${t} does not exist`);
+  }
+  return problems;
+}
+
+// ---- build and test ----
+const isNative = (file) => /^(native|cuda)\//.test(file) || /\.(h|cpp|cu|cuh)$/.test(file);
+
+function build() {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
+  const r = spawnSync(
+    process.execPath,
+    [cmakeJs, 'compile', '--config', 'Release', '--parallel', jobs, '--directory', root, '--out', buildDir, '--CDFRUGAL_BUILD_SHARED=OFF'],
+    { cwd: root, env: { ...process.env, FRUGAL_CUDA: 'OFF' }, encoding: 'utf8' },
+  );
+  return { ok: r.status === 0, output: `${r.stdout}\n${r.stderr}` };
+}
+
+function runTests(files) {
+  const jest = require.resolve('jest/bin/jest', { paths: [root] });
+  const r = spawnSync(process.execPath, [jest, '--silent', '--ci', ...files], {
+    cwd: root,
+    env: { ...process.env, FRUGAL_ADDON_PATH: addonPath },
+    encoding: 'utf8',
+  });
+  const summary = /Tests:\s+(.*)/.exec(r.stderr ?? '')?.[1] ?? '';
+  return { passed: r.status === 0, summary, output: `${r.stdout}\n${r.stderr}` };
+}
+
+function pad(s, n) {
+  s = String(s);
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function main() {
+  restoreLeftover();
+  const all = JSON.parse(fs.readFileSync(listFile, 'utf8')).mutations;
+  const problems = validate(all);
+  if (problems.length) {
+    for (const p of problems) console.error(`[mutate-native] ${p}`);
+    console.error(`[mutate-native] ${problems.length} problem(s) in ${path.relative(root, listFile)}: fix the list before mutating`);
+    process.exit(1);
+  }
+  let list = all;
+  if (flag('--quick')) list = list.filter((m) => m.quick);
+  const only = value('--only');
+  if (only) {
+    const want = new Set(only.split(','));
+    list = list.filter((m) => want.has(m.id));
+    const unknown = [...want].filter((id) => !all.some((m) => m.id === id));
+    if (unknown.length) {
+      console.error(`[mutate-native] --only: no mutation named ${unknown.join(', ')}`);
+      process.exit(1);
+    }
+  }
+  if (flag('--list')) {
+    for (const m of list) console.log(`${pad(m.id, 34)} ${pad(m.file, 34)} ${m.tests.join(' ')}`);
+    return;
+  }
+  // Group by file so consecutive mutations of one file recompile one translation unit.
+  list = [...list].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const started = Date.now();
+
+  log(`building the unmutated CPU-only addon in ${path.relative(root, buildDir)}/`);
+  const base = build();
+  if (!base.ok) {
+    console.error(base.output);
+    console.error('[mutate-native] the unmutated build failed');
+    process.exit(1);
+  }
+  if (!flag('--no-baseline')) {
+    const files = [...new Set(list.flatMap((m) => m.tests))];
+    log(`baseline: the unmutated addon must pass ${files.join(' ')}`);
+    const r = runTests(files);
+    if (!r.passed) {
+      console.error(r.output);
+      console.error('[mutate-native] the baseline fails: mutations would be "caught" by a broken build');
+      process.exit(1);
+    }
+  }
+
+  const rows = [];
+  for (const m of list) {
+    const t0 = Date.now();
+    applyMutation(m);
+    let status;
+    let detail = '';
+    try {
+      if (isNative(m.file)) {
+        const b = build();
+        if (!b.ok) {
+          // A mutant that does not compile proves nothing about the tests: reported as such.
+          status = 'NO BUILD';
+          detail = b.output.split('\n').find((l) => /error/.test(l)) ?? '';
+        }
+      }
+      if (!status) {
+        const r = runTests(m.tests);
+        status = r.passed ? 'SURVIVED' : 'caught';
+        detail = r.summary;
+      }
+    } finally {
+      restorePending();
+    }
+    const secs = ((Date.now() - t0) / 1000).toFixed(0);
+    rows.push({ m, status, secs, detail });
+    log(`${m.id}: ${status} in ${secs} s${detail ? ` (${detail})` : ''}`);
+  }
+  // Leave build-mutate/ matching the restored sources for the next run.
+  if (list.some((m) => isNative(m.file))) build();
+
+  console.log('');
+  console.log(`${pad('mutation', 34)} ${pad('status', 9)} ${pad('time', 6)} test files`);
+  for (const r of rows) console.log(`${pad(r.m.id, 34)} ${pad(r.status, 9)} ${pad(r.secs + ' s', 6)} ${r.m.tests.map((t) => path.basename(t)).join(' ')}`);
+  const bad = rows.filter((r) => r.status !== 'caught');
+  const total = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`\n${rows.length - bad.length} of ${rows.length} mutations caught in ${total} s${bad.length ? `; not caught: ${bad.map((r) => `${r.m.id} (${r.status})`).join(', ')}` : ''}`);
+  process.exit(bad.length ? 1 : 0);
+}
+
+main();
