@@ -3,7 +3,7 @@
 // child took and a control run without the switch (or with another value) that takes another.
 // FRUGAL_CPU_GENERIC_LOOPS has its own file (cpu-loops.test.ts), which also compares the bits.
 import * as fs from 'fs';
-import { childJson, runJsChild } from './helpers/child';
+import { childJson, runJsChild, runNodeChild } from './helpers/child';
 import { native } from '../lib/native';
 
 interface Paths {
@@ -129,5 +129,34 @@ describeCuda.each([
     const paths = childJson<Paths>(r);
     expect(paths[field]).toMatch(/^lib(cublas|cusolver)\.so/);
     expect(r.stderr).toMatch(new RegExp(`${variable}=/nonexistent/libfrugal-test.so could not be loaded`));
+  });
+});
+
+describe('FRUGAL_ADDON_PATH', () => {
+  // lib/native.ts loads this file instead of build/'s (scripts/mutate-native.js tests mutated
+  // addons that way). Which file the child mapped is read from its /proc/self/maps.
+  const LOADED = `const { native } = require('./lib/native');
+    native().version();
+    const maps = require('fs').readFileSync('/proc/self/maps', 'utf8');
+    process.stdout.write(JSON.stringify({ files: [...new Set(maps.split('\\n').filter((l) => l.endsWith('.node')).map((l) => l.slice(l.indexOf('/'))))] }) + '\\n');`;
+  const runLoaded = (env: Record<string, string>) =>
+    runNodeChild(`require('ts-node').register({ transpileOnly: true, project: 'test/tsconfig.json' });\n${LOADED}`, env);
+
+  it('loads the addon from the given file; unset, from build/ (the control)', async () => {
+    const dir = fs.mkdtempSync('/tmp/frugal-addon-');
+    const copy = `${dir}/frugal-copy.node`;
+    const plain = childJson<{ files: string[] }>(await runLoaded({ FRUGAL_ADDON_PATH: '' }));
+    const usual = plain.files.find((f) => f.endsWith('frugal.node'));
+    expect(usual).toBeDefined();
+    fs.copyFileSync(usual!, copy);
+    const over = childJson<{ files: string[] }>(await runLoaded({ FRUGAL_ADDON_PATH: copy }));
+    expect(over.files.filter((f) => /frugal.*\.node$/.test(f))).toEqual([copy]);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('a path that does not load says so, naming the variable', async () => {
+    const r = await runLoaded({ FRUGAL_ADDON_PATH: '/nonexistent/frugal.node' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/the native addon could not be loaded: [\s\S]*\(FRUGAL_ADDON_PATH=\/nonexistent\/frugal.node\)/);
   });
 });

@@ -46,6 +46,11 @@ export function runTsChild(file: string, env: Partial<Record<string, string>>, a
   return run(['-r', 'ts-node/register/transpile-only', file, ...args], env);
 }
 
+/** Runs plain JavaScript (`node -e`) in the repository root. */
+export function runNodeChild(script: string, env: Partial<Record<string, string>>): Promise<ChildResult> {
+  return run(['-e', script], env);
+}
+
 /** Runs plain JavaScript (`node -e`) where `addon` is already the loaded addon. */
 export function runJsChild(script: string, env: Partial<Record<string, string>>): Promise<ChildResult> {
   const load = `const addon = process.env.FRUGAL_ADDON_PATH ? require(require('path').resolve(process.env.FRUGAL_ADDON_PATH))
