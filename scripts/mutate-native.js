@@ -16,7 +16,7 @@
 //   node scripts/mutate-native.js [--quick] [--only id,id] [--list] [--no-baseline]
 // --quick: only the entries marked "quick" (CI's subset, chosen to stay within a few minutes).
 'use strict';
-const { spawnSync } = require('child_process');
+const { spawn } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
@@ -39,7 +39,10 @@ function log(message) {
 }
 
 // ---- guaranteed restore ----
+// Children run asynchronously so a signal is handled at once: the running build or jest is
+// stopped, the source restored, and the script exits.
 let pending = null; // { file, original }
+let current = null; // the running child process
 
 function restorePending() {
   if (!pending) return;
@@ -59,6 +62,7 @@ function restoreLeftover() {
 process.on('exit', restorePending);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
+    if (current) current.kill('SIGTERM');
     restorePending();
     log(`${signal}: source restored`);
     process.exit(130);
@@ -69,6 +73,26 @@ process.on('uncaughtException', (err) => {
   console.error(err);
   process.exit(2);
 });
+
+// Runs a command to completion; resolves with its status and output (never rejects).
+function exec(command, argv, env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: root, env });
+    current = child;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (err) => {
+      current = null;
+      resolve({ status: -1, stdout, stderr: stderr + String(err) });
+    });
+    child.on('close', (status) => {
+      current = null;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 function applyMutation(m) {
   const file = path.join(root, m.file);
@@ -111,24 +135,20 @@ function validate(list) {
 // ---- build and test ----
 const isNative = (file) => /^(native|cuda)\//.test(file) || /\.(h|cpp|cu|cuh)$/.test(file);
 
-function build() {
+async function build() {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
-  const r = spawnSync(
+  const r = await exec(
     process.execPath,
     [cmakeJs, 'compile', '--config', 'Release', '--parallel', jobs, '--directory', root, '--out', buildDir, '--CDFRUGAL_BUILD_SHARED=OFF'],
-    { cwd: root, env: { ...process.env, FRUGAL_CUDA: 'OFF' }, encoding: 'utf8' },
+    { ...process.env, FRUGAL_CUDA: 'OFF' },
   );
   return { ok: r.status === 0, output: `${r.stdout}\n${r.stderr}` };
 }
 
-function runTests(files) {
+async function runTests(files) {
   const jest = require.resolve('jest/bin/jest', { paths: [root] });
-  const r = spawnSync(process.execPath, [jest, '--silent', '--ci', ...files], {
-    cwd: root,
-    env: { ...process.env, FRUGAL_ADDON_PATH: addonPath },
-    encoding: 'utf8',
-  });
-  const summary = /Tests:\s+(.*)/.exec(r.stderr ?? '')?.[1] ?? '';
+  const r = await exec(process.execPath, [jest, '--silent', '--ci', ...files], { ...process.env, FRUGAL_ADDON_PATH: addonPath });
+  const summary = /Tests:\s+(.*)/.exec(r.stderr)?.[1] ?? '';
   return { passed: r.status === 0, summary, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -137,7 +157,7 @@ function pad(s, n) {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-function main() {
+async function main() {
   restoreLeftover();
   const all = JSON.parse(fs.readFileSync(listFile, 'utf8')).mutations;
   const problems = validate(all);
@@ -162,12 +182,12 @@ function main() {
     for (const m of list) console.log(`${pad(m.id, 34)} ${pad(m.file, 34)} ${m.tests.join(' ')}`);
     return;
   }
-  // Group by file so consecutive mutations of one file recompile one translation unit.
-  list = [...list].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  // In list order: the list keeps a file's mutations together, so consecutive ones recompile
+  // one translation unit, and puts the ones that matter most first.
   const started = Date.now();
 
   log(`building the unmutated CPU-only addon in ${path.relative(root, buildDir)}/`);
-  const base = build();
+  const base = await build();
   if (!base.ok) {
     console.error(base.output);
     console.error('[mutate-native] the unmutated build failed');
@@ -176,7 +196,7 @@ function main() {
   if (!flag('--no-baseline')) {
     const files = [...new Set(list.flatMap((m) => m.tests))];
     log(`baseline: the unmutated addon must pass ${files.join(' ')}`);
-    const r = runTests(files);
+    const r = await runTests(files);
     if (!r.passed) {
       console.error(r.output);
       console.error('[mutate-native] the baseline fails: mutations would be "caught" by a broken build');
@@ -190,9 +210,12 @@ function main() {
     applyMutation(m);
     let status;
     let detail = '';
+    let buildSecs = 0;
     try {
       if (isNative(m.file)) {
-        const b = build();
+        const b0 = Date.now();
+        const b = await build();
+        buildSecs = (Date.now() - b0) / 1000;
         if (!b.ok) {
           // A mutant that does not compile proves nothing about the tests: reported as such.
           status = 'NO BUILD';
@@ -200,7 +223,7 @@ function main() {
         }
       }
       if (!status) {
-        const r = runTests(m.tests);
+        const r = await runTests(m.tests);
         status = r.passed ? 'SURVIVED' : 'caught';
         detail = r.summary;
       }
@@ -208,19 +231,25 @@ function main() {
       restorePending();
     }
     const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    rows.push({ m, status, secs, detail });
-    log(`${m.id}: ${status} in ${secs} s${detail ? ` (${detail})` : ''}`);
+    rows.push({ m, status, secs, buildSecs: buildSecs.toFixed(0), detail });
+    log(`${m.id}: ${status} in ${secs} s (build ${buildSecs.toFixed(0)} s)${detail ? `: ${detail}` : ''}`);
   }
   // Leave build-mutate/ matching the restored sources for the next run.
-  if (list.some((m) => isNative(m.file))) build();
+  if (list.some((m) => isNative(m.file))) await build();
 
   console.log('');
-  console.log(`${pad('mutation', 34)} ${pad('status', 9)} ${pad('time', 6)} test files`);
-  for (const r of rows) console.log(`${pad(r.m.id, 34)} ${pad(r.status, 9)} ${pad(r.secs + ' s', 6)} ${r.m.tests.map((t) => path.basename(t)).join(' ')}`);
+  console.log(`${pad('mutation', 34)} ${pad('status', 9)} ${pad('time', 7)} ${pad('build', 7)} test files`);
+  for (const r of rows) {
+    console.log(`${pad(r.m.id, 34)} ${pad(r.status, 9)} ${pad(r.secs + ' s', 7)} ${pad(r.buildSecs + ' s', 7)} ${r.m.tests.map((t) => path.basename(t)).join(' ')}`);
+  }
   const bad = rows.filter((r) => r.status !== 'caught');
   const total = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`\n${rows.length - bad.length} of ${rows.length} mutations caught in ${total} s${bad.length ? `; not caught: ${bad.map((r) => `${r.m.id} (${r.status})`).join(', ')}` : ''}`);
   process.exit(bad.length ? 1 : 0);
 }
 
-main();
+main().catch((err) => {
+  restorePending();
+  console.error(err);
+  process.exit(2);
+});
