@@ -14,6 +14,7 @@
 // mutation survives, when a `find` text is missing or ambiguous (the code drifted: update the
 // entry), or when the unmutated build fails its tests (the baseline, run first).
 //   node scripts/mutate-native.js [--quick] [--only id,id] [--list] [--no-baseline]
+// --list: the selected entries, checked against the sources (run it when no mutation run is going)
 // --quick: only the entries marked "quick" (CI's subset, chosen to stay within a few minutes).
 'use strict';
 const { spawn } = require('child_process');
@@ -49,6 +50,28 @@ function restorePending() {
   fs.writeFileSync(pending.file, pending.original);
   pending = null;
   fs.rmSync(restoreFile, { force: true });
+}
+
+// One run at a time: a second would restore (or mutate) the first one's file under it.
+const lockFile = path.join(buildDir, 'lock');
+function takeLock() {
+  fs.mkdirSync(buildDir, { recursive: true });
+  if (fs.existsSync(lockFile)) {
+    const pid = Number(fs.readFileSync(lockFile, 'utf8'));
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      // not running: a stale lock from a killed run
+    }
+    if (alive && pid !== process.pid) {
+      console.error(`[mutate-native] another run (pid ${pid}) is using ${path.relative(root, buildDir)}/; wait for it or stop it`);
+      process.exit(1);
+    }
+  }
+  fs.writeFileSync(lockFile, String(process.pid));
+  process.on('exit', () => fs.rmSync(lockFile, { force: true }));
 }
 
 function restoreLeftover() {
@@ -158,8 +181,11 @@ function pad(s, n) {
 }
 
 async function main() {
-  restoreLeftover();
   const all = JSON.parse(fs.readFileSync(listFile, 'utf8')).mutations;
+  if (!flag('--list')) {
+    takeLock();
+    restoreLeftover();
+  }
   const problems = validate(all);
   if (problems.length) {
     for (const p of problems) console.error(`[mutate-native] ${p}`);
@@ -171,7 +197,8 @@ async function main() {
   const only = value('--only');
   if (only) {
     const want = new Set(only.split(','));
-    list = list.filter((m) => want.has(m.id));
+    // In the order given (most important first, for a run that may be cut short).
+    list = only.split(',').map((id) => list.find((m) => m.id === id)).filter(Boolean);
     const unknown = [...want].filter((id) => !all.some((m) => m.id === id));
     if (unknown.length) {
       console.error(`[mutate-native] --only: no mutation named ${unknown.join(', ')}`);
