@@ -11,6 +11,7 @@ module.exports = {
     '**/test/optim-basic.test.ts',
     '**/test/optim-errors.test.ts',
     '**/test/checkpoint.test.ts',
+    '**/test/checkpoint-corrupt.test.ts',
     '**/test/methods.test.ts',
     '**/test/invariants.test.ts',
     '**/test/robustness.test.ts',
