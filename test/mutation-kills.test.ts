@@ -5,6 +5,7 @@
 // unbiasing scale. Every expectation is computed here from the definitions, not read back from
 // the implementation.
 import { AdamW, Frugal, GaLore, Grass, Optimizer, OptimizerOptions, Tensor } from '../lib';
+import { native } from '../lib/native';
 import { adamwStep, expectClose } from './helpers/update-rules';
 
 type Opt = Optimizer;
@@ -185,4 +186,28 @@ it('control: AdamW on the same tensors is a different trajectory from lr x 0.25'
   };
   const [a, b] = [run(0.01), run(0.0025)];
   expect(Math.max(...a.map((x, i) => Math.abs(x - b[i])))).toBeGreaterThan(1e-3);
+});
+
+describe('the core itself keeps regular params of a projected group unscaled', () => {
+  // Through the C API a 1-D param can sit in a group whose selection is a projection: the core
+  // gives it plain AdamW at the group lr (optimizer_step.cpp), not lr x state_full_lr_scale.
+  it('a 1-D param in an SVD group with state_full_lr_scale 0.25 follows AdamW at lr', () => {
+    const n = native();
+    const opt = new n.NativeOptimizer(-1);
+    const g = opt.addGroup({ ...n.groupOptionsDefault(), lr: 0.01, selection: 6, state_full_lr_scale: 0.25, density: 0.25 });
+    const p = Tensor.randn([6], { seed: 2 });
+    const grad = Tensor.zeros([6]);
+    opt.addParam(g, { data: p.dataPtr, dtype: 0, grad: grad.dataPtr, gradDtype: 0, shape: [6] });
+    const ref = Array.from(p.toArray());
+    const m = ref.map(() => 0);
+    const v = ref.map(() => 0);
+    for (let t = 1; t <= 3; t++) {
+      const gt = Tensor.randn([6], { seed: 40 + t });
+      grad.copyFrom(gt);
+      opt.step(null);
+      adamwStep(ref, Array.from(gt.toArray()), m, v, t, { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, 'float32');
+    }
+    expectClose(p.toArray(), ref, 1e-6, 1e-7);
+    opt.destroy();
+  });
 });
