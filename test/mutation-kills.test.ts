@@ -4,7 +4,7 @@
 // dense paths, resetStatistics on a kept block or a new projection, GaLore's side, Grass's
 // unbiasing scale. Every expectation is computed here from the definitions, not read back from
 // the implementation.
-import { AdamW, Frugal, GaLore, Grass, Optimizer, OptimizerOptions, Tensor } from '../lib';
+import { AdamW, Frugal, GaLore, Grass, Optimizer, OptimizerOptions, SignSGD, Tensor } from '../lib';
 import { native } from '../lib/native';
 import { adamwStep, expectClose } from './helpers/update-rules';
 
@@ -209,5 +209,15 @@ describe('the core itself keeps regular params of a projected group unscaled', (
     }
     expectClose(p.toArray(), ref, 1e-6, 1e-7);
     opt.destroy();
+  });
+});
+
+describe('sign(0) = 0', () => {
+  it.each(['float32', 'bfloat16'] as const)('signSGD leaves a %s param whose gradient is exactly +0 or -0 where it is', (dtype) => {
+    const start = [0.5, -1.25, 2, 0.75];
+    const p = Tensor.fromArray(start, [4], { dtype });
+    p.grad = Tensor.fromArray([0, -0, 1, -1], [4], { dtype });
+    new SignSGD([p], { lr: 0.125 }).step();
+    expect(Array.from(p.toArray())).toEqual([0.5, -1.25, 2 - 0.125, 0.75 + 0.125]);
   });
 });
