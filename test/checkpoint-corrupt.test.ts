@@ -55,13 +55,14 @@ describe('reading a damaged safetensors buffer', () => {
     ['an unsupported dtype', raw({ t: { ...f32(1), dtype: 'F64' } }, new Uint8Array(8)), /tensor 't': unsupported dtype "F64"/],
     ['a shape that is not a list', raw({ t: { ...f32(1), shape: 3 } }, new Uint8Array(4)), /tensor 't': corrupt shape/],
     ['a negative dimension', raw({ t: { ...f32(1), shape: [-1] } }, new Uint8Array(4)), /tensor 't': corrupt shape/],
+    ['a negative second dimension', raw({ t: { ...f32(2), shape: [2, -1] } }, new Uint8Array(8)), /tensor 't': corrupt shape/],
     ['a fractional dimension', raw({ t: { ...f32(1), shape: [1.5] } }, new Uint8Array(4)), /tensor 't': corrupt shape/],
     ['offsets that are not a list', raw({ t: { ...f32(1), data_offsets: 4 } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
     ['three offsets', raw({ t: { ...f32(1), data_offsets: [0, 4, 4] } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
     ['a negative offset', raw({ t: { ...f32(1), data_offsets: [-4, 0] } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
     ['a fractional offset', raw({ t: { ...f32(1), data_offsets: [0, 4.5] } }, new Uint8Array(8)), /tensor 't': corrupt data_offsets/],
     ['an end before the start', raw({ t: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
-    ['a size that does not fit the shape', raw({ t: { ...f32(2), data_offsets: [0, 4] } }, new Uint8Array(8)), /tensor 't': 4 bytes for shape \[2\] of F32 \(8 expected\)/],
+    ['a size that does not fit the shape', raw({ t: { ...f32(2), data_offsets: [4, 8] } }, new Uint8Array(8)), /tensor 't': 4 bytes for shape \[2\] of F32 \(8 expected\)/],
   ] as [string, Buffer, RegExp][])('%s', (_what, buf, message) => {
     expect(decode(buf)).toThrow(message);
   });
@@ -99,7 +100,7 @@ describe('loading a damaged optimizer checkpoint', () => {
     ['params not a list', (_t: Map<string, SafetensorsTensor>, m: Record<string, string>): void => void (m.params = '{}'), /not a frugal-optim checkpoint: metadata "params" is not a list/],
     ['a state tensor missing', (t: Map<string, SafetensorsTensor>): void => void t.delete('params.0.exp_avg'), /tensor 'params.0.exp_avg' is missing/],
     ['a state tensor of another dtype', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'I32', shape: [4], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is I32 \[4\], the metadata says float32 \[4\]/],
-    ['a state tensor of two dimensions', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [2, 2], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is F32 \[2,2\], the metadata says float32 \[4\]/],
+    ['a state tensor of two dimensions', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [4, 1], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is F32 \[4,1\], the metadata says float32 \[4\]/],
     ['a state tensor of another length', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [3], data: new Uint8Array(12) }), /tensor 'params.0.exp_avg' is F32 \[3\], the metadata says float32 \[4\]/],
   ] as const)('%s', (_what, change, message) => {
     const file = tampered(change);
