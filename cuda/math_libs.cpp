@@ -19,9 +19,11 @@
 // since CUDA 7. A library counts as available only when every symbol resolved. Handles share the
 // primary context with our statically linked runtime, so streams created here work there.
 #include "math_libs.h"
+#include "../native/cpu/path_counters.h"
 
 #include <dlfcn.h>
 #include <link.h>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -64,7 +66,14 @@ void* open_first(const char* env_var, const std::vector<const char*>& sonames, s
   std::string tried;
   for (const std::string& path : candidates) {
     void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (lib) return lib;
+    if (lib) {
+      // An override that did not load is said, not skipped silently for the system library.
+      if (override_path && *override_path && path != override_path)
+        std::fprintf(stderr, "frugal-optim: %s=%s could not be loaded (%s); using %s\n", env_var, override_path,
+                     tried.c_str(), path.c_str());
+      debug::note_math_library(env_var, path);  // which candidate won: the override or a soname
+      return lib;
+    }
     const char* err = dlerror();
     if (!tried.empty()) tried += "; ";
     tried += err ? err : path + ": not found";

@@ -2,6 +2,7 @@
 // C API through `native()`, so a missing or broken build fails with one clear message at the
 // first call that needs it, not at import time.
 import bindings from 'bindings';
+import * as path from 'path';
 
 /** Numeric codes shared with frugal.h. */
 export const MEM_TENSOR = 0;
@@ -184,6 +185,27 @@ export interface NativeAddon {
   ): void;
   groupOptionsDefault(): NativeGroupOptions;
   NativeOptimizer: new (device: number) => NativeOptimizer;
+  /** Tests only: which code paths ran in this process (native/cpu/path_counters.h). */
+  _debugPaths(): NativeDebugPaths;
+  _debugResetPaths(): void;
+}
+
+/** What _debugPaths() reports: dispatch counts, and choices made once per process. */
+export interface NativeDebugPaths {
+  counts: {
+    elementwiseTyped: number;
+    elementwiseGeneric: number;
+    indexedPass1Typed: number;
+    indexedPass1Generic: number;
+    indexedPass2Typed: number;
+    indexedPass2Generic: number;
+  };
+  gemmRequested: string;
+  gemmKernel: string;
+  gemmNote: string;
+  poolThreads: number;
+  cublasPath: string;
+  cusolverPath: string;
 }
 
 let addon: NativeAddon | undefined;
@@ -192,9 +214,13 @@ let addon: NativeAddon | undefined;
 export function native(): NativeAddon {
   if (addon) return addon;
   try {
-    addon = bindings('frugal') as NativeAddon;
+    // FRUGAL_ADDON_PATH: a build elsewhere than build/ (scripts/mutate-native.js tests mutated
+    // addons built in their own directory, leaving the developer's build/ alone).
+    const override = process.env.FRUGAL_ADDON_PATH;
+    addon = (override ? require(path.resolve(override)) : bindings('frugal')) as NativeAddon;
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = (err instanceof Error ? err.message : String(err)) +
+      (process.env.FRUGAL_ADDON_PATH ? ` (FRUGAL_ADDON_PATH=${process.env.FRUGAL_ADDON_PATH})` : '');
     throw new Error(
       `frugal-optim: the native addon could not be loaded: ${why}\n` +
         'Build it with `npm run build:addon` in the frugal-optim package (needs CMake, or node-gyp, ' +

@@ -1,89 +1,69 @@
 // The CPU backend steps a tensor through a typed, vectorized loop when its param and gradient
-// share a dtype and its state is fp32 (native/cpu/elementwise_cpu.h), and through the generic
-// per-element loop otherwise, or everywhere under FRUGAL_CPU_GENERIC_LOOPS=1. Both must give
-// the same bits: each run is made with the typed loops and again with the generic one, and the
-// params and moments are compared bit for bit. A control shows the comparison can fail.
-import { AdamW, Frugal, Grass, Optimizer, OptimizerOptions, SGD, SignSGD, Tensor } from '../lib';
-import { DType } from '../lib/dtype';
+// share a dtype and its state is fp32 (native/cpu/elementwise_cpu.h, indexed_cpu.h), and through
+// the generic per-element loop otherwise, or everywhere under FRUGAL_CPU_GENERIC_LOOPS=1. Both
+// must give the same bits. The addon reads the switch with getenv, so each side runs in a child
+// process with a real environment (test/helpers/cpu-loops-child.ts): every case is run once with
+// the switch and once without, and the digests of the final params and moments are compared.
+// The children also report which loops ran (_debugPaths), which proves the switch took effect:
+// without that, a switch the addon never saw would compare the typed loop with itself and pass.
+import * as path from 'path';
+import { childJson, runTsChild } from './helpers/env-child';
+import { CASES, CaseResult, DTYPES } from './helpers/cpu-loop-cases';
 
-const N = 100_003; // above the size where the CPU splits a tensor across threads, and odd
-const MATRIX = [301, 337]; // about as many elements, as a matrix for the indexed selections
-const STEPS = 4;
+const CHILD = path.join(__dirname, 'helpers', 'cpu-loops-child.ts');
+type Results = Record<string, CaseResult>;
 
-type Make = (p: Tensor) => Optimizer;
-// [name, make, state tensors per param]
-const OPTIMIZERS: [string, Make, number][] = [
-  ['AdamW', (p) => new AdamW([p], { lr: 0.01, weightDecay: 0.1 }), 2],
-  ['SGD momentum 0.9 nesterov, L2', (p) => new SGD([p], { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 }), 1],
-  ['SGD without momentum', (p) => new SGD([p], { lr: 0.05, weightDecay: 0.01 }), 0],
-  ['SGDM rule with momentum 0', (p) => new Optimizer([p], { lr: 0.05, selection: 'blocks', density: 1, stateFull: 'sgdm', momentum: 0 } as OptimizerOptions), -1],
-  ['SignSGD', (p) => new SignSGD([p], { lr: 0.01, weightDecay: 0.1 }), 0],
-];
+let typed: Results;
+let generic: Results;
 
-function bits(a: Float32Array | Int32Array | Uint16Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
+beforeAll(async () => {
+  const [t, g] = await Promise.all([runTsChild(CHILD, {}), runTsChild(CHILD, { FRUGAL_CPU_GENERIC_LOOPS: '1' })]);
+  typed = childJson<Results>(t);
+  generic = childJson<Results>(g);
+}, 300_000);
 
-interface Run { p: Buffer; state: Buffer[] }
+const PAIRS = CASES.filter((c) => !c.genericOnly);
 
-// STEPS steps of `make` on a param of `dtype`; `generic` selects the loop.
-function run(make: Make, dtype: DType, generic: boolean, seed = 100, shape = [N]): Run {
-  const p = Tensor.randn(shape, { seed: 3, dtype });
-  const opt = make(p);
-  try {
-    if (generic) process.env.FRUGAL_CPU_GENERIC_LOOPS = '1';
-    for (let t = 0; t < STEPS; t++) {
-      const g32 = Tensor.randn(shape, { seed: seed + t });
-      if (t === 0) g32.fill(0); // exact zeros: sign(0), 0 * anything
-      const g = g32.cast(dtype);
-      p.grad = g;
-      opt.step();
-      g.dispose();
-      g32.dispose();
+describe.each(PAIRS)('CPU typed loop equals the generic loop: $name', (c) => {
+  it.each(DTYPES)('param %s', (dtype) => {
+    const key = `${c.name} / ${dtype}`;
+    const t = typed[key];
+    const g = generic[key];
+    if (c.stateCount >= 0) expect(t.stateCount).toBe(c.stateCount); // the moments are compared too
+    if (c.indexed) expect(t.stateCount).toBeGreaterThan(0);
+    // The generic child took no typed loop at all, and ran generic loops for this case.
+    const gc = g.counts;
+    expect(gc.elementwiseTyped + gc.indexedPass1Typed + gc.indexedPass2Typed).toBe(0);
+    const genericRuns = c.indexed ? gc.indexedPass2Generic : gc.elementwiseGeneric;
+    expect(genericRuns).toBeGreaterThan(0);
+    expect(g.digest).toBe(t.digest);
+  });
+});
+
+describe('controls', () => {
+  it('without the switch, the typed loops run where they apply (so the comparison is typed vs generic)', () => {
+    // fp32 params with fp32 state: every elementwise case and both indexed passes are typed.
+    for (const c of PAIRS) {
+      const t = typed[`${c.name} / float32`].counts;
+      if (c.indexed) {
+        expect(t.indexedPass2Typed).toBeGreaterThan(0);
+        expect(t.indexedPass2Generic).toBe(0);
+        expect(t.indexedPass1Generic).toBe(0);
+      } else {
+        expect(t.elementwiseTyped).toBeGreaterThan(0);
+      }
     }
-  } finally {
-    delete process.env.FRUGAL_CPU_GENERIC_LOOPS;
-  }
-  const state = opt.stateDict().params.flatMap((r) => r.state.map((s) => bits(s.data)));
-  const out = { p: bits(p.toArray()), state };
-  opt.dispose();
-  p.dispose();
-  return out;
-}
-
-function same(a: Run, b: Run): boolean {
-  return a.p.equals(b.p) && a.state.length === b.state.length && a.state.every((s, i) => s.equals(b.state[i]));
-}
-
-describe.each(OPTIMIZERS)('CPU typed loop equals the generic loop: %s', (_name, make, stateCount) => {
-  it.each(['float32', 'bfloat16', 'float16'] as const)('param %s', (dtype) => {
-    const typed = run(make, dtype, false);
-    const generic = run(make, dtype, true);
-    if (stateCount >= 0) expect(typed.state.length).toBe(stateCount); // the moments are compared too
-    expect(same(typed, generic)).toBe(true);
+    // The indexed first pass (decay, state-free rule) ran typed in the FRUGAL cases.
+    expect(typed['FRUGAL columns + signSGD / bfloat16'].counts.indexedPass1Typed).toBeGreaterThan(0);
+    // bf16 state has no typed loop: the generic loop runs even without the switch.
+    const bf16State = typed['AdamW, bf16 state / float32'].counts;
+    expect(bf16State.elementwiseGeneric).toBeGreaterThan(0);
+    expect(bf16State.elementwiseTyped).toBe(0);
   });
-});
 
-// Indexed selections: the first pass (decay, state-free rule off the selected lines) has typed
-// loops too, per axis; the second (Adam on the selected lines) walks columns row by row.
-const INDEXED: [string, Make][] = [
-  ['FRUGAL columns + signSGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'columns', density: 0.25, updateGap: 2 })],
-  ['FRUGAL rows + SGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'rows', density: 0.25, stateFree: 'sgd', updateGap: 3 })],
-  ['FRUGAL coordinates + signSGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'coordinates', density: 0.25 })],
-  ['Grass top-r columns, decay only', (p) => new Grass([p], { lr: 0.01, weightDecay: 0.1, orientation: 'columns', density: 0.25 } as OptimizerOptions)],
-  ['Grass norm sampling with replacement', (p) => new Grass([p], { lr: 0.01, weightDecay: 0.1, sampling: 'norm', replacement: true, density: 0.5 } as OptimizerOptions)],
-];
-
-describe.each(INDEXED)('CPU typed indexed loops equal the generic ones: %s', (_name, make) => {
-  it.each(['float32', 'bfloat16', 'float16'] as const)('param %s', (dtype) => {
-    const typed = run(make, dtype, false, 100, MATRIX);
-    const generic = run(make, dtype, true, 100, MATRIX);
-    expect(typed.state.length).toBeGreaterThan(0);
-    expect(same(typed, generic)).toBe(true);
-  });
-});
-
-it('control: different gradients give different bits, so the comparison can fail', () => {
-  const [, make] = OPTIMIZERS[0];
-  expect(same(run(make, 'float32', false), run(make, 'float32', true, 200))).toBe(false);
+  it('different gradients give a different digest, so the comparison can fail', async () => {
+    const other = childJson<Results>(await runTsChild(CHILD, { FRUGAL_CPU_GENERIC_LOOPS: '1' }, ['--first', '--seed', '200']));
+    const key = `${CASES[0].name} / ${DTYPES[0]}`;
+    expect(other[key].digest).not.toBe(typed[key].digest);
+  }, 120_000);
 });

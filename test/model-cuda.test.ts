@@ -44,11 +44,13 @@ if (skipReason) {
   const GPU = 0;
   const CPU = -1;
   // Runs `call` once per device on copies of the same inputs; returns the outputs of each.
-  function both(inputs: (Float32Array | Int32Array)[], outputs: number[], call: (d: number, p: bigint[]) => void): [Float32Array[], Float32Array[]] {
+  // Float inputs and outputs are stored as `dtype` (bf16 inputs are rounded once, on the CPU).
+  function both(inputs: (Float32Array | Int32Array)[], outputs: number[], call: (d: number, p: bigint[]) => void,
+    dtype: 'float32' | 'bfloat16' = 'float32'): [Float32Array[], Float32Array[]] {
     const result: Float32Array[][] = [];
     for (const [device, name] of [[CPU, 'cpu'], [GPU, 'cuda:0']] as const) {
-      const ins = inputs.map((a) => Tensor.fromArray(a, [a.length], { device: name }));
-      const outs = outputs.map((n) => Tensor.zeros([n], { device: name }));
+      const ins = inputs.map((a) => Tensor.fromArray(a, [a.length], a instanceof Int32Array ? {} : { dtype }).to(name));
+      const outs = outputs.map((n) => Tensor.zeros([n], { device: name, dtype }));
       call(device, [...ins, ...outs].map((t) => t.dataPtr));
       native().synchronize(device, null);
       result.push([...ins, ...outs].map((t) => t.toArray() as Float32Array));
@@ -62,14 +64,20 @@ if (skipReason) {
     const rows = shape.batch * shape.seq;
     const width = shape.heads * shape.headDim;
 
-    it('gemm in every transpose, fp32 and bf16', () => {
+    it.each([
+      ['float32', 0, 1e-3],
+      // bf16 operands are exact in fp32 and both sides accumulate in fp32, in different orders:
+      // the bf16 result may round the other way, one bf16 ulp (2^-8 relative) and no more.
+      ['bfloat16', 1, 2 ** -8 + 1e-3],
+    ] as const)('gemm in every transpose, %s operands and result', (dtype, code, tol) => {
       for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]]) {
         const [m, n, k] = [45, 70, 130];
         const a = rand(m * k, 1);
         const b = rand(n * k, 2);
         const [cpu, gpu] = both([a, b], [m * n], (d, [A, B, C]) =>
-          ops.gemm(d, ta, tb, m, n, k, 1, A, 0, ta ? m : k, B, 0, tb ? k : n, 0, C, 0, n));
-        expect(maxRelDiff(gpu[2], cpu[2])).toBeLessThan(1e-3);
+          ops.gemm(d, ta, tb, m, n, k, 1, A, code, ta ? m : k, B, code, tb ? k : n, 0, C, code, n), dtype);
+        expect(maxRelDiff(gpu[2], cpu[2])).toBeLessThan(tol);
+        if (dtype === 'bfloat16') expect(cpu[2].every((x) => Math.fround(x) === x && (new Uint32Array(new Float32Array([x]).buffer)[0] & 0xffff) === 0)).toBe(true);
       }
     });
 
@@ -87,13 +95,16 @@ if (skipReason) {
       const x = rand(rows * dim, 7, 2);
       const w = rand(dim, 8);
       const dy = rand(rows * dim, 9);
-      const [cpu, gpu] = both([x, w, dy], [rows * dim, rows, rows * dim, dim], (d, p) => {
+      // Outputs: y (3), rstd (4), dx (5), dw (6), swiglu(y, x) rotated in place (7). Each op
+      // writes its own output, so rmsnorm's dx is still there when it is compared.
+      const [cpu, gpu] = both([x, w, dy], [rows * dim, rows, rows * dim, dim, rows * dim], (d, p) => {
         ops.rmsnormForward(d, p[0], p[1], 0, p[3], p[4], rows, dim, 1e-5);
         ops.rmsnormBackward(d, p[0], p[1], 0, p[4], p[2], p[5], false, p[6], 0, false, rows, dim);
-        ops.rope(d, p[3], shape, 10000, false);
-        ops.swigluForward(d, p[3], p[0], p[5], rows * dim);
+        ops.swigluForward(d, p[3], p[0], p[7], rows * dim);
+        ops.rope(d, p[7], shape, 10000, false);
       });
-      for (let i = 3; i <= 6; i++) expect(maxRelDiff(gpu[i], cpu[i])).toBeLessThan(1e-3);
+      for (let i = 3; i <= 7; i++) expect(maxRelDiff(gpu[i], cpu[i])).toBeLessThan(1e-3);
+      expect(cpu[5].some((v) => v !== 0)).toBe(true); // dx is rmsnorm's gradient, not zeros
 
       const vocab = 50;
       const logits = rand(rows * vocab, 10, 3);

@@ -21,6 +21,7 @@ void RegisterModelBindings(Napi::Env env, Napi::Object exports);
 #endif
 
 namespace frugal_addon {
+void RegisterDebugBindings(Napi::Env env, Napi::Object exports);  // debug_bindings.cpp
 namespace {
 
 // ---- library and devices ----
@@ -358,6 +359,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("groupOptionsDefault", Napi::Function::New<GroupOptionsDefault>(env, "groupOptionsDefault"));
   exports.Set("NativeOptimizer", OptimizerWrap::Define(env));
   if (RegisterModelBindings) RegisterModelBindings(env, exports);
+  RegisterDebugBindings(env, exports);
 #ifdef FRUGAL_ADDON_CUDA
   exports.Set("builtWithCuda", Napi::Boolean::New(env, true));
 #else

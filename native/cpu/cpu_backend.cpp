@@ -12,6 +12,7 @@
 #include "elementwise_cpu.h"
 #include "indexed_cpu.h"
 #include "parallel_for.h"
+#include "path_counters.h"
 
 namespace frugal {
 
@@ -105,7 +106,9 @@ class CpuBackend final : public Backend {
     const bool generic_only = generic_loops_forced();
     for (size_t j = 0; j < count; j++) {
       const ElementwiseJob& job = jobs[j];
-      if (cpu_elementwise::RangeFn typed = generic_only ? nullptr : cpu_elementwise::typed_loop(job)) {
+      cpu_elementwise::RangeFn typed = generic_only ? nullptr : cpu_elementwise::typed_loop(job);
+      debug::count_path(typed ? debug::ELEMENTWISE_TYPED : debug::ELEMENTWISE_GENERIC);
+      if (typed) {
         parallel_for(job.n, [&](int64_t b, int64_t e) { typed(job, gs, b, e); });
         continue;
       }
@@ -135,6 +138,7 @@ class CpuBackend final : public Backend {
     const bool pass1 = job.decay != 1.f || free_applies;
     const bool generic_only = generic_loops_forced();
     cpu_indexed::RowsFn typed = pass1 && !generic_only ? cpu_indexed::typed_pass1(job, free_applies) : nullptr;
+    if (pass1) debug::count_path(typed ? debug::INDEXED_PASS1_TYPED : debug::INDEXED_PASS1_GENERIC);
     if (typed) {
       parallel_for(job.rows, [&](int64_t b, int64_t e) { typed(job, gs, b, e); },
                    std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.cols)));
@@ -204,6 +208,8 @@ class CpuBackend final : public Backend {
       store_elem(job.p, job.p_dtype, e, p0 * decay - entry_delta(j, t, e, p0));
     };
     const cpu_indexed::Pass2Fns typed2 = generic_only ? cpu_indexed::Pass2Fns{nullptr, nullptr} : cpu_indexed::typed_pass2(job);
+    debug::count_path((job.axis == AXIS_COLS ? typed2.rows != nullptr : typed2.lines != nullptr) ? debug::INDEXED_PASS2_TYPED
+                                                                                                   : debug::INDEXED_PASS2_GENERIC);
     if (job.axis == AXIS_COLS) {
       // Row by row: slots (t, 0..k) are contiguous and the gathered elements share a row, where a
       // column at a time would stride through the whole matrix.

@@ -8,11 +8,13 @@
 // Determinism: each element of C is owned by one task and summed over k in the same block
 // order whatever the thread count, so the result does not depend on threading.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "../cpu/path_counters.h"
 #include "../math/dtype_convert.h"
 #include "model_ops.h"
 #include "thread_pool.h"
@@ -92,18 +94,40 @@ struct KernelChoice {
   int mr;
 };
 
-// FRUGAL_GEMM_KERNEL=portable|avx2|avx512 caps the choice (for tests and comparisons).
+// FRUGAL_GEMM_KERNEL=portable|avx2|avx512 caps the choice (for tests and comparisons). A request
+// the machine cannot honour (avx2 without AVX2+FMA, avx512 without AVX-512F, a name not in that
+// list) is never taken silently: the kernel actually used and why are written to stderr once and
+// recorded for the addon's _debugPaths().
 KernelChoice choose_kernel() {
   const char* cap = std::getenv("FRUGAL_GEMM_KERNEL");
-  std::string want = cap ? cap : "";
+  const std::string want = cap ? cap : "";
+  const bool known = want.empty() || want == "portable" || want == "avx2" || want == "avx512";
+  bool has512 = false, has2 = false;
 #ifdef FRUGAL_GEMM_X86
   __builtin_cpu_init();
-  bool allow512 = want.empty() || want == "avx512", allow2 = allow512 || want == "avx2";
-  if (allow512 && __builtin_cpu_supports("avx512f")) return {kernel_avx512, 12};
-  if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {kernel_avx2, 6};
+  has512 = __builtin_cpu_supports("avx512f");
+  has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
-  (void)want;
-  return {kernel_portable, 3};
+  const bool allow512 = !known || want.empty() || want == "avx512", allow2 = allow512 || want == "avx2";
+  KernelChoice k{kernel_portable, 3};
+  std::string name = "portable";
+#ifdef FRUGAL_GEMM_X86
+  if (allow512 && has512) {
+    k = {kernel_avx512, 12};
+    name = "avx512";
+  } else if (allow2 && has2) {
+    k = {kernel_avx2, 6};
+    name = "avx2";
+  }
+#endif
+  std::string note;
+  if (!known) note = "FRUGAL_GEMM_KERNEL=" + want + " is not one of portable, avx2, avx512; ignored";
+  else if (!want.empty() && want != name)
+    note = "FRUGAL_GEMM_KERNEL=" + want + " requested, but this CPU (or build) lacks " +
+           (want == "avx2" ? "AVX2+FMA" : "AVX-512F");
+  if (!note.empty()) std::fprintf(stderr, "frugal-optim: %s; using the %s GEMM kernel\n", note.c_str(), name.c_str());
+  debug::note_gemm_kernel(want, name, note);
+  return k;
 }
 
 const KernelChoice& kernel() {

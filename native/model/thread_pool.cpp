@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "../cpu/path_counters.h"
+
 namespace frugal {
 namespace model {
 namespace {
@@ -100,6 +102,7 @@ Pool& pool() {
   // Leaked on purpose: joining threads from a static destructor at process exit can deadlock
   // when the runtime has already torn other threads down.
   static Pool* p = new Pool(configured_threads());
+  debug::note_pool_threads(p->threads());
   return *p;
 }
 
