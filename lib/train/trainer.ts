@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkDevice, cudaDeviceCount, Device } from '../device';
 import { loadBrown, splitDocuments } from '../data/brown';
-import { BatchSampler, makeTokenizer, tokenize } from '../data/dataset';
+import { BatchSampler, makeTokenizerSteps, tokenize } from '../data/dataset';
+import { Tokenizer } from '../data/tokenizer';
 import { modelConfig, parameterCount } from '../model/config';
 import { LlamaModel } from '../model/llama';
 import { native } from '../native';
@@ -146,7 +147,16 @@ function* trainLocked(o: TrainOptions, hooks: TrainHooks, wallStart: bigint, dev
   yield* stopBeforeTraining();
   const split = splitDocuments(loadBrown());
   yield* stopBeforeTraining();
-  const tokenizer = makeTokenizer(o.tokenizer, split, o.vocabSize, resumeState?.tokenizer);
+  const training = makeTokenizerSteps(o.tokenizer, split, o.vocabSize, resumeState?.tokenizer);
+  let tokenizer: Tokenizer;
+  for (;;) {
+    const r = training.next();
+    if (r.done) {
+      tokenizer = r.value;
+      break;
+    }
+    yield* stopBeforeTraining(); // between merges of a BPE vocabulary
+  }
   yield* stopBeforeTraining();
   const corpus = tokenize(split, tokenizer);
   yield* stopBeforeTraining();
