@@ -59,3 +59,18 @@ test('a state dict with an unknown group part is refused naming it', () => {
   expect(() => opt.loadStateDict(sd)).toThrow(/part 'bogus' is not one of whole, projected, regular/);
   opt.dispose();
 });
+
+test("counters or group steps beyond the optimizer's step are refused naming the field", () => {
+  const p = Tensor.randn([2, 2], { seed: 1 });
+  const opt = new AdamW([p], { lr: 0.1 });
+  p.grad = Tensor.randn([2, 2], { seed: 2 });
+  opt.step();
+  const params = opt.stateDict();
+  params.params[0].counters.step = params.step + 1;
+  params.params[0].counters.stateStep = params.step + 1;
+  expect(() => opt.loadStateDict(params)).toThrow(/param 0: counters.step 2 exceeds the optimizer's step 1/);
+  const groups = opt.stateDict();
+  groups.groups[0].native[0].step = groups.step + 5;
+  expect(() => opt.loadStateDict(groups)).toThrow(/native group 0: step 6 exceeds the optimizer's step 1/);
+  opt.dispose();
+});
