@@ -6,6 +6,7 @@
 import { describeValue, DType, DTYPES } from '../dtype';
 import { checkStateDictSelf, OptimizerStateDict, ParamStateData, stateArray, StateTensorData } from '../optim/state-dict';
 import {
+  CHECKSUM_KEY,
   checkPath,
   encodeSafetensors,
   readSafetensorsFile,
@@ -40,6 +41,9 @@ export function saveStateDict(file: string, sd: OptimizerStateDict): void {
   writeSafetensorsFile(file, encodeSafetensors(tensors, metadata));
 }
 
+/** The metadata keys saveStateDict writes, besides the reader's checksum key. */
+const METADATA_KEYS = ['format', 'optimizer', 'step', 'max_grad_norm', 'groups', 'params'];
+
 // How String(n) writes a step and a norm: nothing looser ("", "1e3" for a step, " 1", "0x10").
 const INTEGER_TEXT = /^(0|[1-9]\d*)$/;
 const NUMBER_TEXT = /^(0|[1-9]\d*)(\.\d+)?(e[+-]\d+)?$/;
@@ -51,8 +55,13 @@ export function loadStateDictFile(file: string): OptimizerStateDict {
   const bad = (why: string): never => {
     throw new Error(`${file}: not a valid frugal-optim checkpoint: ${why}`);
   };
-  for (const key of ['format', 'optimizer', 'step', 'max_grad_norm', 'groups', 'params']) {
-    if (typeof metadata[key] !== 'string') bad(`metadata '${key}' is missing`);
+  for (const key of METADATA_KEYS) {
+    if (!Object.prototype.hasOwnProperty.call(metadata, key)) bad(`metadata '${key}' is missing`);
+  }
+  // Only the keys saveStateDict writes (the checksum key was consumed by the reader): a damaged
+  // key name must not turn the checksum off unnoticed.
+  for (const key of Object.keys(metadata)) {
+    if (!METADATA_KEYS.includes(key)) bad(`unknown metadata key ${JSON.stringify(key)} (expected ${METADATA_KEYS.join(', ')} and '${CHECKSUM_KEY}')`);
   }
   if (!INTEGER_TEXT.test(metadata.step)) bad(`metadata 'step' is ${JSON.stringify(metadata.step)}, expected a decimal integer >= 0`);
   if (!NUMBER_TEXT.test(metadata.max_grad_norm)) {

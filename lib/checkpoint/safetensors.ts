@@ -85,6 +85,7 @@ export function encodeSafetensors(
   }
   const meta: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) {
+    if (k === '__proto__') fail(`metadata '__proto__': not allowed as a key (JSON readers turn it into an object's prototype)`);
     if (typeof v !== 'string') fail(`metadata '${k}': expected a string (the format stores strings only), got ${describeValue(v)}`);
     if (k === CHECKSUM_KEY) fail(`metadata '${k}': reserved for the checksums this function writes`);
     meta[k] = v;
@@ -99,6 +100,7 @@ export function encodeSafetensors(
     if (typeof name !== 'string' || name === '') fail(`a tensor name must be a non-empty string, got ${describeValue(name)}`);
     const n = name as string;
     if (n === '__metadata__') fail("'__metadata__' is not a tensor name");
+    if (n === '__proto__') fail("'__proto__' is not allowed as a tensor name (JSON readers turn it into an object's prototype)");
     if (Object.prototype.hasOwnProperty.call(header, n)) fail(`tensor '${n}' is given twice`);
     if (typeof t !== 'object' || t === null) fail(`tensor '${n}': expected {dtype, shape, data}, got ${describeValue(t)}`);
     const { dtype, shape, data } = t as { dtype: unknown; shape: unknown; data: unknown };
@@ -168,6 +170,7 @@ function checkMetadata(source: string, entry: unknown): Record<string, string> {
   }
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+    if (k === '__proto__') throw new Error(`${source}: corrupt header: metadata key '__proto__' is not allowed`);
     if (typeof v !== 'string') throw new Error(`${source}: corrupt header: metadata '${k}' must be a string, got ${describeValue(v)}`);
     metadata[k] = v;
   }
@@ -207,14 +210,17 @@ function checkChecksums(source: string, header: Record<string, unknown>, metadat
   const bad = (why: string): never => {
     throw new Error(`${source}: checksum mismatch: ${why}`);
   };
-  if (typeof sums !== 'object' || sums === null || typeof sums.header !== 'string' || typeof sums.tensors !== 'object' || sums.tensors === null) {
+  if (
+    typeof sums !== 'object' || sums === null || typeof sums.header !== 'string' || typeof sums.tensors !== 'object' || sums.tensors === null ||
+    Array.isArray(sums.tensors)
+  ) {
     bad(`metadata '${CHECKSUM_KEY}' must be {"header": crc, "tensors": {name: crc}}`);
   }
   if (headerDigest(header) !== sums.header) bad('the header (tensor names, dtypes, shapes, offsets or metadata) was changed');
   const listed = sums.tensors as Record<string, unknown>;
   for (const name of Object.keys(listed)) if (!tensors.has(name)) bad(`tensor '${name}' has a checksum but is not in the file`);
   for (const [name, t] of tensors) {
-    if (typeof listed[name] !== 'string') bad(`tensor '${name}' has no checksum`);
+    if (!Object.prototype.hasOwnProperty.call(listed, name) || typeof listed[name] !== 'string') bad(`tensor '${name}' has no checksum`);
     if (crcHex(t.data) !== listed[name]) bad(`the data of tensor '${name}' does not match its CRC-32`);
   }
 }
@@ -241,6 +247,7 @@ export function decodeSafetensors(buf: Uint8Array, source = 'safetensors'): Safe
   let metadata: Record<string, string> = {};
   const entries: [string, HeaderEntry][] = [];
   for (const [name, entry] of Object.entries(header)) {
+    if (name === '__proto__') throw new Error(`${source}: corrupt header: '__proto__' is not allowed as a tensor name`);
     if (name === '__metadata__') metadata = checkMetadata(source, entry);
     else entries.push([name, checkEntry(source, name, entry)]);
   }
@@ -307,13 +314,41 @@ export function writeSafetensorsFile(file: string, contents: Buffer): void {
   }
 }
 
-export function readSafetensorsFile(file: string): SafetensorsContents {
-  checkPath(file);
-  let bytes: Buffer;
+/** The largest file read (Node's Buffer limit is about this; a larger one is not a checkpoint of ours). */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+/**
+ * Reads a whole regular file. Opened non-blocking and checked with fstat before any read: a FIFO,
+ * a device (/dev/zero) or a directory is refused at once instead of blocking or reading forever.
+ */
+export function readRegularFile(file: string): Buffer {
+  let fd: number;
   try {
-    bytes = fs.readFileSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw new Error(`${file}: cannot read: ${(e as Error).message}`);
   }
-  return decodeSafetensors(bytes, file);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${file}: not a regular file (a ${st.isDirectory() ? 'directory' : st.isFIFO() ? 'FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : 'special file'}); expected a saved file`);
+    if (st.size > MAX_FILE_BYTES) throw new Error(`${file}: ${st.size} bytes, more than the ${MAX_FILE_BYTES} this reader takes`);
+    const out = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < out.length) {
+      const n = fs.readSync(fd, out, at, out.length - at, at);
+      if (n === 0) throw new Error(`${file}: truncated while reading: ${at} of ${out.length} bytes`);
+      at += n;
+    }
+    return out;
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.startsWith(`${file}: `) ? msg : `${file}: cannot read: ${msg}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function readSafetensorsFile(file: string): SafetensorsContents {
+  checkPath(file);
+  return decodeSafetensors(readRegularFile(file), file);
 }

@@ -8,6 +8,8 @@ import { Tokenizer, TokenizerJSON } from './tokenizer';
 const CHUNK = / ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+/g;
 const KEY_BITS = 2 ** 20; // ids stay below 2^20, so a pair is one number a * 2^20 + b
 
+const YIELD_EVERY = 16; // merges between the yields of trainSteps
+
 const pairKey = (a: number, b: number) => a * KEY_BITS + b;
 
 function chunks(text: string): string[] {
@@ -43,6 +45,18 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Learns merges on `text` until the vocabulary has `vocabSize` ids (or no pair repeats). */
   static train(text: string, vocabSize: number): BpeTokenizer {
+    const run = BpeTokenizer.trainSteps(text, vocabSize);
+    for (;;) {
+      const r = run.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * train() as a generator that yields every YIELD_EVERY merges (training takes seconds): a caller
+   * driving it from the event loop can stop it there, e.g. on SIGTERM.
+   */
+  static *trainSteps(text: string, vocabSize: number): Generator<void, BpeTokenizer, void> {
     if (!Number.isSafeInteger(vocabSize) || vocabSize < 257 || vocabSize > 65536) {
       throw new RangeError(`tokenizer: the BPE vocabulary size must be an integer in [257, 65536], got ${vocabSize}`);
     }
@@ -91,6 +105,7 @@ export class BpeTokenizer implements Tokenizer {
       }
       counts.delete(best);
       where.delete(best);
+      if (merges.length % YIELD_EVERY === 0) yield;
     }
     return new BpeTokenizer(merges);
   }

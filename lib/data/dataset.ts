@@ -33,6 +33,12 @@ export function makeTokenizer(kind: string, split: CorpusSplit, vocabSize = 1024
   throw new Error(`tokenizer: expected 'byte' or 'bpe', got '${kind}'`);
 }
 
+/** makeTokenizer() as a generator that yields while a BPE vocabulary trains (so it can be stopped). */
+export function* makeTokenizerSteps(kind: string, split: CorpusSplit, vocabSize = 1024, saved?: TokenizerJSON): Generator<void, Tokenizer, void> {
+  if (!saved && kind === 'bpe') return yield* BpeTokenizer.trainSteps(joinDocuments(split.train), vocabSize);
+  return makeTokenizer(kind, split, vocabSize, saved);
+}
+
 export function tokenize(split: CorpusSplit, tokenizer: Tokenizer): TokenizedCorpus {
   return {
     tokenizer,

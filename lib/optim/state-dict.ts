@@ -9,6 +9,8 @@ import { AXIS_COLS, AXIS_COORDS, AXIS_ROWS, checkStateValues } from './state-val
 
 export const STATE_DICT_FORMAT = 'frugal-optim/1';
 
+const GROUP_PARTS: readonly string[] = ['whole', 'projected', 'regular'] satisfies GroupPart[];
+
 export type StateArray = Float32Array | Uint16Array | Int32Array;
 
 export interface StateTensorData {
@@ -123,6 +125,11 @@ export function checkStateDictSelf(sd: unknown): asserts sd is OptimizerStateDic
       ) {
         fail(`group ${i}: native group ${j}: expected {part, step, rng: 4 decimal words}`);
       }
+      // A group steps at most once per optimizer step.
+      if (n.step > (d.step as number)) fail(`group ${i}: native group ${j}: step ${n.step} exceeds the optimizer's step ${d.step}`);
+      if (!GROUP_PARTS.includes(n.part)) fail(`group ${i}: native group ${j}: part ${describeValue(n.part)} is not one of ${GROUP_PARTS.join(', ')}`);
+      // xoshiro256 has no way out of the all-zero state: it would draw 0 forever.
+      if (n.rng.every((w) => BigInt(w) === 0n)) fail(`group ${i}: native group ${j}: rng state is all zero, which xoshiro256 never reaches`);
     });
   });
   if (!Array.isArray(d.params)) fail(`params must be an array, got ${describeValue(d.params)}`);
@@ -137,6 +144,9 @@ export function checkStateDictSelf(sd: unknown): asserts sd is OptimizerStateDic
     ) {
       fail(`param ${i}: counters must be {step, stateStep, active, kind, axis, selectionCount} with integers >= 0`);
     }
+    // stateStep counts the steps since the state was (re)started, so it never exceeds step.
+    if (c.step > (d.step as number)) fail(`param ${i}: counters.step ${c.step} exceeds the optimizer's step ${d.step}`);
+    if (c.stateStep > c.step) fail(`param ${i}: counters.stateStep ${c.stateStep} exceeds counters.step ${c.step}`);
     const axisOf: Partial<Record<SelectionName, number[]>> = {
       rows: [AXIS_ROWS], columns: [AXIS_COLS], coordinates: [AXIS_COORDS], grass: [AXIS_ROWS, AXIS_COLS],
       svd: [AXIS_ROWS, AXIS_COLS], random: [AXIS_ROWS, AXIS_COLS], randperm: [AXIS_ROWS, AXIS_COLS],

@@ -9,6 +9,10 @@
 // renamed), and only then removes the previous checkpoint. A kill at any moment leaves LATEST
 // naming a complete checkpoint; leftovers are removed by the next save or resume. A resume checks
 // the manifest (every file present, unmodified, at the same step) before loading anything.
+// Clean-up touches only names this module writes: checkpoints named exactly step-NNNNNNNN (or
+// step-NNNNNNNN.<suffix>) other than the one LATEST names, and temporaries of this process or of
+// processes no longer running; a user's copy (step-00000100-best) or file is never removed. The
+// trainer holds the directory's lock (checkpoint-lock.ts) while it saves, so no other run writes.
 // The data order and the lr are functions of the step, so weights + optimizer state + step are
 // all a resume needs to continue bit-identically on the CPU.
 import { createHash } from 'crypto';
@@ -18,8 +22,10 @@ import { loadStateDictFile, saveStateDict } from '../checkpoint/optimizer-checkp
 import { encodeSafetensors, fsyncPath, readSafetensorsFile, writeFileDurably } from '../checkpoint/safetensors';
 import { TokenizerJSON } from '../data/tokenizer';
 import { ModelConfig } from '../model/config';
+import { OptimizerStateDict } from '../optim/state-dict';
 import { LlamaModel } from '../model/llama';
 import { Tensor } from '../tensor';
+import { processAlive } from './checkpoint-lock';
 import { TrainOptions } from './options';
 import { OptimizerSet } from './optimizers';
 
@@ -28,7 +34,12 @@ const MANIFEST_FORMAT = 'frugal-optim-checkpoint/1';
 const POINTER = 'LATEST';
 const MANIFEST = 'manifest.json';
 const PARTIAL_PREFIX = '.partial-';
-const CHECKPOINT_NAME = /^step-\d{8}(-[a-z0-9]+)?$/;
+/** What LATEST may name (earlier versions suffixed a clash with '-<base36>'). */
+const CHECKPOINT_NAME = /^step-\d{8,}([-.][a-z0-9]+)?$/;
+/** The checkpoint names this module creates, and so may remove. */
+const OWN_CHECKPOINT = /^step-\d{8,}(\.[a-z0-9]+)?$/;
+/** Temporaries with the PID of the process writing them. */
+const TEMPORARY = [/^\.partial-step-\d{8,}-(\d+)$/, /^\.LATEST\.(\d+)\.tmp$/];
 
 /** Options that must be the same when resuming (they shape the state or the data order). */
 const MUST_MATCH = ['optimizer', 'preset', 'tokenizer', 'batch', 'seqLen', 'seed', 'dtype', 'perLayer', 'sparseBackward'] as const;
@@ -46,6 +57,8 @@ export interface TrainerState {
 export interface ResumePoint {
   dir: string;
   state: TrainerState;
+  /** The flat layout of earlier versions (no manifest): each file's step is checked on load. */
+  flat: boolean;
 }
 
 interface Manifest {
@@ -71,20 +84,74 @@ function currentName(dir: string): string | null {
   }
 }
 
+/** A temporary's writer PID when `entry` is one of this module's temporaries, else null. */
+function temporaryOwner(entry: string): number | null {
+  for (const re of TEMPORARY) {
+    const m = re.exec(entry);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
 /**
- * Removes what an interrupted save left behind: partial directories, temporary pointer files,
- * and checkpoint directories LATEST does not name (a finished one whose switch never happened,
- * or the previous one). Only names this module writes are touched; with no valid LATEST, only
- * the temporaries go.
+ * Removes what an interrupted save left behind: this process's temporaries and those of processes
+ * no longer running, and checkpoints this module named that LATEST does not name (a finished one
+ * whose switch never happened, or the previous one). With no valid LATEST only temporaries go.
  */
 function removeStale(dir: string): void {
   const current = currentName(dir);
   for (const entry of fs.readdirSync(dir)) {
+    const owner = temporaryOwner(entry);
     const stale =
-      entry.startsWith(PARTIAL_PREFIX) ||
-      (entry.startsWith(`.${POINTER}.`) && entry.endsWith('.tmp')) ||
-      (current !== null && entry !== current && CHECKPOINT_NAME.test(entry));
+      (owner !== null && (owner === process.pid || !processAlive(owner))) ||
+      (current !== null && entry !== current && OWN_CHECKPOINT.test(entry));
     if (stale) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  }
+}
+
+/** The step of the checkpoint in `dir` (LATEST, or the flat layout's trainer.json), or null when none. */
+export function existingCheckpointStep(dir: string): number | null {
+  const name = currentName(dir);
+  if (name !== null) return Number(/^step-(\d+)/.exec(name)![1]);
+  const flat = path.join(dir, 'trainer.json');
+  if (!fs.existsSync(flat)) return null;
+  try {
+    const step = (JSON.parse(fs.readFileSync(flat, 'utf8')) as { step?: unknown }).step;
+    return typeof step === 'number' ? step : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A run without --resume must not replace a checkpoint that is already there. */
+export function refuseExistingCheckpoint(dir: string): void {
+  const step = existingCheckpointStep(dir);
+  if (step === null) return;
+  throw new Error(
+    `--checkpoint-dir ${dir} holds a checkpoint${Number.isNaN(step) ? '' : ` at step ${step}`}; ` +
+      'pass --resume to continue it, or choose another directory',
+  );
+}
+
+/**
+ * Proves before the first step that the longest path a save writes fits the system's limits
+ * (PATH_MAX, NAME_MAX): a directory and a file inside it, named as long as the save's longest.
+ */
+export function probeCheckpointPaths(dir: string, units: readonly string[], steps: number): void {
+  const partialName = `${PARTIAL_PREFIX}${checkpointName(steps)}-${process.pid}`;
+  const longestUnit = units.reduce((a, u) => (u.length > a.length ? u : a), '');
+  const files = [`.${unitFile(longestUnit)}.${process.pid}.tmp`, 'model.safetensors', MANIFEST, 'trainer.json', `.${POINTER}.${process.pid}.tmp`];
+  const longestFile = files.reduce((a, f) => (f.length > a.length ? f : a), '');
+  const probeDir = path.join(dir, `.partial-probe-${process.pid}`.padEnd(partialName.length, 'x'));
+  try {
+    fs.mkdirSync(probeDir);
+    fs.writeFileSync(path.join(probeDir, 'p'.padEnd(longestFile.length, 'x')), '');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENAMETOOLONG' ? `the path is too long for the checkpoint files (up to ${path.resolve(probeDir).length + 1 + longestFile.length} characters)` : err.message;
+    throw new Error(`--checkpoint-dir ${dir}: cannot write a checkpoint there: ${why}`);
+  } finally {
+    fs.rmSync(probeDir, { recursive: true, force: true });
   }
 }
 
@@ -96,9 +163,35 @@ export function saveCheckpoint(
   tokenizer: TokenizerJSON,
   options: TrainOptions,
 ): void {
+  const partial = path.join(dir, `${PARTIAL_PREFIX}${checkpointName(step)}-${process.pid}`);
+  try {
+    writeCheckpoint(dir, partial, step, model, optimizers, tokenizer, options);
+  } catch (e) {
+    // A full disk, a permission change...: say which save failed and what is left to resume from.
+    try {
+      fs.rmSync(partial, { recursive: true, force: true });
+    } catch {
+      // the error below is the one that matters
+    }
+    const current = fs.existsSync(dir) ? currentName(dir) : null;
+    throw new Error(
+      `--checkpoint-dir: cannot write the checkpoint of step ${step} in ${dir}: ${(e as Error).message}; ` +
+        (current ? `${path.join(dir, POINTER)} names ${current}, which is intact` : 'no earlier checkpoint there'),
+    );
+  }
+}
+
+function writeCheckpoint(
+  dir: string,
+  partial: string,
+  step: number,
+  model: LlamaModel,
+  optimizers: OptimizerSet,
+  tokenizer: TokenizerJSON,
+  options: TrainOptions,
+): void {
   fs.mkdirSync(dir, { recursive: true });
   removeStale(dir);
-  const partial = path.join(dir, `${PARTIAL_PREFIX}${checkpointName(step)}-${process.pid}`);
   fs.mkdirSync(partial);
   // Weights as float32: exact for bf16 weights too (widening is exact, and so is the way back).
   const tensors = model.named.map(
@@ -131,7 +224,7 @@ export function saveCheckpoint(
   // Into place under its final name (never the name LATEST holds now), then switch LATEST.
   const current = currentName(dir);
   let name = checkpointName(step);
-  if (name === current) name += `-${Date.now().toString(36)}`;
+  if (name === current) name += `.${Date.now().toString(36)}`;
   fs.rmSync(path.join(dir, name), { recursive: true, force: true });
   fs.renameSync(partial, path.join(dir, name));
   fsyncPath(dir);
@@ -168,19 +261,28 @@ function verifyManifest(ckpt: string): Manifest {
   if (!isObject(m) || m.format !== MANIFEST_FORMAT || !isStep(m.step) || !isObject(files)) {
     throw new Error(`--resume: ${file}: expected {format: '${MANIFEST_FORMAT}', step, files}`);
   }
+  const listed = (name: string) => Object.prototype.hasOwnProperty.call(files, name);
   for (const name of ['model.safetensors', 'trainer.json']) {
-    if (!(name in files)) throw new Error(`--resume: ${file} does not list ${name}`);
+    if (!listed(name)) throw new Error(`--resume: ${file} does not list ${name}`);
   }
   for (const [name, entry] of Object.entries(files)) {
     const f = path.join(ckpt, name);
-    if (name.includes('/') || name.includes('\\') || name === MANIFEST || !isObject(entry)) throw new Error(`--resume: ${file}: bad entry '${name}'`);
-    if (!fs.existsSync(f)) throw new Error(`--resume: ${f} is missing (listed in ${file})`);
-    if (fs.statSync(f).size !== entry.bytes || sha256(f) !== entry.sha256) {
+    // A plain file name of this directory: no path components, nothing outside it.
+    const plain = name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\\') && !name.includes('\0');
+    if (!plain || name === MANIFEST || !isObject(entry)) throw new Error(`--resume: ${file}: bad entry ${JSON.stringify(name)} (expected the name of a file in ${ckpt})`);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(f);
+    } catch {
+      throw new Error(`--resume: ${f} is missing (listed in ${file})`);
+    }
+    if (!st.isFile()) throw new Error(`--resume: ${f} is not a regular file (listed in ${file})`);
+    if (st.size !== entry.bytes || sha256(f) !== entry.sha256) {
       throw new Error(`--resume: ${f} does not match ${file} (changed or from another step than ${m.step})`);
     }
   }
   for (const name of fs.readdirSync(ckpt)) {
-    if (name !== MANIFEST && !(name in files)) throw new Error(`--resume: ${path.join(ckpt, name)} is not listed in ${file}`);
+    if (name !== MANIFEST && !listed(name)) throw new Error(`--resume: ${path.join(ckpt, name)} is not listed in ${file}`);
   }
   return m as unknown as Manifest;
 }
@@ -233,7 +335,7 @@ export function openCheckpoint(dir: string, options: TrainOptions): ResumePoint 
   }
   // Only once the checkpoint is known good: leftovers may be all that is left if it is not.
   if (manifestStep !== null) removeStale(dir);
-  return { dir: ckpt, state };
+  return { dir: ckpt, state, flat: manifestStep === null };
 }
 
 /** Loads weights and optimizer state into a freshly built model and optimizer set. */
@@ -247,6 +349,10 @@ export function restoreCheckpoint(point: ResumePoint, model: LlamaModel, optimiz
   if (weights.metadata.step !== String(state.step)) {
     throw new Error(`--resume: ${modelFile} is at step ${weights.metadata.step}, trainer.json at ${state.step}: not one checkpoint`);
   }
+  const names = new Set(model.named.map((p) => p.name));
+  for (const name of weights.tensors.keys()) {
+    if (!names.has(name)) throw new Error(`--resume: ${modelFile} has a tensor '${name}' that this model does not have`);
+  }
   for (const p of model.named) {
     const t = weights.tensors.get(p.name);
     if (!t) throw new Error(`--resume: ${modelFile} has no tensor '${p.name}'`);
@@ -259,19 +365,40 @@ export function restoreCheckpoint(point: ResumePoint, model: LlamaModel, optimiz
     throw new Error(`--resume: the checkpoint has optimizers for ${state.units.join(', ')}, this run has ${units.join(', ')}`);
   }
   const dicts = units.map((u) => {
+    const file = path.join(dir, unitFile(u));
+    let sd: OptimizerStateDict;
     try {
-      return loadStateDictFile(path.join(dir, unitFile(u)));
+      sd = loadStateDictFile(file);
     } catch (e) {
       throw new Error(`--resume: ${(e as Error).message}`);
     }
+    // The flat layout has no manifest tying the files to one step: every optimizer steps once per
+    // training step, so its step must be trainer.json's.
+    if (point.flat && sd.step !== state.step) {
+      throw new Error(`--resume: ${file} is at optimizer step ${sd.step}, ${path.join(dir, 'trainer.json')} at step ${state.step}: not one checkpoint`);
+    }
+    return sd;
   });
   // Every optimizer takes its state before any weight changes: a refusal leaves the model as built.
   units.forEach((u, i) => {
+    const opt = optimizers.byUnit.get(u)!;
+    // The rule for options on resume: those that shape the state (selection, density, rank...)
+    // must match, and loadStateDict refuses a change naming the option; every other
+    // hyperparameter (lr, weight decay, betas, eps, clipping...) is this run's command line,
+    // re-applied over the values the file restores.
+    const mine = opt.paramGroups.map((g) => ({ ...g }));
+    const clip = opt.maxGradNorm;
     try {
-      optimizers.byUnit.get(u)!.loadStateDict(dicts[i]);
+      opt.loadStateDict(dicts[i]);
     } catch (e) {
       throw new Error(`--resume: ${path.join(dir, unitFile(u))}: ${(e as Error).message}`);
     }
+    opt.paramGroups.forEach((g, j) => {
+      const own = g as unknown as Record<string, unknown>;
+      for (const k of Object.keys(own)) if (!(k in mine[j])) delete own[k];
+      Object.assign(g, mine[j]);
+    });
+    opt.maxGradNorm = clip;
   });
   for (const p of model.named) {
     const t = weights.tensors.get(p.name)!;

@@ -5,12 +5,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkDevice, cudaDeviceCount, Device } from '../device';
 import { loadBrown, splitDocuments } from '../data/brown';
-import { BatchSampler, makeTokenizer, tokenize } from '../data/dataset';
+import { BatchSampler, makeTokenizerSteps, tokenize } from '../data/dataset';
+import { Tokenizer } from '../data/tokenizer';
 import { modelConfig, parameterCount } from '../model/config';
 import { LlamaModel } from '../model/llama';
 import { native } from '../native';
 import { constant, cosineWithWarmup, linear, LRLambda } from '../schedule';
-import { openCheckpoint, restoreCheckpoint, ResumePoint, saveCheckpoint } from './checkpoint';
+import { openCheckpoint, probeCheckpointPaths, refuseExistingCheckpoint, restoreCheckpoint, ResumePoint, saveCheckpoint } from './checkpoint';
+import { lockCheckpointDir } from './checkpoint-lock';
 import { GradientManager } from './gradients';
 import { MemoryFigures, memorySnapshot, maxFigures, resetPeak, ZERO_FIGURES } from './memory-report';
 import { MetricsLog } from './metrics';
@@ -113,17 +115,51 @@ function* trainSteps(o: TrainOptions, hooks: TrainHooks): Generator<void, TrainR
   const wallStart = process.hrtime.bigint();
   if (o.threads !== undefined) process.env.FRUGAL_NUM_THREADS = String(o.threads);
   const device = resolveDevice(o.device);
-  const method = o.optimizer;
-  const outDir = o.outDir ?? path.join('runs', method);
-  const resumePoint: ResumePoint | null = o.resume ? openCheckpoint(o.checkpointDir as string, o) : null;
-  const resumeState = resumePoint?.state ?? null;
+  const outDir = o.outDir ?? path.join('runs', o.optimizer);
+  const ckDir = o.checkpointDir;
   // Before any work: a directory that cannot be written fails now, not after training.
   prepareOutputDir(outDir, '--out');
-  if (o.checkpointDir) prepareOutputDir(o.checkpointDir, '--checkpoint-dir');
+  let unlock: (() => void) | null = null;
+  if (ckDir && !(o.resume && !fs.existsSync(ckDir))) {
+    prepareOutputDir(ckDir, '--checkpoint-dir');
+    unlock = lockCheckpointDir(ckDir); // one run per directory, until this one ends
+  }
+  try {
+    return yield* trainLocked(o, hooks, wallStart, device, outDir);
+  } finally {
+    unlock?.();
+  }
+}
 
+/** The rest of the run, with the checkpoint directory (if any) locked. */
+function* trainLocked(o: TrainOptions, hooks: TrainHooks, wallStart: bigint, device: Device, outDir: string): Generator<void, TrainResult, void> {
+  const method = o.optimizer;
+  const resumePoint: ResumePoint | null = o.resume ? openCheckpoint(o.checkpointDir as string, o) : null;
+  const resumeState = resumePoint?.state ?? null;
+  if (o.checkpointDir && !o.resume) refuseExistingCheckpoint(o.checkpointDir);
+
+  // Loading and tokenizing take seconds: a signal between the stages ends the run there.
+  const stopBeforeTraining = function* (): Generator<void, void, void> {
+    yield;
+    const stop = hooks.stopRequested?.() ?? null;
+    if (stop !== null) throw new TrainingInterrupted(stop, resumeState?.step ?? 0, resumeState ? (o.checkpointDir as string) : null);
+  };
+  yield* stopBeforeTraining();
   const split = splitDocuments(loadBrown());
-  const tokenizer = makeTokenizer(o.tokenizer, split, o.vocabSize, resumeState?.tokenizer);
+  yield* stopBeforeTraining();
+  const training = makeTokenizerSteps(o.tokenizer, split, o.vocabSize, resumeState?.tokenizer);
+  let tokenizer: Tokenizer;
+  for (;;) {
+    const r = training.next();
+    if (r.done) {
+      tokenizer = r.value;
+      break;
+    }
+    yield* stopBeforeTraining(); // between merges of a BPE vocabulary
+  }
+  yield* stopBeforeTraining();
   const corpus = tokenize(split, tokenizer);
+  yield* stopBeforeTraining();
   const sampler = new BatchSampler(corpus, o.batch, o.seqLen, o.seed);
   const config = modelConfig(o.preset, tokenizer.vocabSize, o.model);
   const schedule = scheduleFor(o);
@@ -137,7 +173,6 @@ function* trainSteps(o: TrainOptions, hooks: TrainHooks): Generator<void, TrainR
   if (o.maxGradNorm > 0 && (o.perLayer || o.sparseBackward)) {
     progress.line('gradient clipping is off: it needs every full gradient at once, which this memory mode never holds');
   }
-
   let model: LlamaModel | null = null;
   let optimizers: OptimizerSet | null = null;
   let grads: GradientManager | null = null;
@@ -146,6 +181,7 @@ function* trainSteps(o: TrainOptions, hooks: TrainHooks): Generator<void, TrainR
     model = new LlamaModel(config, { device, dtype: o.dtype === 'bf16' ? 'bfloat16' : 'float32', seed: o.seed });
     optimizers = new OptimizerSet(model, o, method);
     grads = new GradientManager(model, optimizers, o.sparseBackward);
+    if (o.checkpointDir) probeCheckpointPaths(o.checkpointDir, [...optimizers.byUnit.keys()], o.steps);
     let start = 0;
     if (resumePoint && resumeState) {
       restoreCheckpoint(resumePoint, model, optimizers);
