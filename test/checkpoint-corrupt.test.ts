@@ -35,7 +35,7 @@ describe('writing', () => {
 
   it('refuses a tensor named __metadata__ and a data size that does not fit the shape', () => {
     expect(() => encodeSafetensors([['__metadata__', { dtype: 'F32', shape: [1], data: new Float32Array(1) }]], {})).toThrow(/'__metadata__' is not a tensor name/);
-    expect(() => encodeSafetensors([['t', { dtype: 'F32', shape: [2], data: new Float32Array(1) }]], {})).toThrow(/tensor 't' has 4 bytes for shape \[2\] of F32/);
+    expect(() => encodeSafetensors([['t', { dtype: 'F32', shape: [2], data: new Float32Array(1) }]], {})).toThrow(/tensor 't' has 4 bytes, shape \[2\] of F32 needs 8/);
   });
 });
 
@@ -45,24 +45,24 @@ describe('reading a damaged safetensors buffer', () => {
     ['a header longer than the file', Buffer.concat([Buffer.from([100, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}  ')]), /truncated: the header says 100 bytes, the file has 4 after the length/],
     ['a header a few bytes longer than the file', Buffer.concat([Buffer.from([6, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}  ')]), /truncated: the header says 6 bytes, the file has 4 after the length/],
     // JSON.parse's own message, not a later check's.
-    ['an empty header (8 bytes: not truncated)', Buffer.alloc(8), /corrupt header: (?!not an object)\S/],
-    ['a header that is not JSON', Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{x')]), /corrupt header: (?!not an object)\S/],
-    ['a list header', raw([]), /corrupt header: not an object/],
-    ['a null header', raw(null), /corrupt header: not an object/],
-    ['a number header', raw(5), /corrupt header: not an object/],
-    ['a metadata value that is not a string', raw({ __metadata__: { a: 1 } }), /metadata 'a' is not a string/],
-    ['a null entry', raw({ t: null }), /tensor 't': unsupported dtype undefined/],
-    ['an unsupported dtype', raw({ t: { ...f32(1), dtype: 'F64' } }, new Uint8Array(8)), /tensor 't': unsupported dtype "F64"/],
-    ['a shape that is not a list', raw({ t: { ...f32(1), shape: 3 } }, new Uint8Array(4)), /tensor 't': corrupt shape/],
-    ['a negative dimension', raw({ t: { ...f32(1), shape: [-1] } }, new Uint8Array(4)), /tensor 't': corrupt shape/],
-    ['a negative second dimension', raw({ t: { ...f32(2), shape: [2, -1] } }, new Uint8Array(8)), /tensor 't': corrupt shape/],
-    ['a fractional dimension', raw({ t: { ...f32(1), shape: [1.5] } }, new Uint8Array(4)), /tensor 't': corrupt shape/],
-    ['offsets that are not a list', raw({ t: { ...f32(1), data_offsets: 4 } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
-    ['three offsets', raw({ t: { ...f32(1), data_offsets: [0, 4, 4] } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
-    ['a negative offset', raw({ t: { ...f32(1), data_offsets: [-4, 0] } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
-    ['a fractional offset', raw({ t: { ...f32(1), data_offsets: [0, 4.5] } }, new Uint8Array(8)), /tensor 't': corrupt data_offsets/],
-    ['an end before the start', raw({ t: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)), /tensor 't': corrupt data_offsets/],
-    ['a size that does not fit the shape', raw({ t: { ...f32(2), data_offsets: [4, 8] } }, new Uint8Array(8)), /tensor 't': 4 bytes for shape \[2\] of F32 \(8 expected\)/],
+    ['an empty header (8 bytes: not truncated)', Buffer.alloc(8), /corrupt header: (?!not a JSON object)\S/],
+    ['a header that is not JSON', Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{x')]), /corrupt header: (?!not a JSON object)\S/],
+    ['a list header', raw([]), /corrupt header: not a JSON object/],
+    ['a null header', raw(null), /corrupt header: not a JSON object/],
+    ['a number header', raw(5), /corrupt header: not a JSON object/],
+    ['a metadata value that is not a string', raw({ __metadata__: { a: 1 } }), /metadata 'a' must be a string/],
+    ['a null entry', raw({ t: null }), /tensor 't': expected \{dtype, shape, data_offsets\}, got null/],
+    ['an unsupported dtype', raw({ t: { ...f32(1), dtype: 'F64' } }, new Uint8Array(8)), /tensor 't': dtype "F64" is not one of F32, BF16, F16, I32/],
+    ['a shape that is not a list', raw({ t: { ...f32(1), shape: 3 } }, new Uint8Array(4)), /tensor 't': shape \S+ is not a list of non-negative integers/],
+    ['a negative dimension', raw({ t: { ...f32(1), shape: [-1] } }, new Uint8Array(4)), /tensor 't': shape \S+ is not a list of non-negative integers/],
+    ['a negative second dimension', raw({ t: { ...f32(2), shape: [2, -1] } }, new Uint8Array(8)), /tensor 't': shape \S+ is not a list of non-negative integers/],
+    ['a fractional dimension', raw({ t: { ...f32(1), shape: [1.5] } }, new Uint8Array(4)), /tensor 't': shape \S+ is not a list of non-negative integers/],
+    ['offsets that are not a list', raw({ t: { ...f32(1), data_offsets: 4 } }, new Uint8Array(4)), /tensor 't': data_offsets \S+ is not \[begin, end\]/],
+    ['three offsets', raw({ t: { ...f32(1), data_offsets: [0, 4, 4] } }, new Uint8Array(4)), /tensor 't': data_offsets \S+ is not \[begin, end\]/],
+    ['a negative offset', raw({ t: { ...f32(1), data_offsets: [-4, 0] } }, new Uint8Array(4)), /tensor 't': data_offsets \S+ is not \[begin, end\]/],
+    ['a fractional offset', raw({ t: { ...f32(1), data_offsets: [0, 4.5] } }, new Uint8Array(8)), /tensor 't': data_offsets \S+ is not \[begin, end\]/],
+    ['an end before the start', raw({ t: { dtype: 'F32', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)), /tensor 't': data_offsets \S+ is not \[begin, end\]/],
+    ['a size that does not fit the shape', raw({ t: { ...f32(2), data_offsets: [4, 8] } }, new Uint8Array(8)), /tensor 't': data_offsets \[4,8\] hold 4 bytes, shape \[2\] of F32 needs 8/],
   ] as [string, Buffer, RegExp][])('%s', (_what, buf, message) => {
     expect(decode(buf)).toThrow(message);
   });
@@ -92,16 +92,16 @@ describe('loading a damaged optimizer checkpoint', () => {
 
   it.each(['format', 'optimizer', 'step', 'max_grad_norm', 'groups', 'params'])("metadata '%s' missing", (key) => {
     const file = tampered((_t, m) => void delete m[key]);
-    expect(() => loadStateDictFile(file)).toThrow(new RegExp(`not a frugal-optim checkpoint: metadata '${key}' is missing`));
+    expect(() => loadStateDictFile(file)).toThrow(new RegExp(`not a valid frugal-optim checkpoint: metadata '${key}' is missing`));
   });
 
   it.each([
-    ['corrupt JSON', (_t: Map<string, SafetensorsTensor>, m: Record<string, string>): void => void (m.groups = '{'), /not a frugal-optim checkpoint: corrupt metadata: /],
-    ['params not a list', (_t: Map<string, SafetensorsTensor>, m: Record<string, string>): void => void (m.params = '{}'), /not a frugal-optim checkpoint: metadata "params" is not a list/],
+    ['corrupt JSON', (_t: Map<string, SafetensorsTensor>, m: Record<string, string>): void => void (m.groups = '{'), /not a valid frugal-optim checkpoint: metadata 'groups' is not JSON: /],
+    ['params not a list', (_t: Map<string, SafetensorsTensor>, m: Record<string, string>): void => void (m.params = '{}'), /not a valid frugal-optim checkpoint: metadata 'params' must be a list/],
     ['a state tensor missing', (t: Map<string, SafetensorsTensor>): void => void t.delete('params.0.exp_avg'), /tensor 'params.0.exp_avg' is missing/],
-    ['a state tensor of another dtype', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'I32', shape: [4], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is I32 \[4\], the metadata says float32 \[4\]/],
-    ['a state tensor of two dimensions', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [4, 1], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is F32 \[4,1\], the metadata says float32 \[4\]/],
-    ['a state tensor of another length', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [3], data: new Uint8Array(12) }), /tensor 'params.0.exp_avg' is F32 \[3\], the metadata says float32 \[4\]/],
+    ['a state tensor of another dtype', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'I32', shape: [4], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is I32 \[4\], the metadata says F32 \[4\]/],
+    ['a state tensor of two dimensions', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [4, 1], data: new Uint8Array(16) }), /tensor 'params.0.exp_avg' is F32 \[4,1\], the metadata says F32 \[4\]/],
+    ['a state tensor of another length', (t: Map<string, SafetensorsTensor>): void => void t.set('params.0.exp_avg', { dtype: 'F32', shape: [3], data: new Uint8Array(12) }), /tensor 'params.0.exp_avg' is F32 \[3\], the metadata says F32 \[4\]/],
   ] as const)('%s', (_what, change, message) => {
     const file = tampered(change);
     expect(() => loadStateDictFile(file)).toThrow(message);

@@ -3,6 +3,8 @@
 // saturate at the int32 range, NaN to 0. Runs on every device under test, so a GPU run checks
 // that both backends agree.
 import { Tensor } from '../lib';
+import { dtypeCode } from '../lib/dtype';
+import { native } from '../lib/native';
 import { devicesUnderTest, reportSkippedGpu } from './helpers/devices-under-test';
 
 reportSkippedGpu('float-to-int32.test.ts');
@@ -45,12 +47,16 @@ describe.each(devicesUnderTest())('float -> int32 on %s', (device) => {
     for (const t of [src, narrow]) t.dispose();
   });
 
-  test('fill of an int32 tensor uses the same rule', () => {
+  test('the native int32 fill uses the same rule; Tensor.fill refuses what int32 cannot hold', () => {
     const t = Tensor.empty([3], { dtype: 'int32', device });
-    t.fill(-7.9);
+    const ordinal = device === 'cpu' ? -1 : Number(device.slice('cuda:'.length));
+    const fill = (value: number) => native().fill(ordinal, t.dataPtr, dtypeCode('int32'), 3, value, null);
+    fill(-7.9);
     expect(Array.from(t.toArray())).toEqual([-7, -7, -7]);
-    t.fill(1e12);
+    fill(1e12);
     expect(Array.from(t.toArray())).toEqual([INT_MAX, INT_MAX, INT_MAX]);
+    // The public API refuses instead of saturating silently.
+    expect(() => t.fill(1e12)).toThrow(/int32/);
     t.dispose();
   });
 });

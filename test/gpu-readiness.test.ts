@@ -2,7 +2,8 @@
 // installed driver (or that there is none) and the one this build needs; cudaMathStatus answers
 // for a device that does not exist with that reason rather than failing; devices() marks whether
 // each GPU can run this build.
-import { cudaDeviceCount, cudaMathStatus, cudaUnavailableReason, devices, native } from '../lib';
+import { cudaDeviceCount, cudaMathStatus, cudaUnavailableReason, devices } from '../lib';
+import { native } from '../lib/native';
 
 const builtWithCuda = native().builtWithCuda;
 
