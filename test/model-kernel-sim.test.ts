@@ -85,6 +85,8 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
     ),
     [path.join(ROOT, 'native', 'core', 'host_linalg.cpp'), []],
     [path.join(ROOT, 'native', 'core', 'host_svd.cpp'), []],
+    // The debug record of paths taken (GEMM kernel, pool size) that the model ops write to.
+    [path.join(ROOT, 'native', 'cpu', 'path_counters.cpp'), []],
     [path.join(ROOT, 'test', 'model-kernel-sim-checks.cpp'), []],
   ];
   const objects: string[] = [];

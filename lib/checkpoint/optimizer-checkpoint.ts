@@ -37,12 +37,16 @@ export function saveStateDict(file: string, sd: OptimizerStateDict): void {
     max_grad_norm: String(sd.maxGradNorm),
     groups: JSON.stringify(sd.groups),
     params: JSON.stringify(params),
+    // Steps that nonFinite 'skip' turned into no-ops: a counter the user reads, so it resumes too.
+    ...(sd.skippedSteps !== undefined ? { skipped_steps: String(sd.skippedSteps) } : {}),
   };
   writeSafetensorsFile(file, encodeSafetensors(tensors, metadata));
 }
 
-/** The metadata keys saveStateDict writes, besides the reader's checksum key. */
+/** The metadata keys saveStateDict always writes, besides the reader's checksum key. */
 const METADATA_KEYS = ['format', 'optimizer', 'step', 'max_grad_norm', 'groups', 'params'];
+/** Keys it writes when the state dict has them (files from before them still load). */
+const OPTIONAL_METADATA_KEYS = ['skipped_steps'];
 
 // How String(n) writes a step and a norm: nothing looser ("", "1e3" for a step, " 1", "0x10").
 const INTEGER_TEXT = /^(0|[1-9]\d*)$/;
@@ -61,7 +65,13 @@ export function loadStateDictFile(file: string): OptimizerStateDict {
   // Only the keys saveStateDict writes (the checksum key was consumed by the reader): a damaged
   // key name must not turn the checksum off unnoticed.
   for (const key of Object.keys(metadata)) {
-    if (!METADATA_KEYS.includes(key)) bad(`unknown metadata key ${JSON.stringify(key)} (expected ${METADATA_KEYS.join(', ')} and '${CHECKSUM_KEY}')`);
+    if (!METADATA_KEYS.includes(key) && !OPTIONAL_METADATA_KEYS.includes(key)) {
+      bad(`unknown metadata key ${JSON.stringify(key)} (expected ${[...METADATA_KEYS, ...OPTIONAL_METADATA_KEYS].join(', ')} and '${CHECKSUM_KEY}')`);
+    }
+  }
+  const skipped = metadata.skipped_steps;
+  if (skipped !== undefined && !INTEGER_TEXT.test(skipped)) {
+    bad(`metadata 'skipped_steps' is ${JSON.stringify(skipped)}, expected a decimal integer >= 0`);
   }
   if (!INTEGER_TEXT.test(metadata.step)) bad(`metadata 'step' is ${JSON.stringify(metadata.step)}, expected a decimal integer >= 0`);
   if (!NUMBER_TEXT.test(metadata.max_grad_norm)) {
@@ -86,6 +96,7 @@ export function loadStateDictFile(file: string): OptimizerStateDict {
     optimizer: metadata.optimizer,
     step: Number(metadata.step),
     maxGradNorm: Number(metadata.max_grad_norm),
+    ...(skipped !== undefined ? { skippedSteps: Number(skipped) } : {}),
     groups: groups as OptimizerStateDict['groups'],
     params: params.map((p: unknown, i) => {
       if (typeof p !== 'object' || p === null) return bad(`param ${i}: expected an object, got ${describeValue(p)}`);

@@ -27,6 +27,7 @@ const NATIVE_SOURCES = [
   'native/core/host_svd.cpp',
   'native/model/cpu_gemm.cpp',
   'native/model/thread_pool.cpp',
+  'native/cpu/path_counters.cpp',
   // The core's host side, for the folding of options into rule scalars (state_full_scalars,
   // state_free_scalars) that the optimizer checks run; no CUDA device (cuda_absent.cpp).
   'native/core/errors.cpp',
