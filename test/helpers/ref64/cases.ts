@@ -32,11 +32,14 @@ const alternateBlocks = (ctx: SelectionContext) => (ctx.paramIndex + ctx.step / 
 // once per step on the indexed path (rows, columns, coordinates, Grass); item 4, new lines keeping
 // the old step counter; item 5, BAdam's random order not a permutation per cycle.
 
-// Non-finite gradients: NaN at an ordinary step (1) and Inf at a refresh step (2, with updateGap 2),
-// which is then retried at step 3; a later refresh (step 5) follows.
-const BAD = [{ step: 1, param: 0, element: 3, value: NaN }, { step: 2, param: 1, element: 0, value: -Infinity }];
+// Non-finite gradients, refreshing every 3 steps: NaN at an ordinary step (1), followed by an
+// ordinary step that uses the moments it left; Inf at a refresh step (3), retried at step 4; the
+// next refresh falls at step 7.
+const GAP3 = { updateGap: 3 };
+const BAD_STEPS = 8;
+const BAD = [{ step: 1, param: 0, element: 3, value: NaN }, { step: 3, param: 1, element: 0, value: -Infinity }];
 // 'error' names every param with a bad value: two at once here.
-const BAD_TWO = [...BAD, { step: 4, param: 0, element: 1, value: Infinity }, { step: 4, param: 3, element: 2, value: NaN }];
+const BAD_TWO = [...BAD, { step: 5, param: 0, element: 1, value: Infinity }, { step: 5, param: 3, element: 2, value: NaN }];
 
 export const CASES: RefCase[] = [
   // ---- whole-tensor rules ----
@@ -190,33 +193,33 @@ export const CASES: RefCase[] = [
   },
 
   // ---- non-finite gradients, clipping without overflow ----
-  { name: 'nonFinite skip: adamw (step 0 skipped)', method: 'AdamW', options: { ...ADAM, nonFinite: 'skip' }, groups: [{ shapes: MIXED }], steps: 5,
+  { name: 'nonFinite skip: adamw (step 0 skipped)', method: 'AdamW', options: { ...ADAM, nonFinite: 'skip' }, groups: [{ shapes: MIXED }], steps: BAD_STEPS,
     badGrads: [{ step: 0, param: 2, element: 4, value: NaN }, ...BAD] },
   { name: 'nonFinite skip: adamw bf16 state, clipped', method: 'AdamW', options: { ...ADAM, stateDtype: 'bfloat16', maxGradNorm: 0.5, nonFinite: 'skip' },
-    groups: [{ shapes: MIXED }], steps: 5, badGrads: BAD },
-  frugal('nonFinite skip: blocks', { selection: 'blocks', density: 0.5 }, { steps: 7, badGrads: BAD, options: { ...ADAM, ...GAP, nonFinite: 'skip' } }),
+    groups: [{ shapes: MIXED }], steps: BAD_STEPS, badGrads: BAD },
+  frugal('nonFinite skip: blocks', { selection: 'blocks', density: 0.5 }, { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
   frugal('nonFinite skip: blocks keep statistics', { selection: 'blocks', blockOrder: 'ascending', density: 0.67, resetStatistics: false },
-    { steps: 7, badGrads: BAD, options: { ...ADAM, ...GAP, nonFinite: 'skip' } }),
+    { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
   frugal('nonFinite skip: columns keep statistics', { selection: 'columns', density: 0.5, resetStatistics: false },
-    { steps: 7, badGrads: BAD, options: { ...ADAM, ...GAP, nonFinite: 'skip' } }),
-  frugal('nonFinite skip: rows', { selection: 'rows', density: 0.5, stateFree: 'sgd' }, { steps: 7, badGrads: BAD, options: { ...ADAM, ...GAP, nonFinite: 'skip' } }),
-  frugal('nonFinite skip: svd', { selection: 'svd', density: 0.5 }, { steps: 7, badGrads: BAD, options: { ...ADAM, ...GAP, nonFinite: 'skip' } }),
+    { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  frugal('nonFinite skip: rows', { selection: 'rows', density: 0.5, stateFree: 'sgd' }, { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  frugal('nonFinite skip: svd', { selection: 'svd', density: 0.5 }, { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
   {
-    name: 'nonFinite skip: galore keeps statistics', method: 'GaLore', steps: 7, badGrads: BAD,
-    options: { lr: 1e-2, updateGap: 2, weightDecay: 0.05, nonFinite: 'skip' }, groups: [{ shapes: MIXED }],
+    name: 'nonFinite skip: galore keeps statistics', method: 'GaLore', steps: BAD_STEPS, badGrads: BAD,
+    options: { lr: 1e-2, ...GAP3, weightDecay: 0.05, nonFinite: 'skip' }, groups: [{ shapes: MIXED }],
   },
   {
-    name: 'nonFinite skip: grass', method: 'Grass', steps: 7, groups: [{ shapes: MIXED }], badGrads: BAD,
-    options: { lr: 1e-2, updateGap: 2, density: 0.5, stateFreeLrScale: 1, nonFinite: 'skip' },
+    name: 'nonFinite skip: grass', method: 'Grass', steps: BAD_STEPS, groups: [{ shapes: MIXED }], badGrads: BAD,
+    options: { lr: 1e-2, ...GAP3, density: 0.5, stateFreeLrScale: 1, nonFinite: 'skip' },
   },
   {
-    name: 'nonFinite skip: grass keep statistics', method: 'Grass', steps: 7, groups: [{ shapes: MIXED }], badGrads: BAD,
-    options: { lr: 1e-2, updateGap: 2, density: 0.5, sampling: 'uniform', resetStatistics: false, stateFreeLrScale: 1, nonFinite: 'skip' },
+    name: 'nonFinite skip: grass keep statistics', method: 'Grass', steps: BAD_STEPS, groups: [{ shapes: MIXED }], badGrads: BAD,
+    options: { lr: 1e-2, ...GAP3, density: 0.5, sampling: 'uniform', resetStatistics: false, stateFreeLrScale: 1, nonFinite: 'skip' },
   },
-  { name: 'nonFinite error: adamw', method: 'AdamW', options: { ...ADAM, nonFinite: 'error' }, groups: [{ shapes: MIXED }], steps: 6, badGrads: BAD_TWO },
+  { name: 'nonFinite error: adamw', method: 'AdamW', options: { ...ADAM, nonFinite: 'error' }, groups: [{ shapes: MIXED }], steps: BAD_STEPS, badGrads: BAD_TWO },
   frugal('nonFinite error: columns keep statistics', { selection: 'columns', density: 0.5, resetStatistics: false },
-    { steps: 7, badGrads: BAD_TWO, options: { ...ADAM, ...GAP, nonFinite: 'error' } }),
-  frugal('nonFinite error: svd', { selection: 'svd', density: 0.5 }, { steps: 7, badGrads: BAD_TWO, options: { ...ADAM, ...GAP, nonFinite: 'error' } }),
+    { steps: BAD_STEPS, badGrads: BAD_TWO, options: { ...ADAM, ...GAP3, nonFinite: 'error' } }),
+  frugal('nonFinite error: svd', { selection: 'svd', density: 0.5 }, { steps: BAD_STEPS, badGrads: BAD_TWO, options: { ...ADAM, ...GAP3, nonFinite: 'error' } }),
   { name: 'clipping huge gradients (1e20): adamw', method: 'AdamW', options: { ...ADAM, maxGradNorm: 1 }, groups: [{ shapes: MIXED }], steps: 4, gradScale: 1e20 },
   frugal('clipping huge gradients (1e20): blocks', { selection: 'blocks', density: 0.5 }, { gradScale: 1e20, options: { ...ADAM, ...GAP, maxGradNorm: 1 } }),
   frugal('clipping huge gradients (1e20), skip on: svd', { selection: 'svd', density: 0.5 },
