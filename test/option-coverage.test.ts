@@ -9,7 +9,8 @@ import { resolve } from './helpers/ref64/options';
 // What each case group passes explicitly (optimizer-wide options first, the group's over them).
 const given = CASES.flatMap((c) => c.groups.map((g) => ({ c, options: { ...(c.options ?? {}), ...(g.options ?? {}) } })));
 
-const DEFAULTS: Record<string, unknown> = { ...FRAMEWORK_DEFAULTS, maxGradNorm: 0 };
+// Optimizer-wide options are not in FRAMEWORK_DEFAULTS: their defaults are stated here.
+const DEFAULTS: Record<string, unknown> = { ...FRAMEWORK_DEFAULTS, maxGradNorm: 0, nonFinite: 'propagate' };
 const same = (a: unknown, b: unknown) =>
   JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) === JSON.stringify(b, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
 

@@ -27,9 +27,19 @@ const weightedLines = (ctx: SelectionContext) => {
 };
 const alternateBlocks = (ctx: SelectionContext) => (ctx.paramIndex + ctx.step / 2) % 2 === 0;
 
-// The indexed path (rows, columns, coordinates and Grass alike) stores a low-precision param after
-// decay and again after each selected slot's update.
-const ROUND_TWICE = 'item 3: low-precision params rounded more than once per step (indexed selections)';
+// Cases named 'issue 11 item N' failed before that issue's fixes: item 1, rank from min(m, n), not
+// the projected side; item 2, density 0 refused; item 3, a low-precision param rounded more than
+// once per step on the indexed path (rows, columns, coordinates, Grass); item 4, new lines keeping
+// the old step counter; item 5, BAdam's random order not a permutation per cycle.
+
+// Non-finite gradients, refreshing every 3 steps: NaN at an ordinary step (1), followed by an
+// ordinary step that uses the moments it left; Inf at a refresh step (3), retried at step 4; the
+// next refresh falls at step 7.
+const GAP3 = { updateGap: 3 };
+const BAD_STEPS = 8;
+const BAD = [{ step: 1, param: 0, element: 3, value: NaN }, { step: 3, param: 1, element: 0, value: -Infinity }];
+// 'error' names every param with a bad value: two at once here.
+const BAD_TWO = [...BAD, { step: 5, param: 0, element: 1, value: Infinity }, { step: 5, param: 3, element: 2, value: NaN }];
 
 export const CASES: RefCase[] = [
   // ---- whole-tensor rules ----
@@ -91,7 +101,7 @@ export const CASES: RefCase[] = [
   },
   frugal('blocks clipped', { selection: 'blocks', density: 0.5 }, { options: { ...ADAM, ...GAP, maxGradNorm: 1 } }),
   frugal('blocks from a function', { selection: alternateBlocks, selectionKind: 'blocks' }),
-  frugal('density 0: state-free only', { selection: 'blocks', density: 0 }, { issue11: 'item 2: density 0 is refused' }),
+  frugal('density 0: state-free only (issue 11 item 2)', { selection: 'blocks', density: 0 }),
 
   // ---- BAdam ----
   {
@@ -103,8 +113,8 @@ export const CASES: RefCase[] = [
     groups: [{ shapes: [[3, 4]] }, { shapes: [[4, 3]] }, { shapes: [[2, 5]] }],
   },
   {
-    name: 'badam random: one permutation per cycle', method: 'BAdam', options: { lr: 1e-2, switchEvery: 1, blockOrder: 'random', seed: 3 },
-    steps: 12, checkCycle: true, issue11: 'item 5: one independent random block per switch, not a permutation per cycle',
+    name: 'badam random: one permutation per cycle (issue 11 item 5)', method: 'BAdam', options: { lr: 1e-2, switchEvery: 1, blockOrder: 'random', seed: 3 },
+    steps: 12, checkCycle: true,
     groups: [{ shapes: [[3, 4]] }, { shapes: [[4, 3]] }, { shapes: [[2, 5]] }, { shapes: [[2, 2]] }],
   },
 
@@ -113,15 +123,15 @@ export const CASES: RefCase[] = [
   frugal('rows, sgd', { selection: 'rows', density: 0.5, stateFree: 'sgd', stateFreeLrScale: 2 }),
   frugal('coordinates, none', { selection: 'coordinates', density: 0.2, stateFree: 'none' }),
   frugal('columns, sgdm', { selection: 'columns', density: 0.5, stateFull: 'sgdm', momentum: 0.9, dampening: 0.1 }),
-  frugal('rows bf16 params', { selection: 'rows', density: 0.5 }, { dtype: 'bfloat16', issue11: ROUND_TWICE }),
-  frugal('coordinates fp16 params', { selection: 'coordinates', density: 0.3 }, { dtype: 'float16', issue11: ROUND_TWICE }),
+  frugal('rows bf16 params (issue 11 item 3)', { selection: 'rows', density: 0.5 }, { dtype: 'bfloat16' }),
+  frugal('coordinates fp16 params (issue 11 item 3)', { selection: 'coordinates', density: 0.3 }, { dtype: 'float16' }),
   frugal('columns bf16 state', { selection: 'columns', density: 0.5, stateDtype: 'bfloat16' }),
   frugal('columns from a function', { selection: everyOtherColumn, selectionKind: 'columns' }),
   frugal('rows from a function', { selection: (ctx: SelectionContext) => [ctx.step % (ctx.param.shape[0] - 1), ctx.param.shape[0] - 1], selectionKind: 'rows' }),
   frugal('coordinates from a function', { selection: someCoordinates, selectionKind: 'coordinates' }),
-  frugal('columns keep statistics', { selection: 'columns', density: 0.5, resetStatistics: false }, { steps: 7, issue11: 'item 4: new lines keep the old step counter' }),
-  frugal('rows keep statistics', { selection: 'rows', density: 0.5, resetStatistics: false }, { steps: 7, issue11: 'item 4: new lines keep the old step counter' }),
-  frugal('coordinates keep statistics', { selection: 'coordinates', density: 0.3, resetStatistics: false }, { steps: 7, issue11: 'item 4: new slots keep the old step counter' }),
+  frugal('columns keep statistics (issue 11 item 4)', { selection: 'columns', density: 0.5, resetStatistics: false }, { steps: 7 }),
+  frugal('rows keep statistics (issue 11 item 4)', { selection: 'rows', density: 0.5, resetStatistics: false }, { steps: 7 }),
+  frugal('coordinates keep statistics (issue 11 item 4)', { selection: 'coordinates', density: 0.3, resetStatistics: false }, { steps: 7 }),
 
   // ---- dense bases ----
   frugal('svd std', { selection: 'svd', density: 0.5 }),
@@ -138,9 +148,9 @@ export const CASES: RefCase[] = [
   frugal('randperm left, rank', { selection: 'randperm', side: 'left', rank: 2, stateFull: 'sgdm', momentum: 0.5 }),
   frugal('svd bf16 params', { selection: 'svd', density: 0.5 }, { dtype: 'bfloat16' }),
   frugal('svd bf16 state', { selection: 'svd', density: 0.5, stateDtype: 'bfloat16' }),
-  frugal('svd reverse_std, density', { selection: 'svd', side: 'reverse_std', density: 0.5 }, { issue11: 'item 1: rank from min(m, n), not the projected side' }),
-  frugal('random left, density', { selection: 'random', side: 'left', density: 0.5 }, { issue11: 'item 1: rank from min(m, n), not the projected side' }),
-  frugal('randperm right, density', { selection: 'randperm', side: 'right', density: 0.5 }, { issue11: 'item 1: rank from min(m, n), not the projected side' }),
+  frugal('svd reverse_std, density (issue 11 item 1)', { selection: 'svd', side: 'reverse_std', density: 0.5 }),
+  frugal('random left, density (issue 11 item 1)', { selection: 'random', side: 'left', density: 0.5 }),
+  frugal('randperm right, density (issue 11 item 1)', { selection: 'randperm', side: 'right', density: 0.5 }),
   {
     name: 'galore defaults, keep statistics over refreshes', method: 'GaLore', steps: 7,
     options: { lr: 1e-2, updateGap: 2, weightDecay: 0.05 }, groups: [{ shapes: MIXED }],
@@ -174,13 +184,44 @@ export const CASES: RefCase[] = [
     options: { lr: 1e-2, updateGap: 2, selection: weightedLines, stateFree: 'sgd', stateFreeLrScale: 1 },
   },
   {
-    name: 'grass bf16 params', method: 'Grass', steps: 5, groups: [{ shapes: MIXED }], dtype: 'bfloat16',
+    name: 'grass bf16 params (issue 11 item 3)', method: 'Grass', steps: 5, groups: [{ shapes: MIXED }], dtype: 'bfloat16',
     options: { lr: 0.05, updateGap: 2, density: 0.5, weightDecay: 0.1, stateFree: 'signsgd', stateFreeLrScale: 1 },
-    issue11: ROUND_TWICE,
   },
   {
-    name: 'grass keep statistics', method: 'Grass', steps: 7, groups: [{ shapes: MIXED }],
+    name: 'grass keep statistics (issue 11 item 4)', method: 'Grass', steps: 7, groups: [{ shapes: MIXED }],
     options: { lr: 1e-2, updateGap: 2, density: 0.5, sampling: 'uniform', resetStatistics: false, stateFreeLrScale: 1 },
-    issue11: 'item 4: new lines keep the old step counter',
   },
+
+  // ---- non-finite gradients, clipping without overflow ----
+  { name: 'nonFinite skip: adamw (step 0 skipped)', method: 'AdamW', options: { ...ADAM, nonFinite: 'skip' }, groups: [{ shapes: MIXED }], steps: BAD_STEPS,
+    badGrads: [{ step: 0, param: 2, element: 4, value: NaN }, ...BAD] },
+  { name: 'nonFinite skip: adamw bf16 state, clipped', method: 'AdamW', options: { ...ADAM, stateDtype: 'bfloat16', maxGradNorm: 0.5, nonFinite: 'skip' },
+    groups: [{ shapes: MIXED }], steps: BAD_STEPS, badGrads: BAD },
+  frugal('nonFinite skip: blocks', { selection: 'blocks', density: 0.5 }, { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  frugal('nonFinite skip: blocks keep statistics', { selection: 'blocks', blockOrder: 'ascending', density: 0.67, resetStatistics: false },
+    { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  frugal('nonFinite skip: columns keep statistics', { selection: 'columns', density: 0.5, resetStatistics: false },
+    { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  frugal('nonFinite skip: rows', { selection: 'rows', density: 0.5, stateFree: 'sgd' }, { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  frugal('nonFinite skip: svd', { selection: 'svd', density: 0.5 }, { steps: BAD_STEPS, badGrads: BAD, options: { ...ADAM, ...GAP3, nonFinite: 'skip' } }),
+  {
+    name: 'nonFinite skip: galore keeps statistics', method: 'GaLore', steps: BAD_STEPS, badGrads: BAD,
+    options: { lr: 1e-2, ...GAP3, weightDecay: 0.05, nonFinite: 'skip' }, groups: [{ shapes: MIXED }],
+  },
+  {
+    name: 'nonFinite skip: grass', method: 'Grass', steps: BAD_STEPS, groups: [{ shapes: MIXED }], badGrads: BAD,
+    options: { lr: 1e-2, ...GAP3, density: 0.5, stateFreeLrScale: 1, nonFinite: 'skip' },
+  },
+  {
+    name: 'nonFinite skip: grass keep statistics', method: 'Grass', steps: BAD_STEPS, groups: [{ shapes: MIXED }], badGrads: BAD,
+    options: { lr: 1e-2, ...GAP3, density: 0.5, sampling: 'uniform', resetStatistics: false, stateFreeLrScale: 1, nonFinite: 'skip' },
+  },
+  { name: 'nonFinite error: adamw', method: 'AdamW', options: { ...ADAM, nonFinite: 'error' }, groups: [{ shapes: MIXED }], steps: BAD_STEPS, badGrads: BAD_TWO },
+  frugal('nonFinite error: columns keep statistics', { selection: 'columns', density: 0.5, resetStatistics: false },
+    { steps: BAD_STEPS, badGrads: BAD_TWO, options: { ...ADAM, ...GAP3, nonFinite: 'error' } }),
+  frugal('nonFinite error: svd', { selection: 'svd', density: 0.5 }, { steps: BAD_STEPS, badGrads: BAD_TWO, options: { ...ADAM, ...GAP3, nonFinite: 'error' } }),
+  { name: 'clipping huge gradients (1e20): adamw', method: 'AdamW', options: { ...ADAM, maxGradNorm: 1 }, groups: [{ shapes: MIXED }], steps: 4, gradScale: 1e20 },
+  frugal('clipping huge gradients (1e20): blocks', { selection: 'blocks', density: 0.5 }, { gradScale: 1e20, options: { ...ADAM, ...GAP, maxGradNorm: 1 } }),
+  frugal('clipping huge gradients (1e20), skip on: svd', { selection: 'svd', density: 0.5 },
+    { gradScale: 1e20, options: { ...ADAM, ...GAP, maxGradNorm: 1, nonFinite: 'skip' } }),
 ];

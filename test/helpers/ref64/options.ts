@@ -76,7 +76,7 @@ const METHOD: Record<Method, { defaults: Partial<RefOptions>; fixed: Partial<Ref
 export function resolve(method: Method, given: Record<string, unknown>): RefOptions {
   const o: Record<string, unknown> = { ...BASE, ...METHOD[method].defaults };
   for (const [k, v] of Object.entries(given)) {
-    if (v === undefined || k === 'seed' || k === 'randomizedSvd' || k === 'maxGradNorm') continue;
+    if (v === undefined || k === 'seed' || k === 'randomizedSvd' || k === 'maxGradNorm' || k === 'nonFinite') continue;
     if (k === 'switchEvery') o.updateGap = v;
     else if (k === 'selection' && typeof v === 'function') o.external = true;
     else if (k === 'selectionKind') o.selection = v;

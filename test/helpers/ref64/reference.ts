@@ -6,6 +6,11 @@
 //      rule on the residual r = g - (selected part), scaled by lr * stateFullLrScale * stateFreeLrScale
 //      (FRUGAL's code; README of the reference data); Grass: lr * stateFreeLrScale (its own rule);
 //   4. one rounding to the param's dtype.
+// Non-finite gradients (the sum of squares, in fp64, is NaN or Inf) under `nonFinite`: 'error'
+// refuses the step (nothing changes); 'skip' on a step where some group refreshes changes nothing
+// at all (the refresh is retried next step); on any other step params and moments stay as they
+// are while the group step and the bias-correction counters of every state-full update advance,
+// except per-slot counters (index selections keeping statistics), which stay.
 // Selections are re-chosen at group steps 0, T, 2T, ... from that step's gradient. What was chosen
 // comes from a Choice: computed here where the rule is deterministic, read from the package (and
 // checked by ./choices.ts) where it is random.
@@ -21,6 +26,10 @@ export type Choice =
   | { kind: 'coordinates'; indices: number[] }
   /** basis: sideLength x rank, row-major; left: U^T G (side m), else G V (side n). */
   | { kind: 'dense'; left: boolean; rank: number; basis: number[] };
+
+export type NonFinitePolicy = 'propagate' | 'skip' | 'error';
+/** What a step did: updated, skipped for a non-finite gradient, or refused ('error'). */
+export type StepOutcome = 'stepped' | 'skipped' | 'refused';
 
 export type Part = 'whole' | 'projected' | 'regular';
 
@@ -61,6 +70,7 @@ export class Reference64 {
     groups: RefOptions[],
     params: { shape: number[]; dtype: string; group: number; blockId: number; init: ArrayLike<number> }[],
     private maxGradNorm: number,
+    private nonFinite: NonFinitePolicy = 'propagate',
   ) {
     this.groups = groups.map((options) => ({ options, step: 0 }));
     for (const p of params) {
@@ -81,14 +91,19 @@ export class Reference64 {
    * One step. `grads` are the stored gradient values; `choose(i, g)` gives param i's selection at
    * a refresh (g: its clipped gradient).
    */
-  step(grads: ArrayLike<number>[], choose: (param: number, g: number[]) => Choice): void {
-    let factor = 1;
-    if (this.maxGradNorm > 0) {
-      let ss = 0;
-      for (const g of grads) for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
-      factor = Math.min(1, this.maxGradNorm / (Math.sqrt(ss) + 1e-6));
-    }
+  step(grads: ArrayLike<number>[], choose: (param: number, g: number[]) => Choice): StepOutcome {
+    let ss = 0;
+    for (const g of grads) for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
+    const factor = this.maxGradNorm > 0 ? Math.min(1, this.maxGradNorm / (Math.sqrt(ss) + 1e-6)) : 1;
     const refreshing = this.groups.map((_g, i) => this.isRefresh(i));
+    if (!Number.isFinite(ss) && this.nonFinite !== 'propagate') {
+      for (const p of this.params) p.exact = p.value.slice();
+      if (this.nonFinite === 'error') return 'refused';
+      if (refreshing.some((r, i) => r && isProjection(this.groups[i].options))) return 'skipped';
+      this.params.forEach((p) => this.skipCounters(p, this.groups[p.group].options));
+      this.groups.forEach((g) => g.step++);
+      return 'skipped';
+    }
     this.params.forEach((p, i) => {
       const g = Array.from(grads[i], (x) => x * factor);
       const group = this.groups[p.group];
@@ -96,6 +111,21 @@ export class Reference64 {
       this.update(p, g, group.options);
     });
     this.groups.forEach((g) => g.step++);
+    return 'stepped';
+  }
+
+  // A skipped ordinary step: the counters a state-full update would have advanced, nothing else.
+  private skipCounters(p: RefParam, o: RefOptions): void {
+    const c = p.choice;
+    if (p.part === 'projected' && c?.kind === 'blocks' && !c.active) return;
+    if (p.part === 'whole' && o.selection === 'none') return;
+    if (p.part !== 'projected' || c?.kind === 'blocks') {
+      if (p.slots.length === 0) p.slots = [freshSlot(p.value.length)];
+      p.slots[0].t++;
+      return;
+    }
+    // Dense: one counter per param; index selections: one per slot, which stays when kept.
+    if (c?.kind === 'dense' || o.resetStatistics) for (const s of p.slots) s.t++;
   }
 
   private refresh(p: RefParam, c: Choice, o: RefOptions): void {

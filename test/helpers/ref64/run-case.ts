@@ -10,7 +10,7 @@ import { AdamW, BAdam, Frugal, GaLore, Grass, Optimizer, SelectionContext, SGD, 
 import { roundTo } from '../update-rules';
 import { blockCount, orderedBlocks, readChoice } from './choices';
 import { Method, RefOptions, resolve } from './options';
-import { Choice, partOf, Reference64 } from './reference';
+import { Choice, NonFinitePolicy, partOf, Reference64, StepOutcome } from './reference';
 
 export type Dtype = 'float32' | 'bfloat16' | 'float16';
 
@@ -30,8 +30,8 @@ export interface RefCase {
   dtype?: Dtype;
   steps: number;
   gradScale?: number;
-  /** Fails until issue 11 is merged; names the item. Such cases run in ref64-issue11.test.ts. */
-  issue11?: string;
+  /** Non-finite gradient entries: at loop step `step`, element `element` of param `param` is `value`. */
+  badGrads?: { step: number; param: number; element: number; value: number }[];
   /** BAdam random order: every block exactly once per cycle of N switches (issue 11 item 5). */
   checkCycle?: boolean;
 }
@@ -79,7 +79,7 @@ function build(c: RefCase): Built {
     };
   };
   const shared = recording(c.options) ?? {};
-  const { maxGradNorm = 0, ...defaults } = shared as { maxGradNorm?: number };
+  const { maxGradNorm = 0, nonFinite = 'propagate', ...defaults } = shared as { maxGradNorm?: number; nonFinite?: NonFinitePolicy };
   // Reference groups: BAdam merges its layers into one group of blocks (ids 1, 2, ...).
   const layers = c.method === 'BAdam' ? c.groups.filter((g) => g.options?.projectable !== false) : [];
   const refGroups: CaseGroup[] =
@@ -130,7 +130,7 @@ function build(c: RefCase): Built {
   } else {
     opt = new (CLASSES[c.method] as typeof Optimizer)(groupInputs as never, shared as never);
   }
-  const ref = new Reference64(options, params, maxGradNorm);
+  const ref = new Reference64(options, params, maxGradNorm, nonFinite);
   return { opt, tensors, ref, options, block, blocksIn, supplied };
 }
 
@@ -156,13 +156,22 @@ export function runCase(c: RefCase): void {
         t.grad?.dispose();
         // Exact zeros at some places: sign(0) = 0, and zero stays zero through every rule.
         const data = values(1000 * (step + 1) + i, t.numel, c.gradScale ?? 1).map((x, e) => (e % 13 === 5 ? 0 : x));
+        for (const bad of c.badGrads ?? []) if (bad.step === step && bad.param === i) data[bad.element] = bad.value;
         const g = Tensor.fromArray(data, t.shape, { dtype });
         t.grad = g;
         return Array.from(g.toArray());
       });
       const before = b.ref.params.map((p) => p.value.slice());
       const refreshIndex = b.ref.groups.map((g) => Math.floor(g.step / g.options.updateGap));
-      b.opt.step();
+      const due = b.ref.groups.map((_g, gi) => b.ref.isRefresh(gi));
+      const skippedBefore = nonFinite(b) === 'skip' ? b.opt.skippedSteps() : 0;
+      const stateBefore = nonFinite(b) === 'error' ? stateJson(b.opt) : '';
+      let refused: Error | null = null;
+      try {
+        b.opt.step();
+      } catch (e) {
+        refused = e as Error;
+      }
       const sd = b.opt.stateDict();
       const activeNow: Set<number>[] = b.options.map(() => new Set());
       const choose = (i: number, g: number[]): Choice => {
@@ -192,10 +201,11 @@ export function runCase(c: RefCase): void {
         }
         return readChoice(where, sd.params[i], o, p.shape, g);
       };
-      b.ref.step(grads, choose);
+      const outcome = b.ref.step(grads, choose);
+      checkOutcome(c, step, b, outcome, refused, skippedBefore, stateBefore);
       // Random block orders: k distinct blocks, whole blocks only (a block's params agree).
       b.options.forEach((o, gi) => {
-        if (o.selection !== 'blocks' || o.external || step % o.updateGap !== 0 || b.blocksIn[gi] === 0) return;
+        if (o.selection !== 'blocks' || o.external || !due[gi] || outcome !== 'stepped' || b.blocksIn[gi] === 0) return;
         const k = blockCount(b.blocksIn[gi], o);
         if (activeNow[gi].size !== k) throw new Error(`${c.name}: step ${step}: ${activeNow[gi].size} blocks active, expected ${k}`);
         b.ref.params.forEach((p, i) => {
@@ -214,6 +224,34 @@ export function runCase(c: RefCase): void {
       t.grad?.dispose();
       t.dispose();
     }
+  }
+}
+
+function nonFinite(b: Built): NonFinitePolicy {
+  return b.opt.nonFinite;
+}
+
+/** The optimizer's whole state (moments, selections, counters), to prove a refused step changed none of it. */
+function stateJson(opt: Optimizer): string {
+  return JSON.stringify(opt.stateDict(), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : typeof v === 'bigint' ? `${v}` : v));
+}
+
+// The package must have done what the reference did: thrown (naming the param) and changed
+// nothing under 'error', counted the step under 'skip', stepped otherwise.
+function checkOutcome(c: RefCase, step: number, b: Built, outcome: StepOutcome, refused: Error | null, skippedBefore: number, stateBefore: string): void {
+  const where = `${c.name}: step ${step}`;
+  if (outcome === 'refused') {
+    const named = (c.badGrads ?? []).filter((x) => x.step === step).map((x) => x.param);
+    if (!refused || !/nonfinite 'error'/.test(refused.message) || !named.every((i) => new RegExp(`param ${i}\\b`).test(refused.message))) {
+      throw new Error(`${where}: expected the step to throw naming param(s) ${named.join(', ')}; got ${refused ? refused.message : 'no error'}`);
+    }
+    if (stateJson(b.opt) !== stateBefore) throw new Error(`${where}: the refused step changed the optimizer's state`);
+    return;
+  }
+  if (refused) throw refused;
+  if (nonFinite(b) === 'skip') {
+    const count = b.opt.skippedSteps() - skippedBefore;
+    if (count !== (outcome === 'skipped' ? 1 : 0)) throw new Error(`${where}: skippedSteps grew by ${count}, the reference ${outcome}`);
   }
 }
 
