@@ -13,6 +13,7 @@
 #include "core/cuda_api.h"
 #include "core/errors.h"
 #include "core/memory.h"
+#include "core/optimizer.h"
 #include "fake_device.h"
 #include "harness.h"
 #include "math_libs_fake.h"
@@ -371,6 +372,47 @@ void check_svd_nonfinite(int ordinal) {
   for (float* p : {a, u, s, vt}) sim::device_free(p);
 }
 
+// The core's bounds on params, through the optimizer the C API wraps: a shape whose element count
+// overflows is refused before any range arithmetic; set_buffers checks each call against the
+// buffers held then, so swapping two params' data takes a third buffer (frugal.h).
+void check_param_bounds() {
+  frugal::Optimizer opt(FRUGAL_CPU);
+  frugal_group_options options{};
+  options.lr = 0.1f;
+  options.update_gap = 1;  // the rest zero: plain SGD, no selection
+  int group = -1;
+  const std::string group_error = error_of([&] { group = opt.add_group(options); });
+  if (group < 0) {
+    record(false, "core: a plain group for the bounds checks", group_error);
+    return;
+  }
+  alignas(8) static float a[4], b[4], c[4];
+  frugal_param_desc d{};
+  d.data = a;
+  d.dtype = FRUGAL_F32;
+  d.grad_dtype = FRUGAL_F32;
+  d.ndim = 2;
+  d.shape[0] = (int64_t)1 << 40;
+  d.shape[1] = (int64_t)1 << 40;
+  frugal_status status = FRUGAL_OK;
+  const std::string overflow = error_of([&] { opt.add_param(group, d); }, &status);
+  record(status == FRUGAL_ERR_INVALID_ARGUMENT && contains(overflow, "param.shape") && contains(overflow, "overflows"),
+         "core: a shape whose element count overflows is refused", overflow);
+  d.ndim = 1;
+  d.shape[0] = 4;
+  const int pa = opt.add_param(group, d);
+  d.data = b;
+  const int pb = opt.add_param(group, d);
+  const std::string direct = error_of([&] { opt.set_buffers(pa, b, nullptr); });
+  opt.set_buffers(pa, c, nullptr);
+  opt.set_buffers(pb, a, nullptr);
+  const std::string via_third = error_of([&] { opt.set_buffers(pa, b, nullptr); });
+  const std::string grad = error_of([&] { opt.set_buffers(pb, a, b); });
+  record(contains(direct, "overlaps the memory of param 1") && via_third.empty() && contains(grad, "overlaps"),
+         "core: set_buffers refuses another param's data (a swap goes through a third buffer) and a grad in data",
+         direct + " | " + via_third + " | " + grad);
+}
+
 void check_device_state() {
   namespace fd = sim::fake_device;
   fd::configure(kDevices);
@@ -393,6 +435,7 @@ void check_backend_host() {
   check_discovery();
   check_backend_calls();
   check_device_state();
+  check_param_bounds();
   sim::fake_device::configure(1);
 }
 
