@@ -36,6 +36,17 @@ std::string error_of(F&& fn, frugal_status* status = nullptr) {
   return "";
 }
 
+// A check whose code under test throws where it should not fails (with the message) instead of
+// ending the run.
+template <class F>
+void guarded(const char* what, F&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    record(false, std::string(what) + ": threw unexpectedly", e.what());
+  }
+}
+
 void check_discovery() {
   namespace fd = sim::fake_device;
   std::string why;
@@ -199,7 +210,8 @@ void check_pending_error(frugal::Backend* b) {
   float* p = static_cast<float*>(sim::device_malloc(64));
   sim::record_cuda_error(cudaErrorIllegalAddress);
   const std::string msg = error_of([&] { b->fill(p, FRUGAL_F32, 16, 1.f, nullptr); });
-  record(contains(msg, "earlier asynchronous work") && contains(msg, "fill") && contains(msg, "cudaErrorIllegalAddress") &&
+  record(contains(msg, "earlier asynchronous work (the error was pending before fill enqueued anything)") &&
+             contains(msg, "cudaErrorIllegalAddress") &&
              cudaGetLastError() == cudaSuccess,
          "backend: a pending error is reported as earlier asynchronous work's, before fill enqueues", msg);
   sim::device_free(p);
@@ -418,15 +430,22 @@ void check_device_state() {
   fd::configure(kDevices);
   sim::set_math_libs(sim::MathLibs::Reference);
   if (frugal::Backend* b = fresh_backend(2)) {
-    check_staging(b);
-    check_pending_error(b);
+    guarded("staging", [&] { check_staging(b); });
+    fd::hold_transfers(false);
+    guarded("pending error", [&] { check_pending_error(b); });
   }
-  check_blas_workspaces(3);
-  check_blas_create_failures(4, 5, 6);
-  check_pool(7, 8, 9, 10, 11, 12);
-  check_old_gpu(13);
-  check_svd_nonfinite(14);
+  guarded("cuBLAS workspaces", [] { check_blas_workspaces(3); });
+  guarded("cublasCreate failures", [] { check_blas_create_failures(4, 5, 6); });
+  sim::fail_blas_create(0, 0);
+  guarded("memory pool", [] { check_pool(7, 8, 9, 10, 11, 12); });
+  unsetenv("FRUGAL_POOL_RELEASE_BYTES");
+  fd::set_memory_pools(true);
+  guarded("old GPU", [] { check_old_gpu(13); });
+  fd::set_compute_capability(9, 0);
+  guarded("svd", [] { check_svd_nonfinite(14); });
   sim::set_math_libs(sim::MathLibs::Absent);
+  cudaGetLastError();
+  sim::drain_errors();
 }
 
 }  // namespace
@@ -435,7 +454,7 @@ void check_backend_host() {
   check_discovery();
   check_backend_calls();
   check_device_state();
-  check_param_bounds();
+  guarded("param bounds", check_param_bounds);
   sim::fake_device::configure(1);
 }
 
