@@ -3,7 +3,9 @@
 // A GPU of compute capability M.m runs
 //   - machine code (SASS, "NN" or "NN-real") built for the same major version M and a minor <= m;
 //   - PTX ("NN" or "NN-virtual") built for any architecture <= M.m, which the driver compiles;
-//   - "NNa" (architecture-specific) code only on exactly that architecture.
+//   - "NNa" (architecture-specific) code only on exactly that architecture;
+//   - "NNf" (family-specific, CUDA 12.9+) code on that architecture and the later ones of its
+//     family: the same major version, minor >= its own (100f: 10.0 and 10.3).
 // Without this check a GPU too old for the build passes discovery and then fails every launch
 // with "no kernel image is available". "native", "all" and "all-major" count as covering every GPU.
 #pragma once
@@ -21,7 +23,8 @@ inline std::string build_arch_list() { return FRUGAL_CUDA_ARCH_LIST; }
 
 struct BuiltArch {
   int number;      // 80 for sm_80
-  bool specific;   // "90a"
+  bool specific;   // "90a": that architecture only
+  bool family;     // "100f": same major, minor at or above
   bool sass, ptx;  // machine code, PTX
 };
 
@@ -43,10 +46,10 @@ inline std::vector<BuiltArch> built_archs(bool* known) {
       *known = false;
       continue;
     }
-    BuiltArch a{std::stoi(item.substr(0, digits)), false, true, true};
+    BuiltArch a{std::stoi(item.substr(0, digits)), false, false, true, true};
     std::string rest = item.substr(digits);
     if (!rest.empty() && (rest[0] == 'a' || rest[0] == 'f')) {
-      a.specific = true;
+      (rest[0] == 'a' ? a.specific : a.family) = true;
       rest = rest.substr(1);
     }
     if (rest == "-real") a.ptx = false;
@@ -65,6 +68,10 @@ inline bool build_runs_on(int major, int minor) {
   for (const BuiltArch& a : archs) {
     if (a.specific) {
       if (a.number == cc) return true;
+      continue;
+    }
+    if (a.family) {
+      if (a.number / 10 == major && a.number <= cc) return true;
       continue;
     }
     if (a.sass && a.number / 10 == major && a.number <= cc) return true;

@@ -4,7 +4,9 @@
 // machines with no driver or GPU: every query there must fail softly (count 0, a reason) and
 // nothing may abort.
 #include <cuda_runtime.h>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -117,9 +119,12 @@ uint64_t pool_release_bytes() {
   if (!v || !*v) return 256ull << 20;
   if (std::strcmp(v, "max") == 0) return ~0ull;
   char* end = nullptr;
+  errno = 0;
   const unsigned long long bytes = std::strtoull(v, &end, 10);
-  if (*end || v[0] == '-')
-    invalid(std::string("FRUGAL_POOL_RELEASE_BYTES: expected a byte count (a non-negative integer) or 'max', got '") +
+  // strtoull accepts "-1" (as 2^64 - 1) and saturates out-of-range values: both refused.
+  if (*end || v[0] == '-' || v[0] < '0' || v[0] > '9' || errno == ERANGE)
+    invalid(std::string("FRUGAL_POOL_RELEASE_BYTES: expected a byte count (an integer from 0 to 2^64 - 1) or 'max', "
+                        "got '") +
             v + "'");
   return bytes;
 }
@@ -324,9 +329,14 @@ class CudaBackend final : public Backend {
            "; " +
            library_status("cuSOLVER", solver ? cuda_libs::cusolver_path() : "", math_.solver != nullptr,
                           solver ? math_.solver_error : solver_why) +
-           "; the default memory pool keeps " + std::to_string(pool_release_bytes_) + " bytes";
+           (pools_ ? "; the default memory pool keeps " + std::to_string(pool_release_bytes_) + " bytes" : "");
   }
   // A stream we created is going away: its cuBLAS workspace goes with it (after its work).
+  // Borrowed streams (Stream.fromHandle, frugal_* calls given a caller's stream) and the default
+  // stream never pass through here: we cannot know when a caller destroys its stream, so their
+  // workspaces (one per distinct handle, blas_workspace_bytes_ each) live as long as the backend,
+  // counted in the ledger as workspace. A program that borrows many short-lived streams should
+  // create them through frugal-optim instead (docs/ARCHITECTURE.md, "cuBLAS workspaces").
   void forget_stream(cudaStream_t s) {
     std::lock_guard<std::mutex> lock(math_.mutex);
     auto it = blas_workspaces_.find(s);
@@ -353,8 +363,9 @@ class CudaBackend final : public Backend {
   void configure_pool() {
     int pools = 0;
     if (cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, ordinal_) != cudaSuccess) cudaGetLastError();
-    pool_release_bytes_ = pool_release_bytes();
-    if (!pools) return;
+    pool_release_bytes_ = pool_release_bytes();  // parsed (and a bad value refused) either way
+    pools_ = pools != 0;
+    if (!pools_) return;
     cudaMemPool_t pool;
     check(cudaDeviceGetDefaultMemPool(&pool, ordinal_), "default memory pool query");
     uint64_t threshold = pool_release_bytes_;
@@ -390,6 +401,7 @@ class CudaBackend final : public Backend {
   int sm_count_ = 1;
   size_t blas_workspace_bytes_ = 4u << 20;
   uint64_t pool_release_bytes_ = 0;
+  bool pools_ = false;  // the device has a default memory pool (cudaMallocAsync)
   MathHandles math_;
   std::map<cudaStream_t, Buffer> blas_workspaces_;  // guarded by math_.mutex
   PinnedStaging staging_;
@@ -516,6 +528,9 @@ Backend* cuda_backend(int ordinal, std::string* why) {
     try {
       cuda::backends[ordinal] = new cuda::CudaBackend(ordinal);
     } catch (const Error& e) {
+      // A bad setting (FRUGAL_POOL_RELEASE_BYTES) is the caller's to fix, not a device fault:
+      // it stays an invalid-argument error naming the variable.
+      if (e.status() == FRUGAL_ERR_INVALID_ARGUMENT) throw;
       if (why) *why = e.what();
       return nullptr;
     }

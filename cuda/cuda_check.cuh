@@ -8,9 +8,11 @@
 //     is reported as coming from earlier asynchronous work, before anything new is enqueued;
 //   - after a launch (check_launch) a configuration error is the launch's own, and an
 //     asynchronous kind of error is reported as possibly coming from earlier work;
-//   - FRUGAL_SYNC_LAUNCHES=1 synchronizes after every launch and checks, so a fault is reported
-//     under the kernel that caused it and the call that launched it fails (like
-//     CUDA_LAUNCH_BLOCKING=1, for debugging: it serializes the host with the GPU).
+//   - FRUGAL_SYNC_LAUNCHES=1 synchronizes the device after every launch and checks, so a fault is
+//     reported at the launch that was last enqueued before it surfaced and that call fails (like
+//     CUDA_LAUNCH_BLOCKING=1, for debugging: it serializes the host with the GPU). The wait covers
+//     every stream of the device, so with several streams busy the fault may be another stream's:
+//     the message says so.
 #pragma once
 #include <cuda_runtime.h>
 #include <cstdlib>
@@ -79,7 +81,9 @@ inline void check_launch(const char* kernel) {
   if (sync_launches()) {
     const cudaError_t err = cudaDeviceSynchronize();
     if (err != cudaSuccess)
-      throw_cuda_error(err, (std::string(kernel) + ", which faulted (FRUGAL_SYNC_LAUNCHES=1 waited for it)").c_str());
+      throw_cuda_error(err, (std::string(kernel) + ", or work another stream had in flight (FRUGAL_SYNC_LAUNCHES=1 waited "
+                             "for the whole device after this launch, so the fault may come from any of its streams)")
+                                .c_str());
   }
 }
 

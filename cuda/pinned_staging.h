@@ -45,8 +45,15 @@ class PinnedStaging {
   // A buffer whose last DMA has completed, holding at least `bytes`: an idle one, else a new one
   // while there are fewer than kMaxBuffers, else the next in turn once its DMA is done.
   Buffer& free_buffer(size_t bytes) {
-    for (Buffer& b : buffers_)
-      if (b.capacity >= bytes && cudaEventQuery(b.done) == cudaSuccess) return b;
+    for (Buffer& b : buffers_) {
+      if (b.capacity < bytes) continue;
+      const cudaError_t state = cudaEventQuery(b.done);
+      if (state == cudaSuccess) return b;
+      // The runtime records "not ready" as the thread's last error too: cleared here, or the next
+      // launch check would report it under an unrelated kernel's name. Any other answer is an error.
+      if (state == cudaErrorNotReady) cudaGetLastError();
+      else check(state, "copy to device (staging event query)");
+    }
     if (buffers_.size() < kMaxBuffers) {
       buffers_.emplace_back();
       Buffer& b = buffers_.back();

@@ -2,8 +2,10 @@
 # The GPU check: one command, for the first GPU we get (an H100/H200 in under 8 minutes) or any
 # CUDA machine. It builds for the local GPU and runs the suite, compute-sanitizer, CPU-vs-GPU
 # comparisons, concurrency and error checks and the benches, and writes one JSON report
-# (gpu-check.json) and a log (gpu-check.log) to the output directory: $OUT when set, else
-# ./gpu-out, or --out DIR. Each part reports pass / fail / skipped with its reason; a failing part
+# (gpu-check.json, with each part script's results), a log (gpu-check.log), gpu-status.json and
+# one archive of everything else (gpu-check-files.tar.gz: bench JSON and markdown, the tiny
+# training run) to the output directory: $OUT when set, else build/gpu-check (ignored by git), or
+# --out DIR. Each part reports pass / fail / skipped with its reason; a failing part
 # does not stop the others. See scripts/gpu-check/run.js for the parts.
 #
 #   bash scripts/gpu-check.sh [--dry-run] [--out DIR] [--only part,part] [--budget SECONDS]

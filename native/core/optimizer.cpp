@@ -151,15 +151,28 @@ void Optimizer::set_group_options(int gi, const frugal_group_options& o) {
 
 // The same tensor (or overlapping memory) twice in one optimizer would be updated twice per
 // step: concurrently by two blocks on a GPU, losing updates, and in turn on the CPU. Refused, as
-// torch refuses duplicate params. `self` is the param being re-pointed (set_buffers), or -1.
+// torch refuses duplicate params. A gradient (or compressed gradient) in another param's data is
+// refused too: one block would update the data while another reads it as a gradient. `self` is
+// the param being re-pointed (set_buffers), or -1. The data ranges are disjoint and sorted, so
+// only the ranges starting before the end of the query, from the one before its start, can meet it.
+namespace {
+bool ranges_meet(const void* a, int64_t an, int32_t at, const void* b, int64_t bn, int32_t bt) {
+  const uintptr_t a0 = (uintptr_t)a, a1 = a0 + (uintptr_t)an * dtype_size(at);
+  const uintptr_t b0 = (uintptr_t)b, b1 = b0 + (uintptr_t)bn * dtype_size(bt);
+  return a0 < b1 && b0 < a1;
+}
+}  // namespace
+
 void Optimizer::check_no_overlap(const void* data, int64_t numel, int32_t dtype, int self, const char* what) const {
   const uintptr_t begin = (uintptr_t)data, end = begin + (uintptr_t)numel * dtype_size(dtype);
-  for (const auto& q : params_) {
-    if (q->index == self) continue;
-    const uintptr_t qb = (uintptr_t)q->data, qe = qb + (uintptr_t)q->numel * dtype_size(q->dtype);
-    if (begin < qe && qb < end)
-      invalid(std::string(what) + ": overlaps the memory of param " + std::to_string(q->index) +
-              " (the same tensor, or a view of it, passed twice); each param may appear in an optimizer once");
+  auto it = data_ranges_.upper_bound(begin);
+  if (it != data_ranges_.begin()) --it;
+  for (; it != data_ranges_.end() && it->first < end; ++it) {
+    const auto [qe, index] = it->second;
+    if (index == self || qe <= begin) continue;
+    invalid(std::string(what) + ": overlaps the memory of param " + std::to_string(index) +
+            " (the same tensor, or a view of it, passed twice); each param may appear in an optimizer once, and a "
+            "gradient may not share memory with a param's data");
   }
 }
 
@@ -180,10 +193,19 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   p->numel = 1;
   for (int i = 0; i < d.ndim; i++) {
     if (d.shape[i] <= 0) invalid("param.shape[" + std::to_string(i) + "]: expected > 0, got " + std::to_string(d.shape[i]));
+    // The element count, and its byte size, must fit int64 (and the address space) before any
+    // range arithmetic uses them.
+    if (p->numel > INT64_MAX / 8 / d.shape[i])
+      invalid("param.shape: the element count overflows (more than 2^60 elements), at shape[" + std::to_string(i) + "]");
     p->shape.push_back(d.shape[i]);
     p->numel *= d.shape[i];
   }
   check_no_overlap(d.data, p->numel, d.dtype, -1, "param.data");
+  if (d.grad) {
+    check_no_overlap(d.grad, p->numel, d.grad_dtype, -1, "param.grad");
+    if (ranges_meet(d.grad, p->numel, d.grad_dtype, d.data, p->numel, d.dtype))
+      invalid("param.grad: overlaps the param's own data");
+  }
   p->index = (int)params_.size();
   p->group = gi;
   if (d.block_id < 0) invalid("param.block_id: expected >= 0 (0: a block of its own), got " + std::to_string(d.block_id));
@@ -202,6 +224,8 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   p->kind = (d.ndim < 2 && sel != FRUGAL_SEL_NONE && !in_block) ? FRUGAL_SEL_ALL : sel;
   if (p->kind == FRUGAL_SEL_ALL) allocate_moments(*p, p->numel, nullptr);
   g.params.push_back(p->index);
+  const uintptr_t begin = (uintptr_t)p->data;
+  data_ranges_[begin] = {begin + (uintptr_t)p->numel * dtype_size(p->dtype), p->index};
   params_.push_back(std::move(p));
   return (int)params_.size() - 1;
 }
@@ -232,7 +256,19 @@ void Optimizer::set_buffers(int pi, void* data, void* grad) {
   if (!data) invalid("data: expected a buffer pointer, got NULL");
   if ((uintptr_t)data % dtype_size(p.dtype)) invalid("data: pointer is not aligned to its elements");
   if (grad && (uintptr_t)grad % dtype_size(p.grad_dtype)) invalid("grad: pointer is not aligned to its elements");
-  check_no_overlap(data, p.numel, p.dtype, p.index, "data");
+  // Only a moved data pointer needs the data check (a step re-points every param, and usually
+  // only its gradient changes); both checks are O(log n).
+  if (data != p.data) check_no_overlap(data, p.numel, p.dtype, p.index, "data");
+  if (grad) {
+    check_no_overlap(grad, p.numel, p.grad_dtype, p.index, "grad");
+    if (ranges_meet(grad, p.numel, p.grad_dtype, data, p.numel, p.dtype))  // the new data, not the range held
+      invalid("grad: overlaps the param's own data");
+  }
+  if (data != p.data) {
+    data_ranges_.erase((uintptr_t)p.data);
+    const uintptr_t begin = (uintptr_t)data;
+    data_ranges_[begin] = {begin + (uintptr_t)p.numel * dtype_size(p.dtype), p.index};
+  }
   p.data = data;
   p.grad = grad;
 }
@@ -247,6 +283,8 @@ void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) 
             "give the full gradient");
   if (gc && !is_float_dtype(dtype)) invalid(std::string("gc.dtype: expected a float dtype, got ") + dtype_name(dtype));
   if (gc && (uintptr_t)gc % dtype_size(dtype)) invalid("gc: pointer is not aligned to its elements");
+  // What the step reads of it: p.count kept lines (optimizer_step.cpp's sum of squares).
+  if (gc) check_no_overlap(gc, p.count * (p.axis == AXIS_ROWS ? p.cols : p.rows), dtype, -1, "gc");
   p.gc = gc;
   p.gc_dtype = dtype;
 }

@@ -2,6 +2,7 @@
 // is a configuration of a selection, a state-full rule and a state-free rule per param group.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,8 @@ class Optimizer {
   int add_group(const frugal_group_options& options);
   void set_group_options(int group, const frugal_group_options& options);
   int add_param(int group, const frugal_param_desc& desc);
+  // Refuses [ptr, ptr + numel elements) when it overlaps a param's data (other than param `self`;
+  // -1: none excepted). O(log n): the params' data ranges are kept sorted (data_ranges_).
   void check_no_overlap(const void* data, int64_t numel, int32_t dtype, int self, const char* what) const;
   void set_buffers(int param, void* data, void* grad);
   void set_compressed_grad(int param, const void* gc, frugal_dtype dtype);
@@ -125,6 +128,8 @@ class Optimizer {
   Backend* backend_;
   std::vector<GroupState> groups_;
   std::vector<std::unique_ptr<ParamState>> params_;
+  // Each param's data as [begin, end) bytes, by begin -> (end, param index); disjoint (enforced).
+  std::map<uintptr_t, std::pair<uintptr_t, int>> data_ranges_;
   float clip_ = 0.f;
   int32_t nonfinite_ = FRUGAL_NONFINITE_PROPAGATE;
   bool reduced_ = false;       // this step's gradients were reduced into step_scalars_

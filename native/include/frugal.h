@@ -203,7 +203,10 @@ FRUGAL_API frugal_status frugal_optimizer_set_group_options(frugal_optimizer* op
                                                             const frugal_group_options* options);
 FRUGAL_API frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, const frugal_param_desc* desc,
                                                     int32_t* param_index);
-/* Point a parameter at new data / gradient buffers (same shape and dtypes). */
+/* Point a parameter at new data / gradient buffers (same shape and dtypes). Refused
+   (FRUGAL_ERR_INVALID_ARGUMENT) when data overlaps another param's data, or grad overlaps any
+   param's data, as held at the time of the call: to swap two params' buffers, point one at a
+   third buffer first (the check runs per call, not per step). */
 FRUGAL_API frugal_status frugal_optimizer_set_buffers(frugal_optimizer* opt, int32_t param, void* data, void* grad);
 /* Grass compressed-gradient path: the next step of this param reads gc (k x n for rows, m x k for
    columns, already scaled by rho) instead of the full gradient. Only valid when the step is not a

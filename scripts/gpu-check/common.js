@@ -85,11 +85,10 @@ function expectUlps(name, a, b, limit, what) {
   report(name, c.maxUlps <= limit && c.nanMismatch === 0, `${what}: max ${c.maxUlps} ulps (stated limit ${limit}), max |diff| ${c.maxAbs.toExponential(2)}`, c);
 }
 
+// The results go to stdout on one marked line, which run.js puts into gpu-check.json (no file per
+// script: the device tool brings back at most 8 files from $OUT).
 function finish(file) {
-  const fs = require('fs');
-  if (process.env.OUT_DIR) {
-    fs.writeFileSync(path.join(process.env.OUT_DIR, `${path.basename(file, '.js')}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  }
+  process.stdout.write(`${RESULTS_MARKER}${JSON.stringify({ script: path.basename(file), results })}\n`);
   process.stdout.write(`${failures ? `${failures} check(s) FAILED` : 'all checks passed'}\n`);
   process.exitCode = failures ? 1 : 0;
 }
@@ -98,5 +97,7 @@ function finish(file) {
 function onDevice(host, shape, dtype, device) {
   return f.Tensor.fromArray(host, shape, { dtype }).to(device);
 }
+
+const { RESULTS_MARKER } = require('./common-marker');
 
 module.exports = { f, ROOT, options, compare, report, check, expectBitwise, expectUlps, finish, onDevice, ordered };

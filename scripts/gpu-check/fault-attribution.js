@@ -40,7 +40,7 @@ async function main() {
   await check(o, 'sync-launches', () => {
     const out = child(`say('fill', () => bad.fill(1));`, { FRUGAL_SYNC_LAUNCHES: '1' });
     process.stdout.write(out);
-    const ok = /fill: .*kernel.*FRUGAL_SYNC_LAUNCHES=1 waited for it/.test(out);
+    const ok = /fill: .*kernel.*FRUGAL_SYNC_LAUNCHES=1 waited for the whole device/.test(out);
     report('sync-launches', ok, 'FRUGAL_SYNC_LAUNCHES=1: the fill call itself fails, naming its kernel');
   });
 

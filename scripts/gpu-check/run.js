@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // The GPU check's driver (scripts/gpu-check.sh calls it): runs the parts below in order, each
 // fail-soft with its own time limit inside one overall budget (8 minutes by default), and writes
-//   <out>/gpu-check.json   { started, finished, dryRun, machine, parts: [{id, title, status,
-//                           reason, seconds, steps: [{name, status, seconds, rc, tail}]}] }
+//   <out>/gpu-check.json   { started, finished, dryRun, machine, files, parts: [{id, title, status,
+//                           reason, seconds, steps: [{name, status, seconds, rc, tail, results}]}] }
+//                          (results: what a part script's checks found, common.js finish())
 //   <out>/gpu-check.log    every step's command and full output
+//   <out>/gpu-check-files.tar.gz  everything else the steps wrote ($FILES_DIR: the bench JSON and
+//                          markdown, the tiny training run), in one archive: the device tool
+//                          brings back at most 8 files from $OUT
 //   <out>/gpu-status.json  (a real run on a GPU) the statement docs/gpu-status.json holds; it is
 //                          also written to docs/gpu-status.json and the README / benchmarks
 //                          sections are regenerated from it (scripts/gpu-check/status-doc.js).
@@ -15,12 +19,14 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { RESULTS_MARKER } = require('./common-marker');
 
 const ROOT = path.resolve(__dirname, '../..');
 const HERE = 'scripts/gpu-check';
 
 function parseArgs(argv) {
-  const args = { dryRun: false, out: process.env.OUT || path.join(ROOT, 'gpu-out'), only: null, budget: 470 };
+  // The default output directory is under build/ (ignored by git).
+  const args = { dryRun: false, out: process.env.OUT || path.join(ROOT, 'build', 'gpu-check'), only: null, budget: 470 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -40,10 +46,12 @@ function parseArgs(argv) {
 
 // ---- the parts: each a list of steps {name, cmd (bash), timeout (s), needs: [...]} ----
 // needs: 'gpu' (nvidia-smi sees one), 'build' (part 1 built the addon), 'torch', 'sanitizer'.
+// Node alone is carried to a bare GPU machine (no npm, no npx): tools run as node <their script>.
+// The limits add up to the 470 s budget; $JOBS is the machine's core count.
 const SANITIZER_TOOLS = ['memcheck', 'racecheck', 'synccheck'];
 const TRAIN_TINY =
   'node dist/cjs/cli/main.js train --preset tiny --steps 2 --batch 2 --seq-len 16 --eval-batches 1 ' +
-  '--eval-every 0 --device cuda:0 --quiet --out "$OUT_DIR/train-tiny"';
+  '--eval-every 0 --device cuda:0 --quiet --out "$FILES_DIR/train-tiny"';
 
 const PARTS = [
   {
@@ -53,19 +61,24 @@ const PARTS = [
       {
         name: 'build',
         needs: ['gpu'],
-        timeout: 150,
+        timeout: 90,
         cmd:
           'export FRUGAL_CUDA=ON FRUGAL_CUDA_ARCHS="$LOCAL_ARCH" && node scripts/build-addon.js && ' +
-          'npx tsc -p tsconfig.json && node scripts/make-esm.js',
+          'node node_modules/typescript/bin/tsc -p tsconfig.json && node scripts/make-esm.js',
         provides: 'build',
       },
       {
         name: 'devices and math libraries',
         needs: ['gpu', 'build'],
-        timeout: 30,
+        timeout: 15,
         cmd: `node ${HERE}/device-report.js`,
       },
-      { name: 'jest (every device test on cuda:0)', needs: ['gpu', 'build'], timeout: 120, cmd: 'npx jest --ci' },
+      {
+        name: 'jest (every device test on cuda:0)',
+        needs: ['gpu', 'build'],
+        timeout: 80,
+        cmd: 'node node_modules/jest/bin/jest.js --ci --maxWorkers="$JOBS"',
+      },
     ],
   },
   {
@@ -75,13 +88,13 @@ const PARTS = [
       {
         name: `${tool}: every method`,
         needs: ['gpu', 'build', 'sanitizer'],
-        timeout: 30,
+        timeout: 20,
         cmd: `"$SANITIZER" --tool ${tool} --error-exitcode 9 node ${HERE}/every-method.js`,
       },
       {
         name: `${tool}: model forward/backward (tiny)`,
         needs: ['gpu', 'build', 'sanitizer'],
-        timeout: 30,
+        timeout: 20,
         cmd: `"$SANITIZER" --tool ${tool} --error-exitcode 9 ${TRAIN_TINY}`,
       },
     ]),
@@ -92,11 +105,11 @@ const PARTS = [
       '3. CPU vs GPU: bitwise where the math is shared, stated ulps where not (32000x5120 fp32/bf16, 200 tensors, ' +
       '> 2^31 elements of sum of squares, line norms on both axes, the fallback GEMM)',
     steps: [
-      { name: 'comparisons', needs: ['gpu', 'build'], timeout: 90, cmd: `node ${HERE}/cpu-vs-gpu.js` },
+      { name: 'comparisons', needs: ['gpu', 'build'], timeout: 45, cmd: `node ${HERE}/cpu-vs-gpu.js` },
       {
         name: 'fallback GEMM (FRUGAL_CUBLAS_PATH and FRUGAL_CUSOLVER_PATH pointing nowhere)',
         needs: ['gpu', 'build'],
-        timeout: 30,
+        timeout: 15,
         cmd:
           'FRUGAL_CUBLAS_PATH=/nonexistent/libcublas.so FRUGAL_CUSOLVER_PATH=/nonexistent/libcusolver.so ' +
           `node ${HERE}/cpu-vs-gpu.js --only galore-fallback`,
@@ -107,11 +120,11 @@ const PARTS = [
     id: 'streams-errors-libraries',
     title: '4. concurrent GaLore streams, the NaN-gradient SVD error, fault attribution, the math libraries loaded',
     steps: [
-      { name: 'checks', needs: ['gpu', 'build'], timeout: 45, cmd: `node ${HERE}/streams-and-errors.js` },
+      { name: 'checks', needs: ['gpu', 'build'], timeout: 25, cmd: `node ${HERE}/streams-and-errors.js` },
       {
         name: 'fault attribution (a kernel faults on purpose, in its own process)',
         needs: ['gpu', 'build'],
-        timeout: 30,
+        timeout: 15,
         cmd: `node ${HERE}/fault-attribution.js`,
       },
     ],
@@ -123,38 +136,79 @@ const PARTS = [
       {
         name: 'AdamW on 1e8 fp32 params in 100 tensors vs a device copy of the same bytes',
         needs: ['gpu', 'build'],
-        timeout: 30,
+        timeout: 15,
         cmd: `node ${HERE}/adamw-1e8.js`,
       },
       {
         name: 'bench-vs-torch 60m',
         needs: ['gpu', 'build', 'torch'],
-        timeout: 60,
-        cmd: 'BENCH_OUT="$OUT_DIR" REPORT="$OUT_DIR/benchmarks-60m.md" bash scripts/bench-vs-torch.sh cuda:0 -- --preset 60m --reps 10',
+        timeout: 20,
+        // A directory per preset: bench-vs-torch names its JSON after the device and the date.
+        cmd:
+          'mkdir -p "$FILES_DIR/bench-60m" && BENCH_OUT="$FILES_DIR/bench-60m" REPORT="$FILES_DIR/benchmarks-60m.md" bash scripts/bench-vs-torch.sh cuda:0 -- --preset 60m --reps 10',
       },
       {
         name: 'bench-vs-torch 1b',
         needs: ['gpu', 'build', 'torch'],
-        timeout: 90,
-        cmd: 'BENCH_OUT="$OUT_DIR" REPORT="$OUT_DIR/benchmarks-1b.md" bash scripts/bench-vs-torch.sh cuda:0 -- --preset 1b --reps 5',
+        timeout: 30,
+        cmd:
+          'mkdir -p "$FILES_DIR/bench-1b" && BENCH_OUT="$FILES_DIR/bench-1b" REPORT="$FILES_DIR/benchmarks-1b.md" bash scripts/bench-vs-torch.sh cuda:0 -- --preset 1b --reps 5',
       },
     ],
   },
 ];
 
 // ---- the machine ----
+const HAVE_TIMEOUT = spawnSync('sh', ['-c', 'command -v timeout'], { encoding: 'utf8' }).status === 0;
+
+// Runs cmd under bash with a time limit that ends the whole process tree: coreutils' timeout puts
+// the command in a process group of its own and signals the group (TERM, then KILL 5 s later), so
+// the node processes and jest workers a step started do not outlive it. (spawnSync's own timeout
+// only signals bash.) Without timeout(1), spawnSync's limit is the fallback.
 function sh(cmd, timeoutS, env) {
   const started = Date.now();
-  const r = spawnSync('bash', ['-c', cmd], {
+  const [file, argv] = HAVE_TIMEOUT
+    ? ['timeout', ['-k', '5', String(timeoutS), 'bash', '-c', cmd]]
+    : ['bash', ['-c', cmd]];
+  const r = spawnSync(file, argv, {
     cwd: ROOT,
     env,
     encoding: 'utf8',
-    timeout: timeoutS * 1000,
+    timeout: (timeoutS + (HAVE_TIMEOUT ? 15 : 0)) * 1000,
+    killSignal: 'SIGKILL',
     maxBuffer: 256 * 1024 * 1024,
   });
   const output = `${r.stdout || ''}${r.stderr || ''}`;
-  const timedOut = r.error && r.error.code === 'ETIMEDOUT';
+  const timedOut = (r.error && r.error.code === 'ETIMEDOUT') || (HAVE_TIMEOUT && (r.status === 124 || r.status === 137));
   return { rc: r.status, timedOut, output, seconds: (Date.now() - started) / 1000, error: r.error };
+}
+
+// The results a part script printed (common.js finish()), or undefined.
+function partResults(output) {
+  const line = output.split('\n').reverse().find((l) => l.startsWith(RESULTS_MARKER));
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line.slice(RESULTS_MARKER.length));
+  } catch (e) {
+    return { unreadable: e.message };
+  }
+}
+
+// Everything the steps wrote under $FILES_DIR goes into one archive beside the report; the
+// directory is removed. Returns the archive's name, or null when there was nothing.
+function archiveFiles(out, filesDir, log) {
+  if (!fs.existsSync(filesDir) || fs.readdirSync(filesDir).length === 0) {
+    fs.rmSync(filesDir, { recursive: true, force: true });
+    return null;
+  }
+  const name = 'gpu-check-files.tar.gz';
+  const r = spawnSync('tar', ['-czf', path.join(out, name), '-C', out, path.basename(filesDir)], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    log(`archiving ${filesDir} failed: ${r.stderr}`);
+    return null;
+  }
+  fs.rmSync(filesDir, { recursive: true, force: true });
+  return name;
 }
 
 function probeMachine(env) {
@@ -213,7 +267,10 @@ function main() {
     log(text);
   };
 
-  const env = { ...process.env, OUT_DIR: args.out };
+  const filesDir = path.join(args.out, 'files');
+  fs.mkdirSync(filesDir, { recursive: true });
+  const jobs = String(os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+  const env = { ...process.env, OUT_DIR: args.out, FILES_DIR: filesDir, JOBS: jobs, CMAKE_BUILD_PARALLEL_LEVEL: jobs };
   const machine = args.dryRun ? { dryRun: true } : probeMachine(env);
   if (!args.dryRun) {
     if (machine.computeCap) env.LOCAL_ARCH = machine.computeCap.replace('.', '');
@@ -247,6 +304,8 @@ function main() {
         const r = sh(step.cmd, Math.min(step.timeout, left), env);
         log(r.output);
         Object.assign(s, { seconds: r.seconds, rc: r.rc, tail: tail(r.output) });
+        const results = partResults(r.output);
+        if (results !== undefined) s.results = results;
         if (r.timedOut) Object.assign(s, { status: 'fail', reason: `timed out after ${Math.min(step.timeout, left)} s` });
         else if (r.rc !== 0) Object.assign(s, { status: 'fail', reason: `exit code ${r.rc}` });
         else if (step.provides) have[step.provides] = true;
@@ -267,6 +326,7 @@ function main() {
     finished: new Date().toISOString(),
     dryRun: args.dryRun,
     machine,
+    files: archiveFiles(args.out, filesDir, log),
     parts,
   };
   fs.writeFileSync(path.join(args.out, 'gpu-check.json'), `${JSON.stringify(report, null, 2)}\n`);

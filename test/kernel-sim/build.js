@@ -29,7 +29,8 @@ const NATIVE_SOURCES = [
   'native/model/thread_pool.cpp',
   'native/cpu/path_counters.cpp',
   // The core's host side, for the folding of options into rule scalars (state_full_scalars,
-  // state_free_scalars) that the optimizer checks run; no CUDA device (cuda_absent.cpp).
+  // state_free_scalars) that the optimizer checks run. Its CUDA entry points (core/cuda_api.h) are
+  // cuda/cuda_backend.cu's, on the fake runtime (sim/fake_device_runtime.cpp), not cuda_absent.cpp.
   'native/core/errors.cpp',
   'native/core/memory.cpp',
   'native/core/devices.cpp',
@@ -37,7 +38,6 @@ const NATIVE_SOURCES = [
   'native/core/optimizer.cpp',
   'native/core/refresh.cpp',
   'native/core/optimizer_step.cpp',
-  'native/core/cuda_absent.cpp',
 ];
 
 function onPath(cmd) {

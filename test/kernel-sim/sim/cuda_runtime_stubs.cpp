@@ -68,7 +68,7 @@ static cudaError_t take_cuda_error(bool clear) {
 
 namespace {
 
-cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, bool async = false) {
   const bool dst_dev = sim::is_device_range(dst, bytes), src_dev = sim::is_device_range(src, bytes);
   bool ok = true;
   switch (kind) {
@@ -84,6 +84,10 @@ cudaError_t copy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) 
                       std::to_string(bytes) + " bytes)");
     return cudaErrorInvalidValue;
   }
+  // In the fake device's hold mode a host-to-device copy waits in its queue (fake_device.h);
+  // anything else runs the queue first, as work on the stream runs in order.
+  if (async && kind == cudaMemcpyHostToDevice && sim::queue_transfer(dst, src, bytes)) return cudaSuccess;
+  sim::run_queued_transfers();
   std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
@@ -109,18 +113,25 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
   return copy(dst, src, bytes, kind);
 }
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
-  return copy(dst, src, bytes, kind);
+  return copy(dst, src, bytes, kind, true);
 }
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
   if (!sim::is_device_range(p, bytes)) {
     sim::report_error("cudaMemsetAsync on memory that is not a device allocation");
     return cudaErrorInvalidValue;
   }
+  sim::run_queued_transfers();
   std::memset(p, value, bytes);
   return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  sim::run_queued_transfers();
+  return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize() {
+  sim::run_queued_transfers();
+  return cudaSuccess;
+}
 cudaError_t cudaGetLastError() { return sim::take_cuda_error(true); }
 cudaError_t cudaPeekAtLastError() { return sim::take_cuda_error(false); }
 // Names of the errors the simulator itself raises; the backend puts them in its messages.
@@ -136,6 +147,8 @@ const char* cudaGetErrorName(cudaError_t err) {
     case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorNotReady: return "cudaErrorNotReady";
+    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
     default: return "cudaError (other)";
   }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 #include "core/host_linalg.h"
@@ -14,6 +15,15 @@ namespace sim {
 namespace {
 MathLibs g_mode = MathLibs::Absent;
 int g_blas_token, g_solver_token;  // their addresses are the handles
+int g_create_fail_status = 0, g_create_fail_times = 0;
+int g_gesvd_calls = 0;
+// cublasSetStream resets the handle to cuBLAS's default workspace (shared by all streams); the
+// fake models one handle state: its current stream and whether a workspace was set since.
+void* g_blas_stream = nullptr;
+bool g_workspace_bound = false;
+int g_workspace_sets = 0;
+int g_default_workspace_gemms = 0;
+std::map<void*, void*> g_stream_workspace;  // stream -> the workspace it was given
 
 constexpr int kNotLoaded = -1;             // what math_libs.cpp returns when a library is absent
 constexpr int kBlasInvalidValue = 7;       // CUBLAS_STATUS_INVALID_VALUE
@@ -32,6 +42,18 @@ int reject(const char* what, int status) {
 }  // namespace
 
 void set_math_libs(MathLibs mode) { g_mode = mode; }
+void fail_blas_create(int status, int times) {
+  g_create_fail_status = status;
+  g_create_fail_times = times;
+}
+int gesvd_calls() { return g_gesvd_calls; }
+int blas_workspace_sets() { return g_workspace_sets; }
+int blas_default_workspace_gemms() { return g_default_workspace_gemms; }
+int blas_streams_with_workspace() { return (int)g_stream_workspace.size(); }
+void blas_stream_destroyed(void* stream) {
+  g_stream_workspace.erase(stream);
+  if (g_blas_stream == stream) g_blas_stream = nullptr;
+}
 
 }  // namespace sim
 
@@ -50,15 +72,42 @@ bool cusolver_loaded(std::string* why) {
   return g_mode == MathLibs::Reference;
 }
 
+std::string cublas_path() { return g_mode == MathLibs::Reference ? "/kernel-sim/fake/libcublas.so" : ""; }
+std::string cusolver_path() { return g_mode == MathLibs::Reference ? "/kernel-sim/fake/libcusolver.so" : ""; }
+
 int blas_create(void** handle) {
   if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
+  if (sim::g_create_fail_times > 0) {
+    --sim::g_create_fail_times;
+    return sim::g_create_fail_status;
+  }
   *handle = &sim::g_blas_token;
   return 0;
 }
 int blas_destroy(void*) { return g_mode == MathLibs::Absent ? sim::kNotLoaded : 0; }
-int blas_set_stream(void* handle, void*) {
+int blas_set_stream(void* handle, void* stream) {
   if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
-  return handle == &sim::g_blas_token ? 0 : sim::reject("cublasSetStream on an unknown handle", 1);
+  if (handle != &sim::g_blas_token) return sim::reject("cublasSetStream on an unknown handle", 1);
+  sim::g_blas_stream = stream;
+  sim::g_workspace_bound = false;  // as cuBLAS documents: back to the default workspace
+  return 0;
+}
+
+// A workspace belongs to one stream for as long as that stream has it; a stream keeps one.
+int blas_set_workspace(void* handle, void* workspace, size_t bytes) {
+  if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
+  if (handle != &sim::g_blas_token) return sim::reject("cublasSetWorkspace on an unknown handle", 1);
+  if (!sim::is_device_range(workspace, bytes)) return sim::reject("cublasSetWorkspace: not device memory of its size", sim::kBlasInvalidValue);
+  for (auto& [stream, ws] : sim::g_stream_workspace) {
+    if (ws == workspace && stream != sim::g_blas_stream) sim::reject("cublasSetWorkspace: a workspace bound to two streams", 0);
+  }
+  auto it = sim::g_stream_workspace.find(sim::g_blas_stream);
+  if (it != sim::g_stream_workspace.end() && it->second != workspace && sim::is_device_range(it->second, 1))
+    sim::reject("cublasSetWorkspace: a stream given a second workspace while its first is live", 0);
+  sim::g_stream_workspace[sim::g_blas_stream] = workspace;
+  sim::g_workspace_bound = true;
+  ++sim::g_workspace_sets;
+  return 0;
 }
 
 // Column-major: X(i, j) = x[i + j * ldx]. op(A) is m x k, op(B) is k x n, C is m x n.
@@ -66,6 +115,7 @@ int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const 
                int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
   if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
   if (handle != &sim::g_blas_token) return sim::reject("cublasSgemm on an unknown handle", 1);
+  if (!sim::g_workspace_bound) ++sim::g_default_workspace_gemms;  // linalg.cu alone binds none
   const int a_rows = transa ? k : m, a_cols = transa ? m : k;
   const int b_rows = transb ? n : k, b_cols = transb ? k : n;
   if (m < 0 || n < 0 || k < 0 || lda < std::max(1, a_rows) || ldb < std::max(1, b_rows) || ldc < std::max(1, m)) {
@@ -116,6 +166,7 @@ int solver_sgesvd(void* handle, signed char jobu, signed char jobvt, int m, int 
                   float* u, int ldu, float* vt, int ldvt, float* work, int lwork, float* rwork, int* info) {
   if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
   if (handle != &sim::g_solver_token) return sim::reject("cusolverDnSgesvd on an unknown handle", 1);
+  ++sim::g_gesvd_calls;
   if (jobu != 'S' || jobvt != 'S') return sim::reject("cusolverDnSgesvd: the fake supports jobu = jobvt = 'S' only", 1);
   if (n < 1 || m < n || lda < m || ldu < m || ldvt < n || lwork < gesvd_work(m, n)) {
     return sim::reject("cusolverDnSgesvd: needs m >= n >= 1, lda >= m, ldu >= m, ldvt >= n, lwork >= the query",

@@ -13,4 +13,18 @@ namespace sim {
 enum class MathLibs { Absent, Reference };
 void set_math_libs(MathLibs mode);
 
+// The next `times` cublasCreate calls return `status` (e.g. 3, CUBLAS_STATUS_ALLOC_FAILED).
+void fail_blas_create(int status, int times);
+// Calls of cusolverDnSgesvd so far.
+int gesvd_calls();
+// cuBLAS workspaces as the fake saw them: cublasSetWorkspace calls, how many distinct
+// (stream -> workspace) bindings exist, and the sgemm calls made with cuBLAS's default workspace
+// (cublasSetStream resets to it; linalg.cu's own checks, with no backend, bind none). A workspace
+// bound to two streams is reported as an error.
+int blas_workspace_sets();
+int blas_default_workspace_gemms();
+int blas_streams_with_workspace();
+// The fake runtime's cudaStreamDestroy: the stream's workspace binding ends with it.
+void blas_stream_destroyed(void* stream);
+
 }  // namespace sim
