@@ -47,6 +47,7 @@ import {
   stateArray,
   STATE_DICT_FORMAT,
 } from './state-dict';
+import { snapshotData } from './snapshot';
 
 export interface StepOptions {
   /** Enqueue the step on this stream (default: the device's legacy default stream). */
@@ -193,9 +194,10 @@ export class Optimizer {
   step(options?: StepOptions): void {
     const what = `${this.spec.name}.step`;
     this.refuseWhileStepping(what);
-    const o = checkOptionsObject<StepOptions>(options, ['stream'], what);
+    // Each option is read once: a getter cannot pass the check with one value and leave another.
+    const streamOption = checkOptionsObject<StepOptions>(options, ['stream'], what).stream;
     const opt = this.live(what);
-    const stream = streamHandle(o.stream, this.device, what);
+    const stream = streamHandle(streamOption, this.device, what);
     const fulls = this.checkOptions(what);
     // Options first: whether this step is a refresh (which the gradient checks depend on) follows
     // the group's current updateGap, including one the caller just changed.
@@ -214,7 +216,7 @@ export class Optimizer {
       this.stepping = false;
       for (const t of pinned) t.unpin();
     }
-    this.lastStream = o.stream ?? null;
+    this.lastStream = streamOption ?? null;
     this.stepCount++;
   }
 
@@ -333,6 +335,8 @@ export class Optimizer {
     let options: Record<string, unknown>[];
     let fulls: FullOptions[];
     try {
+      // Read once, then checked and used: see snapshot.ts.
+      sd = snapshotData(sd);
       checkStateDictStructure(sd, this.spec.name, shapes, this.paramGroups.length);
       options = sd.groups.map((g, i) => this.decodeGroupOptions(g.options, i));
       fulls = options.map((o, i) => this.fullOptions(i, o));
@@ -496,14 +500,22 @@ export class Optimizer {
           const ng: NativeGroupRecord = { group: gi, part, context, index: opt.addGroup(options), params: [], pushed: optionsKey(options) };
           for (const { blockId, ...m } of members) {
             const t = m.tensor;
-            const nativeIndex = opt.addParam(ng.index, {
-              data: t.dataPtr,
-              dtype: dtypeCode(t.dtype),
-              grad: null,
-              gradDtype: dtypeCode(t.dtype),
-              shape: t.shape,
-              blockId,
-            });
+            let nativeIndex: number;
+            try {
+              nativeIndex = opt.addParam(ng.index, {
+                data: t.dataPtr,
+                dtype: dtypeCode(t.dtype),
+                grad: null,
+                gradDtype: dtypeCode(t.dtype),
+                shape: t.shape,
+                blockId,
+              });
+            } catch (e) {
+              // The core names the field (an overlap with another param, a size); say which param.
+              const err = e as Error;
+              err.message = `${this.spec.name}: param ${m.index}: ${err.message}`;
+              throw err;
+            }
             const r: ParamRecord = { ...m, native: nativeIndex, data: null, grad: null };
             ng.params.push(r);
             records[m.index] = r;
