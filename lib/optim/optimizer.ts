@@ -129,7 +129,9 @@ export class Optimizer {
   nonFinite: NonFinitePolicy;
 
   protected readonly spec: MethodSpec;
-  private opt: NativeOptimizer;
+  // Run-time private (#): the raw native optimizer takes raw pointers (setBuffers) and must not
+  // be reachable from JavaScript; nor may the re-entry guard be switched off from outside.
+  #opt: NativeOptimizer;
   private groups: NativeGroupRecord[];
   private records: ParamRecord[];
   private readonly layouts: Record<string, string>[];
@@ -138,7 +140,7 @@ export class Optimizer {
   private stepCount = 0;
   private lastStream: Stream | null = null;
   // True while step() runs: a selection function is user code called in the middle of a step.
-  private stepping = false;
+  #stepping = false;
 
   constructor(params: ParamsInput, options: OptimizerOptions = {}) {
     this.spec = (new.target as unknown as { spec: MethodSpec }).spec;
@@ -167,7 +169,7 @@ export class Optimizer {
     const fulls = this.paramGroups.map((_g, i) => this.fullOptions(i));
     this.layouts = fulls.map((o) => layoutKey(this.spec, o));
     const built = this.buildNative(fulls, maxGradNorm);
-    this.opt = built.opt;
+    this.#opt = built.opt;
     this.groups = built.groups;
     this.records = built.records;
     this.pushedClip = maxGradNorm;
@@ -179,7 +181,7 @@ export class Optimizer {
   }
 
   get disposed(): boolean {
-    return this.opt.destroyed;
+    return this.#opt.destroyed;
   }
 
   /** Every param, in the order given. */
@@ -207,13 +209,13 @@ export class Optimizer {
     // Selection functions run user code mid-step: every tensor the core was handed stays pinned
     // (dispose() refused) and the optimizer refuses re-entry until the step is enqueued.
     const pinned = this.pinStepTensors();
-    this.stepping = true;
+    this.#stepping = true;
     try {
       this.supplySelections(opt, what);
       for (const t of pinned) t.assertAlive(); // a borrowed buffer detached by the callback
       opt.step(stream);
     } finally {
-      this.stepping = false;
+      this.#stepping = false;
       for (const t of pinned) t.unpin();
     }
     this.lastStream = streamOption ?? null;
@@ -387,8 +389,8 @@ export class Optimizer {
       throw new Error(`${what}: ${(e as Error).message}`);
     }
     // Commit: nothing below can fail.
-    this.opt.destroy();
-    this.opt = built.opt;
+    this.#opt.destroy();
+    this.#opt = built.opt;
     this.groups = built.groups;
     this.records = built.records;
     this.pushedClip = sd.maxGradNorm;
@@ -427,7 +429,7 @@ export class Optimizer {
   /** Frees the optimizer state now (the GC would, later). */
   dispose(): void {
     this.refuseWhileStepping(`${this.spec.name}.dispose`);
-    if (!this.opt.destroyed) this.opt.destroy();
+    if (!this.#opt.destroyed) this.#opt.destroy();
   }
 
   // ---- hooks for methods ----
@@ -447,7 +449,7 @@ export class Optimizer {
   // ---- internals ----
 
   private refuseWhileStepping(what: string): void {
-    if (this.stepping) {
+    if (this.#stepping) {
       throw new Error(`${what}: refused while a step is running (called from inside a selection function); call it after step() returns`);
     }
   }
@@ -463,8 +465,8 @@ export class Optimizer {
   }
 
   private live(what: string): NativeOptimizer {
-    if (this.opt.destroyed) throw new Error(`${what}: optimizer: disposed`);
-    return this.opt;
+    if (this.#opt.destroyed) throw new Error(`${what}: optimizer: disposed`);
+    return this.#opt;
   }
 
   private recordOf(param: Tensor, method: string): ParamRecord {
