@@ -239,7 +239,10 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
         }
       }
     }
-    check(env, frugal_optimizer_step(live(env), stream));
+    frugal_status status = frugal_optimizer_step(live(env), stream);
+    // As in the core: a compressed gradient serves the one step it was given for, failed or not.
+    for (auto& entry : buffers_) entry.second.compressed = nullptr;
+    check(env, status);
     return env.Undefined();
   }
 

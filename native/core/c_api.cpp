@@ -339,6 +339,16 @@ frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, c
                                          int32_t* param) {
   return guarded([&] {
     need(desc, "desc");
+    // The element count (and its byte size) must fit the core's int64 arithmetic: a shape whose
+    // product wraps would describe a small param over a huge buffer.
+    if (desc->ndim >= 1 && desc->ndim <= FRUGAL_MAX_DIMS) {
+      int64_t numel = 1;
+      for (int i = 0; i < desc->ndim; i++) {
+        if (desc->shape[i] > 0 && numel > (INT64_MAX / 8) / desc->shape[i])
+          invalid("param.shape: the element count overflows (more than 2^60 elements)");
+        if (desc->shape[i] > 0) numel *= desc->shape[i];
+      }
+    }
     int p = opt_of(opt).add_param(group, *desc);
     if (param) *param = p;
   });
