@@ -75,8 +75,10 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
   };
   std::unordered_map<int32_t, ParamBuffers> buffers_;
 
-  void check_cpu(Napi::Env env, const void* ptr, uint64_t bytes, const std::string& name) {
-    if (ptr) CpuSpan span(env, device_, ptr, bytes, name);
+  // A misaligned pointer is left to the core, which refuses it with its own message.
+  void check_cpu(Napi::Env env, const void* ptr, uint64_t bytes, frugal_dtype dtype, const std::string& name) {
+    const uintptr_t size = dtype == FRUGAL_F32 || dtype == FRUGAL_I32 ? 4 : 2;
+    if (ptr && reinterpret_cast<uintptr_t>(ptr) % size == 0) CpuSpan span(env, device_, ptr, bytes, name);
   }
 
   frugal_optimizer* live(Napi::Env env) {
@@ -139,8 +141,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
       if (d != 0 && numel > (UINT64_C(1) << 53) / d) range_error(env, "param.shape: more than 2^53 elements");
       numel *= d;
     }
-    check_cpu(env, desc.data, span_bytes(env, numel, desc.dtype, "param.shape"), "param.data");
-    check_cpu(env, desc.grad, span_bytes(env, numel, desc.grad_dtype, "param.shape"), "param.grad");
+    check_cpu(env, desc.data, span_bytes(env, numel, desc.dtype, "param.shape"), desc.dtype, "param.data");
+    check_cpu(env, desc.grad, span_bytes(env, numel, desc.grad_dtype, "param.shape"), desc.grad_dtype, "param.grad");
     int32_t param = -1;
     check(env, frugal_optimizer_add_param(live(env), group, &desc, &param));
     buffers_[param] = ParamBuffers{numel, desc.data, desc.dtype, desc.grad, desc.grad_dtype};
@@ -156,8 +158,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     void* grad = pointer_value(env, info[2], "grad", true);
     auto known = buffers_.find(param);
     if (known != buffers_.end()) {
-      check_cpu(env, data, span_bytes(env, known->second.numel, known->second.dtype, "param"), "data");
-      check_cpu(env, grad, span_bytes(env, known->second.numel, known->second.grad_dtype, "param"), "grad");
+      check_cpu(env, data, span_bytes(env, known->second.numel, known->second.dtype, "param"), known->second.dtype, "data");
+      check_cpu(env, grad, span_bytes(env, known->second.numel, known->second.grad_dtype, "param"), known->second.grad_dtype, "grad");
     }
     check(env, frugal_optimizer_set_buffers(live(env), param, data, grad));
     if (known != buffers_.end()) {
@@ -175,7 +177,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     void* gc = pointer_value(env, info[1], "compressedGrad", true);
     frugal_dtype dtype = info[2].IsUndefined() ? FRUGAL_F32 : dtype_value(env, info[2], "compressedGrad dtype");
     // Its length follows the selection, which the core checks; here: at least its first element.
-    check_cpu(env, gc, span_bytes(env, 1, dtype, "compressedGrad"), "compressedGrad");
+    check_cpu(env, gc, span_bytes(env, 1, dtype, "compressedGrad"), dtype, "compressedGrad");
     check(env, frugal_optimizer_set_compressed_grad(live(env), param, gc, dtype));
     auto known = buffers_.find(param);
     if (known != buffers_.end()) {
