@@ -162,6 +162,8 @@ export interface NativeAddon {
     stream: bigint | null,
   ): void;
   hostAddress(buffer: ArrayBufferLike | ArrayBufferView): bigint;
+  /** The address and byte length of a buffer's (or view's) bytes, read from the engine, not from JS properties. */
+  hostView(buffer: ArrayBufferLike | ArrayBufferView): { address: bigint; byteLength: number };
   fill(device: number, ptr: bigint, dtype: number, count: number, value: number, stream: bigint | null): void;
   random(
     device: number,

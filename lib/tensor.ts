@@ -30,6 +30,65 @@ export type HostArray = Float32Array | Float64Array | Int32Array | readonly numb
 
 export const MAX_DIMS = 8;
 
+// The engine's own accessors, captured at load: a subclass or an own property can redefine
+// byteLength, byteOffset, length or buffer on the object a caller passes, these cannot.
+const TYPED_ARRAY_PROTO = Object.getPrototypeOf(Uint8Array.prototype) as object;
+function intrinsicGetter(proto: object, name: string): (this: unknown) => unknown {
+  const get = Object.getOwnPropertyDescriptor(proto, name)?.get;
+  if (!get) throw new Error(`frugal-optim: this JavaScript engine has no ${name} accessor`);
+  return get;
+}
+const typedArrayBuffer = intrinsicGetter(TYPED_ARRAY_PROTO, 'buffer');
+const typedArrayByteLength = intrinsicGetter(TYPED_ARRAY_PROTO, 'byteLength');
+const dataViewBuffer = intrinsicGetter(DataView.prototype, 'buffer');
+const dataViewByteLength = intrinsicGetter(DataView.prototype, 'byteLength');
+const typedArrayByteOffset = intrinsicGetter(TYPED_ARRAY_PROTO, 'byteOffset');
+const dataViewByteOffset = intrinsicGetter(DataView.prototype, 'byteOffset');
+const arrayBufferByteLength = intrinsicGetter(ArrayBuffer.prototype, 'byteLength');
+const arrayBufferResizable = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'resizable')?.get;
+
+/** The ArrayBuffer (or SharedArrayBuffer) behind a view, as the engine knows it. */
+function realBuffer(view: ArrayBufferView): ArrayBufferLike {
+  return (types.isDataView(view) ? dataViewBuffer.call(view) : typedArrayBuffer.call(view)) as ArrayBufferLike;
+}
+
+/**
+ * Refuses a buffer or view whose byteLength or byteOffset properties say something other than
+ * the engine (a subclass getter, an own property): the tensor is placed by the engine's values
+ * either way, but a caller who redefined them cannot mean what the tensor would do.
+ */
+function checkUntampered(b: ArrayBufferLike | ArrayBufferView, what: string): void {
+  const view = ArrayBuffer.isView(b);
+  const realOffset = !view ? 0 : types.isDataView(b) ? dataViewByteOffset.call(b) : typedArrayByteOffset.call(b);
+  const claimed = { byteLength: (b as { byteLength: unknown }).byteLength, byteOffset: view ? (b as { byteOffset: unknown }).byteOffset : 0 };
+  if (claimed.byteLength !== realByteLength(b) || claimed.byteOffset !== realOffset) {
+    throw new TypeError(
+      `${what}: the ${view ? 'view' : 'buffer'}'s byteLength/byteOffset properties (${describeValue(claimed.byteLength)}, ` +
+        `${describeValue(claimed.byteOffset)}) were redefined and do not match its memory (${realByteLength(b)}, ${realOffset})`,
+    );
+  }
+}
+
+/** Bytes a buffer or view holds now (0 once detached), as the engine knows it. */
+function realByteLength(b: ArrayBufferLike | ArrayBufferView): number {
+  if (types.isArrayBuffer(b)) return arrayBufferByteLength.call(b) as number;
+  if (types.isDataView(b)) {
+    try {
+      return dataViewByteLength.call(b) as number;
+    } catch {
+      return 0; // a DataView over a detached buffer throws
+    }
+  }
+  return typedArrayByteLength.call(b) as number;
+}
+
+// Only the factories below hold this, so `new Tensor(...)` from outside the module (a raw pointer
+// from JavaScript, where TypeScript's `private` does not exist) is refused.
+const CONSTRUCT = Symbol('Tensor.construct');
+
+// Numbers up to 2^24 survive the core's float32 fill value exactly; larger int32 values do not.
+const EXACT_IN_FLOAT32 = 2 ** 24;
+
 interface OwnedMemory {
   ordinal: number;
   ptr: bigint;
@@ -97,36 +156,62 @@ function checkFinite(value: unknown, what: string): number {
 }
 
 export class Tensor {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly device: Device;
   /** The gradient the optimizer reads at step(); same shape, dtype and device as this tensor. */
   grad: Tensor | null = null;
   /** Grass only: a compressed gradient that a step uses in place of .grad (see Optimizer.grassInfo). */
   compressedGrad: Tensor | null = null;
 
-  private readonly ptr: bigint;
-  private readonly owned: boolean;
-  private disposedFlag = false;
+  // Run-time private (#): JavaScript callers cannot read or write them (TypeScript's `private`
+  // is not enforced at run time, and a writable pointer or disposed flag is a wild write).
+  readonly #dtype: DType;
+  readonly #shape: readonly number[];
+  readonly #device: Device;
+  readonly #ptr: bigint;
+  readonly #owned: boolean;
+  #disposed = false;
   // Held by running optimizer steps: while > 0 the core may read or write this memory, so
   // dispose() is refused (a selection callback runs in the middle of a step).
-  private pins = 0;
-  // Borrowed host memory: the ArrayBuffer must outlive the tensor that points into it, and still
-  // hold its bytes (a transferred/detached buffer has none): keepEnd is where the tensor ends.
-  private keepAlive: ArrayBufferLike | null;
-  private keepEnd = 0;
+  #pins = 0;
+  // Borrowed host memory: the buffer or view the caller passed must outlive the tensor that
+  // points into it, and still hold its bytes (a transferred/detached buffer has none): keepEnd is
+  // where the tensor ends, counted from the start of that buffer or view.
+  #keepAlive: ArrayBufferLike | ArrayBufferView | null;
+  #keepEnd = 0;
   // A view into the library's own memory (fromDevicePointer inside an allocation): the
   // allocation it lies in, checked before every use, so a view of freed memory throws.
-  private viewOf: { base: bigint; serial: bigint } | null = null;
+  #viewOf: { base: bigint; serial: bigint } | null = null;
 
-  private constructor(ptr: bigint, shape: number[], dtype: DType, device: Device, owned: boolean, keepAlive: ArrayBufferLike | null) {
-    this.ptr = ptr;
-    this.shape = Object.freeze(shape);
-    this.dtype = dtype;
-    this.device = device;
-    this.owned = owned;
-    this.keepAlive = keepAlive;
+  private constructor(
+    token: symbol,
+    ptr: bigint,
+    shape: number[],
+    dtype: DType,
+    device: Device,
+    owned: boolean,
+    keepAlive: ArrayBufferLike | ArrayBufferView | null,
+  ) {
+    if (token !== CONSTRUCT) {
+      throw new TypeError('Tensor: the constructor is internal; make tensors with Tensor.zeros, Tensor.fromArray, Tensor.fromArrayBuffer, ...');
+    }
+    this.#ptr = ptr;
+    this.#shape = Object.freeze(shape);
+    this.#dtype = dtype;
+    this.#device = device;
+    this.#owned = owned;
+    this.#keepAlive = keepAlive;
     if (owned) finalizer.register(this, { ordinal: deviceOrdinal(device), ptr }, this);
+  }
+
+  get dtype(): DType {
+    return this.#dtype;
+  }
+
+  get shape(): readonly number[] {
+    return this.#shape;
+  }
+
+  get device(): Device {
+    return this.#device;
   }
 
   // ---- construction ----
@@ -138,8 +223,11 @@ export class Tensor {
     const dtype = checkDtype(o.dtype ?? 'float32');
     const device = checkDevice(o.device ?? 'cpu');
     const bytes = s.reduce((a, b) => a * b, 1) * dtypeSize(dtype);
+    if (!Number.isSafeInteger(bytes)) {
+      throw new RangeError(`Tensor.empty: shape ${shapeToString(s)} of ${dtype} needs ${bytes} bytes, more than can be allocated`);
+    }
     const ptr = native().alloc(deviceOrdinal(device), bytes, MEM_TENSOR);
-    return new Tensor(ptr, s, dtype, device, true, null);
+    return new Tensor(CONSTRUCT, ptr, s, dtype, device, true, null);
   }
 
   static zeros(shape: readonly number[], options?: TensorOptions): Tensor {
@@ -196,7 +284,7 @@ export class Tensor {
       }
     }
     const t = Tensor.empty(shape, { dtype: options.dtype, device: options.device });
-    native().random(deviceOrdinal(t.device), t.ptr, dtypeCode(t.dtype), t.numel, dist, s, a, b, null);
+    native().random(deviceOrdinal(t.device), t.#ptr, dtypeCode(t.dtype), t.numel, dist, s, a, b, null);
     return t;
   }
 
@@ -209,6 +297,10 @@ export class Tensor {
     if (!Array.isArray(data) && !types.isFloat32Array(data) && !types.isFloat64Array(data) && !types.isInt32Array(data)) {
       throw new TypeError(`Tensor.fromArray: data must be a number array, Float32Array, Float64Array or Int32Array, got ${describeValue(data)}`);
     }
+    // Read once, into an array of our own: a typed array is copied through its internal length
+    // (a subclass can redefine .length, and a SharedArrayBuffer's contents can change under the
+    // checks), a number array (or Proxy) element by element.
+    data = snapshotHostArray(data);
     const s = checkShape(shape ?? [data.length], 'Tensor.fromArray: shape');
     const numel = s.reduce((a, b) => a * b, 1);
     if (numel !== data.length) {
@@ -218,7 +310,7 @@ export class Tensor {
     const host = toHostElements(data, dtype);
     const t = Tensor.empty(s, { dtype, device: o.device });
     try {
-      writeElements(t.span(), host);
+      writeElements(t.#span(), host);
     } catch (e) {
       t.dispose();
       throw e;
@@ -254,23 +346,24 @@ export class Tensor {
           'borrow other host memory with Tensor.fromArrayBuffer',
       );
     }
-    const t = new Tensor(ptr, s, d, dev, false, null);
-    t.viewOf = inside;
+    const t = new Tensor(CONSTRUCT, ptr, s, d, dev, false, null);
+    t.#viewOf = inside;
     return t;
   }
 
   /** Borrows a caller's host memory as a 'cpu' tensor, without a copy; both sides see every write. */
   static fromArrayBuffer(buffer: ArrayBuffer | ArrayBufferView, shape: readonly number[], dtype: DType, byteOffset = 0): Tensor {
     const what = 'Tensor.fromArrayBuffer';
-    let ab: ArrayBufferLike;
-    let base = 0;
     // util.types rather than instanceof: buffers from another realm (vm contexts, jest) qualify too.
+    // The buffer behind a view is read with the engine's own accessor, never view.buffer.
+    let ab: ArrayBufferLike;
     if (types.isArrayBuffer(buffer)) ab = buffer;
-    else if (ArrayBuffer.isView(buffer) && types.isArrayBuffer(buffer.buffer)) {
-      ab = buffer.buffer;
-      base = buffer.byteOffset;
-    } else throw new TypeError(`${what}: expected an ArrayBuffer or a view of one, got ${describeValue(buffer)}`);
-    if ((ab as ArrayBuffer & { resizable?: boolean }).resizable) {
+    else if (ArrayBuffer.isView(buffer)) ab = realBuffer(buffer);
+    else throw new TypeError(`${what}: expected an ArrayBuffer or a view of one, got ${describeValue(buffer)}`);
+    if (!types.isArrayBuffer(ab)) {
+      throw new TypeError(`${what}: expected an ArrayBuffer or a view of one, got a view of ${describeValue(ab)}`);
+    }
+    if (arrayBufferResizable?.call(ab) === true) {
       throw new TypeError(`${what}: a resizable ArrayBuffer can move or shrink under the tensor; pass a fixed-length one`);
     }
     const s = checkShape(shape, `${what}: shape`);
@@ -278,17 +371,22 @@ export class Tensor {
     if (!Number.isSafeInteger(byteOffset) || byteOffset < 0) {
       throw new RangeError(`${what}: byteOffset must be a non-negative integer, got ${describeValue(byteOffset)}`);
     }
+    checkUntampered(buffer, what);
     const bytes = s.reduce((a, b) => a * b, 1) * dtypeSize(d);
-    const start = base + byteOffset;
-    if (start + bytes > ab.byteLength) {
-      throw new RangeError(`${what}: ${bytes} bytes at offset ${start} do not fit in the buffer's ${ab.byteLength} bytes`);
+    // Where the bytes are and how many, as the engine knows them: for a view, the view's own
+    // range (not the whole ArrayBuffer: a small Node Buffer shares its pool with others).
+    const host = native().hostView(buffer);
+    if (!Number.isSafeInteger(bytes) || byteOffset + bytes > host.byteLength) {
+      throw new RangeError(
+        `${what}: ${bytes} bytes at byte offset ${byteOffset} do not fit in the ${host.byteLength} bytes of the ${types.isArrayBuffer(buffer) ? 'buffer' : 'view'}`,
+      );
     }
-    const ptr = bytes > 0 ? native().hostAddress(ab) + BigInt(start) : 0n;
+    const ptr = bytes > 0 ? host.address + BigInt(byteOffset) : 0n;
     if (ptr % BigInt(dtypeSize(d)) !== 0n) {
-      throw new RangeError(`${what}: byte offset ${start} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
+      throw new RangeError(`${what}: byte offset ${byteOffset} is misaligned for ${d} (needs ${dtypeSize(d)}-byte alignment)`);
     }
-    const t = new Tensor(ptr, s, d, 'cpu', false, ab);
-    t.keepEnd = start + bytes;
+    const t = new Tensor(CONSTRUCT, ptr, s, d, 'cpu', false, buffer);
+    t.#keepEnd = byteOffset + bytes;
     return t;
   }
 
@@ -309,16 +407,16 @@ export class Tensor {
   /** The address of the first element (device memory, or host memory on 'cpu'). */
   get dataPtr(): bigint {
     this.assertAlive();
-    return this.ptr;
+    return this.#ptr;
   }
 
   /** True when the memory belongs to someone else and is never freed by the library. */
   get isBorrowed(): boolean {
-    return !this.owned;
+    return !this.#owned;
   }
 
   get disposed(): boolean {
-    return this.disposedFlag;
+    return this.#disposed;
   }
 
   /** @internal the C API's device number. */
@@ -331,7 +429,7 @@ export class Tensor {
   /** A host copy: Float32Array for float dtypes (bf16/fp16 widened exactly), Int32Array for int32. */
   toArray(): Float32Array | Int32Array {
     this.assertAlive();
-    return readElements(this.span());
+    return readElements(this.#span());
   }
 
   /** A copy on another device (always a new tensor, even for the same device). */
@@ -346,7 +444,7 @@ export class Tensor {
     this.assertAlive();
     const d = checkDtype(dtype, 'Tensor.cast: dtype');
     const out = Tensor.empty(this.shape, { dtype: d, device: this.device });
-    native().cast(this.ordinal, this.ptr, dtypeCode(this.dtype), out.ptr, dtypeCode(d), this.numel, null);
+    native().cast(this.ordinal, this.#ptr, dtypeCode(this.dtype), out.#ptr, dtypeCode(d), this.numel, null);
     return out;
   }
 
@@ -363,17 +461,35 @@ export class Tensor {
     if (shapeToString(src.shape) !== shapeToString(this.shape)) {
       throw new RangeError(`Tensor.copyFrom: shape ${shapeToString(src.shape)} does not match ${shapeToString(this.shape)}`);
     }
-    if (this.nbytes > 0) native().copy(this.ptr, this.ordinal, src.ptr, src.ordinal, this.nbytes, null);
+    if (this.nbytes > 0) native().copy(this.#ptr, this.ordinal, src.#ptr, src.ordinal, this.nbytes, null);
     return this;
   }
 
-  /** Sets every element to `value` (converted to the dtype); returns this. */
+  /** Sets every element to `value` (converted to the dtype; int32 tensors take integers only, exactly); returns this. */
   fill(value: number): this {
     this.assertAlive();
     checkFinite(value, 'Tensor.fill: value');
     checkFitsDtype(value, this.dtype, 'Tensor.fill: value');
-    native().fill(this.ordinal, this.ptr, dtypeCode(this.dtype), this.numel, value, null);
+    if (this.dtype === 'int32' && !Number.isInteger(value)) {
+      throw new RangeError(`Tensor.fill: value: an int32 tensor takes integers, got ${value}`);
+    }
+    if (this.dtype === 'int32' && Math.abs(value) > EXACT_IN_FLOAT32) this.#fillInt32Exactly(value);
+    else native().fill(this.ordinal, this.#ptr, dtypeCode(this.dtype), this.numel, value, null);
     return this;
+  }
+
+  // The core's fill takes a float32 value, which holds integers up to 2^24 only: a larger int32
+  // value is written once from the host, then doubled by device copies (log2(numel) copies).
+  #fillInt32Exactly(value: number): void {
+    const n = native();
+    const numel = this.numel;
+    if (numel === 0) return;
+    n.copyFromHost(this.#ptr, this.ordinal, Int32Array.of(value), 0, 4, null);
+    for (let done = 1; done < numel; ) {
+      const k = Math.min(done, numel - done);
+      n.copy(this.#ptr + BigInt(done * 4), this.ordinal, this.#ptr, this.ordinal, k * 4, null);
+      done += k;
+    }
   }
 
   /**
@@ -381,46 +497,54 @@ export class Tensor {
    * while an optimizer step that uses the tensor is running (from inside a selection function).
    */
   dispose(): void {
-    if (this.disposedFlag) return;
-    if (this.pins > 0) {
+    if (this.#disposed) return;
+    if (this.#pins > 0) {
       throw new Error('Tensor.dispose: refused: the tensor is in use by a running optimizer step; dispose it after step() returns');
     }
-    this.disposedFlag = true;
-    this.keepAlive = null;
-    if (this.owned) {
+    this.#disposed = true;
+    this.#keepAlive = null;
+    if (this.#owned) {
       finalizer.unregister(this);
-      native().free(this.ordinal, this.ptr);
+      native().free(this.ordinal, this.#ptr);
     }
   }
 
   toString(): string {
-    return `Tensor(${shapeToString(this.shape)}, ${this.dtype}, ${this.device}${this.owned ? '' : ', borrowed'}${this.disposedFlag ? ', disposed' : ''})`;
+    return `Tensor(${shapeToString(this.shape)}, ${this.dtype}, ${this.device}${this.#owned ? '' : ', borrowed'}${this.#disposed ? ', disposed' : ''})`;
   }
 
   /** @internal a running optimizer step uses this tensor until unpin(); dispose() is refused meanwhile. */
   pin(): void {
-    this.pins++;
+    this.#pins++;
   }
 
   /** @internal */
   unpin(): void {
-    if (this.pins > 0) this.pins--;
+    if (this.#pins > 0) this.#pins--;
   }
 
   /** Throws "tensor: disposed" for a disposed tensor. */
   assertAlive(): void {
-    if (this.disposedFlag) throw new Error('tensor: disposed');
-    if (this.viewOf !== null && native().allocationSerial(this.ordinal, this.viewOf.base) !== this.viewOf.serial) {
+    if (this.#disposed) throw new Error('tensor: disposed');
+    if (this.#viewOf !== null && native().allocationSerial(this.ordinal, this.#viewOf.base) !== this.#viewOf.serial) {
       throw new Error('tensor: the memory it views was freed (the tensor or buffer it was made from was disposed)');
     }
-    if (this.keepAlive !== null && this.keepAlive.byteLength < this.keepEnd) {
+    if (this.#keepAlive !== null && realByteLength(this.#keepAlive) < this.#keepEnd) {
       throw new Error('tensor: its borrowed ArrayBuffer was detached (transferred) and no longer holds the data');
     }
   }
 
-  private span() {
-    return { ptr: this.ptr, ordinal: this.ordinal, dtype: this.dtype, count: this.numel };
+  #span() {
+    return { ptr: this.#ptr, ordinal: this.ordinal, dtype: this.dtype, count: this.numel };
   }
+}
+
+// A copy of the caller's host array that nothing outside can change or misreport.
+function snapshotHostArray(data: HostArray): HostArray {
+  if (types.isFloat32Array(data)) return new Float32Array(data);
+  if (types.isFloat64Array(data)) return new Float64Array(data);
+  if (types.isInt32Array(data)) return new Int32Array(data);
+  return Array.prototype.slice.call(data) as number[];
 }
 
 // Host data in the element type the upload starts from: int32 tensors from integers, float

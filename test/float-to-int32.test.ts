@@ -55,8 +55,12 @@ describe.each(devicesUnderTest())('float -> int32 on %s', (device) => {
     expect(Array.from(t.toArray())).toEqual([-7, -7, -7]);
     fill(1e12);
     expect(Array.from(t.toArray())).toEqual([INT_MAX, INT_MAX, INT_MAX]);
-    // The public API refuses instead of saturating silently.
-    expect(() => t.fill(1e12)).toThrow(/int32/);
+    // A scalar fill is not a cast: issue 11 refuses what a cast would truncate or saturate.
+    t.fill(-7);
+    expect(Array.from(t.toArray())).toEqual([-7, -7, -7]);
+    expect(() => t.fill(-7.9)).toThrow(/int32 tensor takes integers/);
+    expect(() => t.fill(1e12)).toThrow(/does not fit in int32/);
+    expect(Array.from(t.toArray())).toEqual([-7, -7, -7]);
     t.dispose();
   });
 });

@@ -66,7 +66,8 @@ describe('Tensor round trips', () => {
 
   test('zeros, full and empty shapes', () => {
     expect(Array.from(Tensor.zeros([2, 2], { dtype: 'float16' }).toArray())).toEqual([0, 0, 0, 0]);
-    expect(Array.from(Tensor.full([3], 2.5, { dtype: 'int32' }).toArray())).toEqual([2, 2, 2]);
+    expect(Array.from(Tensor.full([3], 2, { dtype: 'int32' }).toArray())).toEqual([2, 2, 2]);
+    expect(() => Tensor.full([3], 2.5, { dtype: 'int32' })).toThrow(/int32 tensor takes integers/); // not truncated (issue 11)
     const empty = Tensor.zeros([0, 5]);
     expect(empty.numel).toBe(0);
     expect(empty.toArray().length).toBe(0);

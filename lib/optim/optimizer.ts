@@ -47,6 +47,7 @@ import {
   stateArray,
   STATE_DICT_FORMAT,
 } from './state-dict';
+import { snapshotData } from './snapshot';
 
 export interface StepOptions {
   /** Enqueue the step on this stream (default: the device's legacy default stream). */
@@ -128,7 +129,9 @@ export class Optimizer {
   nonFinite: NonFinitePolicy;
 
   protected readonly spec: MethodSpec;
-  private opt: NativeOptimizer;
+  // Run-time private (#): the raw native optimizer takes raw pointers (setBuffers) and must not
+  // be reachable from JavaScript; nor may the re-entry guard be switched off from outside.
+  #opt: NativeOptimizer;
   private groups: NativeGroupRecord[];
   private records: ParamRecord[];
   private readonly layouts: Record<string, string>[];
@@ -137,7 +140,7 @@ export class Optimizer {
   private stepCount = 0;
   private lastStream: Stream | null = null;
   // True while step() runs: a selection function is user code called in the middle of a step.
-  private stepping = false;
+  #stepping = false;
 
   constructor(params: ParamsInput, options: OptimizerOptions = {}) {
     this.spec = (new.target as unknown as { spec: MethodSpec }).spec;
@@ -166,7 +169,7 @@ export class Optimizer {
     const fulls = this.paramGroups.map((_g, i) => this.fullOptions(i));
     this.layouts = fulls.map((o) => layoutKey(this.spec, o));
     const built = this.buildNative(fulls, maxGradNorm);
-    this.opt = built.opt;
+    this.#opt = built.opt;
     this.groups = built.groups;
     this.records = built.records;
     this.pushedClip = maxGradNorm;
@@ -178,7 +181,7 @@ export class Optimizer {
   }
 
   get disposed(): boolean {
-    return this.opt.destroyed;
+    return this.#opt.destroyed;
   }
 
   /** Every param, in the order given. */
@@ -193,9 +196,10 @@ export class Optimizer {
   step(options?: StepOptions): void {
     const what = `${this.spec.name}.step`;
     this.refuseWhileStepping(what);
-    const o = checkOptionsObject<StepOptions>(options, ['stream'], what);
+    // Each option is read once: a getter cannot pass the check with one value and leave another.
+    const streamOption = checkOptionsObject<StepOptions>(options, ['stream'], what).stream;
     const opt = this.live(what);
-    const stream = streamHandle(o.stream, this.device, what);
+    const stream = streamHandle(streamOption, this.device, what);
     const fulls = this.checkOptions(what);
     // Options first: whether this step is a refresh (which the gradient checks depend on) follows
     // the group's current updateGap, including one the caller just changed.
@@ -205,16 +209,16 @@ export class Optimizer {
     // Selection functions run user code mid-step: every tensor the core was handed stays pinned
     // (dispose() refused) and the optimizer refuses re-entry until the step is enqueued.
     const pinned = this.pinStepTensors();
-    this.stepping = true;
+    this.#stepping = true;
     try {
       this.supplySelections(opt, what);
       for (const t of pinned) t.assertAlive(); // a borrowed buffer detached by the callback
       opt.step(stream);
     } finally {
-      this.stepping = false;
+      this.#stepping = false;
       for (const t of pinned) t.unpin();
     }
-    this.lastStream = o.stream ?? null;
+    this.lastStream = streamOption ?? null;
     this.stepCount++;
   }
 
@@ -333,6 +337,8 @@ export class Optimizer {
     let options: Record<string, unknown>[];
     let fulls: FullOptions[];
     try {
+      // Read once, then checked and used: see snapshot.ts.
+      sd = snapshotData(sd);
       checkStateDictStructure(sd, this.spec.name, shapes, this.paramGroups.length);
       options = sd.groups.map((g, i) => this.decodeGroupOptions(g.options, i));
       fulls = options.map((o, i) => this.fullOptions(i, o));
@@ -383,8 +389,8 @@ export class Optimizer {
       throw new Error(`${what}: ${(e as Error).message}`);
     }
     // Commit: nothing below can fail.
-    this.opt.destroy();
-    this.opt = built.opt;
+    this.#opt.destroy();
+    this.#opt = built.opt;
     this.groups = built.groups;
     this.records = built.records;
     this.pushedClip = sd.maxGradNorm;
@@ -423,7 +429,7 @@ export class Optimizer {
   /** Frees the optimizer state now (the GC would, later). */
   dispose(): void {
     this.refuseWhileStepping(`${this.spec.name}.dispose`);
-    if (!this.opt.destroyed) this.opt.destroy();
+    if (!this.#opt.destroyed) this.#opt.destroy();
   }
 
   // ---- hooks for methods ----
@@ -443,7 +449,7 @@ export class Optimizer {
   // ---- internals ----
 
   private refuseWhileStepping(what: string): void {
-    if (this.stepping) {
+    if (this.#stepping) {
       throw new Error(`${what}: refused while a step is running (called from inside a selection function); call it after step() returns`);
     }
   }
@@ -459,8 +465,8 @@ export class Optimizer {
   }
 
   private live(what: string): NativeOptimizer {
-    if (this.opt.destroyed) throw new Error(`${what}: optimizer: disposed`);
-    return this.opt;
+    if (this.#opt.destroyed) throw new Error(`${what}: optimizer: disposed`);
+    return this.#opt;
   }
 
   private recordOf(param: Tensor, method: string): ParamRecord {
@@ -496,14 +502,22 @@ export class Optimizer {
           const ng: NativeGroupRecord = { group: gi, part, context, index: opt.addGroup(options), params: [], pushed: optionsKey(options) };
           for (const { blockId, ...m } of members) {
             const t = m.tensor;
-            const nativeIndex = opt.addParam(ng.index, {
-              data: t.dataPtr,
-              dtype: dtypeCode(t.dtype),
-              grad: null,
-              gradDtype: dtypeCode(t.dtype),
-              shape: t.shape,
-              blockId,
-            });
+            let nativeIndex: number;
+            try {
+              nativeIndex = opt.addParam(ng.index, {
+                data: t.dataPtr,
+                dtype: dtypeCode(t.dtype),
+                grad: null,
+                gradDtype: dtypeCode(t.dtype),
+                shape: t.shape,
+                blockId,
+              });
+            } catch (e) {
+              // The core names the field (an overlap with another param, a size); say which param.
+              const err = e as Error;
+              err.message = `${this.spec.name}: param ${m.index}: ${err.message}`;
+              throw err;
+            }
             const r: ParamRecord = { ...m, native: nativeIndex, data: null, grad: null };
             ng.params.push(r);
             records[m.index] = r;

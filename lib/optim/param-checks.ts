@@ -41,7 +41,13 @@ export function checkParams(name: string, groups: ParamGroup[]): Device {
     for (const t of g.params) {
       if (t.disposed) throw new Error(`${name}: param ${index} is disposed (tensor: disposed)`);
       if (!isFloatDtype(t.dtype)) throw new TypeError(`${name}: param ${index} has dtype ${t.dtype}; params must be float32, bfloat16 or float16`);
+      try {
+        t.assertAlive(); // a borrowed buffer detached, a view of freed memory
+      } catch (e) {
+        throw new Error(`${name}: param ${index}: ${(e as Error).message}`);
+      }
       if (t.ndim === 0) throw new RangeError(`${name}: param ${index} is a scalar; params need at least one dimension`);
+      if (t.numel === 0) throw new RangeError(`${name}: param ${index} has no elements (shape [${t.shape.join(',')}]); params need at least one`);
       if (seen.has(t)) throw new Error(`${name}: param ${index} appears more than once`);
       seen.add(t);
       device ??= t.device;

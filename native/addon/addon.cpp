@@ -8,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "cpu_pointers.h"
 #include "frugal.h"
 #include "group_options.h"
 #include "optimizer_wrap.h"
@@ -176,7 +177,8 @@ Napi::Value AllocationOf(const Napi::CallbackInfo& info) {
   void* ptr = pointer_value(env, info[1], "ptr", false);
   uint64_t bytes = u64_value(env, info[2], "bytes");
   const void* base = nullptr;
-  uint64_t serial = frugal::tracked_containing(device, ptr, bytes, &base);
+  // Only memory a caller could hold as a tensor: never the optimizer's state or workspace.
+  uint64_t serial = frugal::tracked_containing(device, ptr, bytes, &base, true);
   if (serial == 0) return env.Null();
   Napi::Object out = Napi::Object::New(env);
   out.Set("base", pointer_to_js(env, base));
@@ -231,6 +233,8 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   int32_t src_device = device_value(env, info[3], "srcDevice");
   uint64_t bytes = u64_value(env, info[4], "bytes");
   void* stream = pointer_value(env, info[5], "stream", true);
+  CpuSpan dst_span(env, dst_device, dst, bytes, "dst");
+  CpuSpan src_span(env, src_device, src, bytes, "src");
   check(env, frugal_copy(dst, dst_device, src, src_device, bytes, stream));
   return env.Undefined();
 }
@@ -247,6 +251,7 @@ Napi::Value CopyFromHost(const Napi::CallbackInfo& info) {
   uint8_t* src = host_range(env, info[2], info[3], bytes, "host buffer");
   void* stream = pointer_value(env, info[5], "stream", true);
   if (bytes == 0) return env.Undefined();
+  CpuSpan dst_span(env, dst_device, dst, bytes, "dst");
   check(env, frugal_copy(dst, dst_device, src, FRUGAL_CPU, bytes, stream));
   return env.Undefined();
 }
@@ -261,6 +266,7 @@ Napi::Value CopyToHost(const Napi::CallbackInfo& info) {
   int32_t src_device = device_value(env, info[3], "srcDevice");
   void* stream = pointer_value(env, info[5], "stream", true);
   if (bytes == 0) return env.Undefined();
+  CpuSpan src_span(env, src_device, src, bytes, "src");
   check(env, frugal_copy(dst, FRUGAL_CPU, src, src_device, bytes, stream));
   return env.Undefined();
 }
@@ -271,7 +277,21 @@ Napi::Value HostAddress(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   require_args(env, info, 1, "hostAddress");
   HostBytes host = host_bytes(env, info[0], "buffer");
+  HostRanges::add(env, info[0], host.data, host.length);
   return pointer_to_js(env, host.data);
+}
+
+// hostView(buffer) -> {address: bigint, byteLength: number}: hostAddress plus the length of the
+// bytes there, both as the engine knows them (a JS byteLength or byteOffset can be redefined).
+Napi::Value HostView(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "hostView");
+  HostBytes host = host_bytes(env, info[0], "buffer");
+  HostRanges::add(env, info[0], host.data, host.length);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("address", pointer_to_js(env, host.data));
+  out.Set("byteLength", Napi::Number::New(env, (double)host.length));
+  return out;
 }
 
 // ---- fills, random, casts ----
@@ -286,6 +306,7 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   uint64_t count = u64_value(env, info[3], "count");
   float value = (float)number_value(env, info[4], "value");
   void* stream = pointer_value(env, info[5], "stream", true);
+  CpuSpan span(env, device, ptr, span_bytes(env, count, dtype, "count"), "ptr");
   check(env, frugal_fill(device, ptr, dtype, count, value, stream));
   return env.Undefined();
 }
@@ -303,6 +324,7 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
   float a = (float)number_value(env, info[6], "a");
   float b = (float)number_value(env, info[7], "b");
   void* stream = pointer_value(env, info[8], "stream", true);
+  CpuSpan span(env, device, ptr, span_bytes(env, count, dtype, "count"), "ptr");
   check(env, frugal_random(device, ptr, dtype, count, dist, seed, a, b, stream));
   return env.Undefined();
 }
@@ -318,6 +340,8 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   frugal_dtype dst_dtype = dtype_value(env, info[4], "dstDtype");
   uint64_t count = u64_value(env, info[5], "count");
   void* stream = pointer_value(env, info[6], "stream", true);
+  CpuSpan src_span(env, device, src, span_bytes(env, count, src_dtype, "count"), "src");
+  CpuSpan dst_span(env, device, dst, span_bytes(env, count, dst_dtype, "count"), "dst");
   check(env, frugal_cast(device, src, src_dtype, dst, dst_dtype, count, stream));
   return env.Undefined();
 }
@@ -353,6 +377,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyFromHost", Napi::Function::New<CopyFromHost>(env, "copyFromHost"));
   exports.Set("copyToHost", Napi::Function::New<CopyToHost>(env, "copyToHost"));
   exports.Set("hostAddress", Napi::Function::New<HostAddress>(env, "hostAddress"));
+  exports.Set("hostView", Napi::Function::New<HostView>(env, "hostView"));
   exports.Set("fill", Napi::Function::New<Fill>(env, "fill"));
   exports.Set("random", Napi::Function::New<Random>(env, "random"));
   exports.Set("cast", Napi::Function::New<Cast>(env, "cast"));

@@ -122,20 +122,30 @@ struct HostBytes {
   size_t length;
 };
 
+// The lengths and offsets come from the engine (napi_get_*_info), never from JS properties, which
+// a subclass or an own property can redefine. Works for SharedArrayBuffer-backed views too.
 inline HostBytes host_bytes(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  void* data = nullptr;
+  size_t length = 0;
   if (v.IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
-    return {static_cast<uint8_t*>(ab.Data()), ab.ByteLength()};
-  }
-  if (v.IsTypedArray()) {
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    return {static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset(), ta.ByteLength()};
-  }
-  if (v.IsDataView()) {
-    Napi::DataView dv = v.As<Napi::DataView>();
-    Napi::ArrayBuffer ab = dv.ArrayBuffer();
-    return {static_cast<uint8_t*>(ab.Data()) + dv.ByteOffset(), dv.ByteLength()};
+    if (napi_get_arraybuffer_info(env, v, &data, &length) == napi_ok) return {static_cast<uint8_t*>(data), length};
+  } else if (v.IsTypedArray()) {
+    napi_typedarray_type type;
+    size_t count = 0;
+    if (napi_get_typedarray_info(env, v, &type, &count, &data, nullptr, nullptr) == napi_ok) {
+      size_t size = 1;
+      switch (type) {
+        case napi_int16_array: case napi_uint16_array: size = 2; break;
+        case napi_int32_array: case napi_uint32_array: case napi_float32_array: size = 4; break;
+        case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: size = 8; break;
+        default: size = 1;
+      }
+      // Float16Array (newer engines) reports a type this switch does not know: refuse it.
+      if (type > napi_biguint64_array) type_error(env, name + ": unsupported typed array type");
+      return {static_cast<uint8_t*>(data), count * size};
+    }
+  } else if (v.IsDataView()) {
+    if (napi_get_dataview_info(env, v, &length, &data, nullptr, nullptr) == napi_ok) return {static_cast<uint8_t*>(data), length};
   }
   type_error(env, name + ": expected an ArrayBuffer or a typed array, got " + describe(v));
 }

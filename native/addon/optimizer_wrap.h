@@ -4,9 +4,13 @@
 #pragma once
 #include <napi.h>
 
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "args.h"
+#include "cpu_pointers.h"
 #include "group_options.h"
 
 namespace frugal_addon {
@@ -58,6 +62,24 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
  private:
   frugal_optimizer* handle_ = nullptr;
   int32_t device_ = FRUGAL_CPU;
+  // Each param's buffers as last set, so that on the CPU every step checks (and leases for its
+  // length) the memory it will read and write: see cpu_pointers.h.
+  struct ParamBuffers {
+    uint64_t numel;
+    void* data;
+    frugal_dtype dtype;
+    void* grad;
+    frugal_dtype grad_dtype;
+    void* compressed = nullptr;
+    frugal_dtype compressed_dtype = FRUGAL_F32;
+  };
+  std::unordered_map<int32_t, ParamBuffers> buffers_;
+
+  // A misaligned pointer is left to the core, which refuses it with its own message.
+  void check_cpu(Napi::Env env, const void* ptr, uint64_t bytes, frugal_dtype dtype, const std::string& name) {
+    const uintptr_t size = dtype == FRUGAL_F32 || dtype == FRUGAL_I32 ? 4 : 2;
+    if (ptr && reinterpret_cast<uintptr_t>(ptr) % size == 0) CpuSpan span(env, device_, ptr, bytes, name);
+  }
 
   frugal_optimizer* live(Napi::Env env) {
     if (!handle_) throw Napi::Error::New(env, "optimizer: destroyed");
@@ -113,8 +135,17 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     }
     Napi::Value block_id = d.Get("blockId");
     desc.block_id = block_id.IsUndefined() ? 0 : (int32_t)integer_value(env, block_id, "param.blockId", 0, INT32_MAX);
+    uint64_t numel = 1;
+    for (int32_t i = 0; i < desc.ndim; ++i) {
+      const uint64_t d = (uint64_t)desc.shape[i];
+      if (d != 0 && numel > (UINT64_C(1) << 53) / d) range_error(env, "param.shape: more than 2^53 elements");
+      numel *= d;
+    }
+    check_cpu(env, desc.data, span_bytes(env, numel, desc.dtype, "param.shape"), desc.dtype, "param.data");
+    check_cpu(env, desc.grad, span_bytes(env, numel, desc.grad_dtype, "param.shape"), desc.grad_dtype, "param.grad");
     int32_t param = -1;
     check(env, frugal_optimizer_add_param(live(env), group, &desc, &param));
+    buffers_[param] = ParamBuffers{numel, desc.data, desc.dtype, desc.grad, desc.grad_dtype};
     return Napi::Number::New(env, param);
   }
 
@@ -125,7 +156,16 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     int32_t param = index_arg(info, 0, "param");
     void* data = pointer_value(env, info[1], "data", false);
     void* grad = pointer_value(env, info[2], "grad", true);
+    auto known = buffers_.find(param);
+    if (known != buffers_.end()) {
+      check_cpu(env, data, span_bytes(env, known->second.numel, known->second.dtype, "param"), known->second.dtype, "data");
+      check_cpu(env, grad, span_bytes(env, known->second.numel, known->second.grad_dtype, "param"), known->second.grad_dtype, "grad");
+    }
     check(env, frugal_optimizer_set_buffers(live(env), param, data, grad));
+    if (known != buffers_.end()) {
+      known->second.data = data;
+      known->second.grad = grad;
+    }
     return env.Undefined();
   }
 
@@ -136,7 +176,14 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     int32_t param = index_arg(info, 0, "param");
     void* gc = pointer_value(env, info[1], "compressedGrad", true);
     frugal_dtype dtype = info[2].IsUndefined() ? FRUGAL_F32 : dtype_value(env, info[2], "compressedGrad dtype");
+    // Its length follows the selection, which the core checks; here: at least its first element.
+    check_cpu(env, gc, span_bytes(env, 1, dtype, "compressedGrad"), dtype, "compressedGrad");
     check(env, frugal_optimizer_set_compressed_grad(live(env), param, gc, dtype));
+    auto known = buffers_.find(param);
+    if (known != buffers_.end()) {
+      known->second.compressed = gc;
+      known->second.compressed_dtype = dtype;
+    }
     return env.Undefined();
   }
 
@@ -181,7 +228,23 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     void* stream = pointer_value(env, info[0], "stream", true);
-    check(env, frugal_optimizer_step(live(env), stream));
+    // Every CPU buffer the step touches is checked again and held until it returns: it may have
+    // been freed since it was set (by another thread's teardown, too).
+    std::vector<std::unique_ptr<CpuSpan>> held;
+    if (device_ == FRUGAL_CPU) {
+      for (const auto& [param, b] : buffers_) {
+        const std::string at = "param " + std::to_string(param) + " ";
+        held.push_back(std::make_unique<CpuSpan>(env, device_, b.data, span_bytes(env, b.numel, b.dtype, "param"), at + "data"));
+        if (b.grad) held.push_back(std::make_unique<CpuSpan>(env, device_, b.grad, span_bytes(env, b.numel, b.grad_dtype, "param"), at + "grad"));
+        if (b.compressed) {
+          held.push_back(std::make_unique<CpuSpan>(env, device_, b.compressed, span_bytes(env, 1, b.compressed_dtype, "param"), at + "compressedGrad"));
+        }
+      }
+    }
+    frugal_status status = frugal_optimizer_step(live(env), stream);
+    // As in the core: a compressed gradient serves the one step it was given for, failed or not.
+    for (auto& entry : buffers_) entry.second.compressed = nullptr;
+    check(env, status);
     return env.Undefined();
   }
 

@@ -2,7 +2,9 @@
 // exceptions into a status plus the thread's last-error message, and never lets one escape.
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_set>
 #include "api_guard.h"
 #include "cuda_api.h"
 #include "devices.h"
@@ -19,6 +21,21 @@ struct frugal_event {
   std::chrono::steady_clock::time_point host_time;  // CPU: when it was recorded
   bool recorded = false;
 };
+
+// Live event handles: every event entry point checks its handle here first, so a destroyed (or
+// never created) handle is refused instead of read after free.
+namespace {
+std::mutex g_events_mutex;
+std::unordered_set<const frugal_event*>& live_events() {
+  static auto* s = new std::unordered_set<const frugal_event*>();  // never destroyed: used at exit
+  return *s;
+}
+void need_event(const frugal_event* e, const char* name) {
+  need(e, name);
+  std::lock_guard<std::mutex> lock(g_events_mutex);
+  if (!live_events().count(e)) invalid(std::string(name) + ": not a live event (destroyed, or not made by frugal_event_create)");
+}
+}  // namespace
 
 struct frugal_optimizer {
   Optimizer impl;
@@ -123,13 +140,17 @@ frugal_status frugal_event_create(int32_t device, frugal_event** out) {
         throw;
       }
     }
+    {
+      std::lock_guard<std::mutex> lock(g_events_mutex);
+      live_events().insert(e);
+    }
     *out = e;
   });
 }
 
 frugal_status frugal_event_record(frugal_event* event, void* stream) {
   return guarded([&] {
-    need(event, "event");
+    need_event(event, "event");
     if (event->device == FRUGAL_CPU) event->host_time = std::chrono::steady_clock::now();
     else cuda_event_record(event->device, event->cuda_event, stream);
     event->recorded = true;
@@ -138,8 +159,8 @@ frugal_status frugal_event_record(frugal_event* event, void* stream) {
 
 frugal_status frugal_event_elapsed_ms(frugal_event* start, frugal_event* end, float* ms) {
   return guarded([&] {
-    need(start, "start");
-    need(end, "end");
+    need_event(start, "start");
+    need_event(end, "end");
     need(ms, "ms");
     if (start->device != end->device)
       invalid("end: recorded on " + device_name(end->device) + ", start on " + device_name(start->device));
@@ -154,6 +175,11 @@ frugal_status frugal_event_elapsed_ms(frugal_event* start, frugal_event* end, fl
 frugal_status frugal_event_destroy(frugal_event* event) {
   return guarded([&] {
     if (!event) return;
+    {
+      // Checked and forgotten under one lock, so two destroys of one handle cannot both pass.
+      std::lock_guard<std::mutex> lock(g_events_mutex);
+      if (live_events().erase(event) == 0) invalid("event: not a live event (already destroyed, or not made by frugal_event_create)");
+    }
     if (event->device != FRUGAL_CPU) cuda_event_destroy(event->device, event->cuda_event);
     delete event;
   });
@@ -313,6 +339,16 @@ frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, c
                                          int32_t* param) {
   return guarded([&] {
     need(desc, "desc");
+    // The element count (and its byte size) must fit the core's int64 arithmetic: a shape whose
+    // product wraps would describe a small param over a huge buffer.
+    if (desc->ndim >= 1 && desc->ndim <= FRUGAL_MAX_DIMS) {
+      int64_t numel = 1;
+      for (int i = 0; i < desc->ndim; i++) {
+        if (desc->shape[i] > 0 && numel > (INT64_MAX / 8) / desc->shape[i])
+          invalid("param.shape: the element count overflows (more than 2^60 elements)");
+        if (desc->shape[i] > 0) numel *= desc->shape[i];
+      }
+    }
     int p = opt_of(opt).add_param(group, *desc);
     if (param) *param = p;
   });

@@ -9,9 +9,11 @@
 namespace frugal {
 
 namespace {
-struct Allocation { uint64_t bytes; frugal_mem_category category; uint64_t serial; };
+struct Allocation { uint64_t bytes; frugal_mem_category category; uint64_t serial; uint32_t leases = 0; };
 struct DeviceLedger {
   std::unordered_map<const void*, Allocation> live;
+  // Freed while leased: out of the ledger, released by the last tracked_unlease.
+  std::unordered_map<const void*, Allocation> dying;
   frugal_memory_stats stats{};
 };
 std::mutex g_mutex;
@@ -34,7 +36,7 @@ void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
                                        device_name(device));
   std::lock_guard<std::mutex> lock(g_mutex);
   DeviceLedger& l = ledgers()[device];
-  l.live[p] = Allocation{bytes, category, g_next_serial++};
+  l.live[p] = Allocation{bytes, category, g_next_serial++, 0};
   l.stats.current[category] += bytes;
   l.stats.current_total += bytes;
   if (l.stats.current[category] > l.stats.peak[category]) l.stats.peak[category] = l.stats.current[category];
@@ -56,9 +58,43 @@ void tracked_free(int device, void* ptr) {
     l.live.erase(it);
     l.stats.current[a.category] -= a.bytes;
     l.stats.current_total -= a.bytes;
+    if (a.leases > 0) {
+      l.dying[ptr] = a;
+      t_alloc_delta -= (int64_t)a.bytes;
+      return;
+    }
   }
   t_alloc_delta -= (int64_t)a.bytes;
   backend_for(device)->release(ptr);
+}
+
+const void* tracked_lease(int device, const void* ptr, uint64_t bytes) {
+  const auto at = reinterpret_cast<uintptr_t>(ptr);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  for (auto& [start, a] : ledgers()[device].live) {
+    const auto b = reinterpret_cast<uintptr_t>(start);
+    if (at >= b && at - b <= a.bytes && bytes <= a.bytes - (at - b)) {
+      a.leases++;
+      return start;
+    }
+  }
+  return nullptr;
+}
+
+void tracked_unlease(int device, const void* base) {
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    DeviceLedger& l = ledgers()[device];
+    auto it = l.live.find(base);
+    if (it != l.live.end()) {
+      if (it->second.leases > 0) it->second.leases--;
+      return;
+    }
+    auto d = l.dying.find(base);
+    if (d == l.dying.end() || --d->second.leases > 0) return;
+    l.dying.erase(d);
+  }
+  backend_for(device)->release(const_cast<void*>(base));
 }
 
 bool is_tracked(int device, const void* ptr) {
@@ -67,10 +103,11 @@ bool is_tracked(int device, const void* ptr) {
   return l.live.count(ptr) != 0;
 }
 
-uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base) {
+uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base, bool viewable_only) {
   const auto at = reinterpret_cast<uintptr_t>(ptr);
   std::lock_guard<std::mutex> lock(g_mutex);
   for (const auto& [start, a] : ledgers()[device].live) {
+    if (viewable_only && (a.category == FRUGAL_MEM_OPTIMIZER_STATE || a.category == FRUGAL_MEM_WORKSPACE)) continue;
     const auto b = reinterpret_cast<uintptr_t>(start);
     if (at >= b && at - b <= a.bytes && bytes <= a.bytes - (at - b)) {
       if (base) *base = start;

@@ -17,7 +17,14 @@ bool is_tracked(int device, const void* ptr);
 // Every allocation gets a serial number, never reused, so a view into it can tell whether the
 // memory it points at is still that allocation (and not freed, or freed and handed out again).
 // The serial of the live allocation holding [ptr, ptr + bytes), 0 if none; *base its start.
-uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base);
+// viewable_only: only memory a caller can hold as a Tensor (categories tensor, gradients,
+// activations), never the optimizer's own state or workspace buffers.
+uint64_t tracked_containing(int device, const void* ptr, uint64_t bytes, const void** base, bool viewable_only = false);
+// Leases the live allocation holding [ptr, ptr + bytes) for the length of one call: a free of a
+// leased allocation (another thread's teardown) forgets it at once (its serial is gone) but
+// releases the memory only when the last lease ends. Returns its start, or nullptr if none.
+const void* tracked_lease(int device, const void* ptr, uint64_t bytes);
+void tracked_unlease(int device, const void* base);
 // The serial of the live allocation starting at `base`, 0 if none.
 uint64_t tracked_serial(int device, const void* base);
 // Bytes allocated minus bytes freed by this thread since its last call (the ledger hook): a

@@ -62,6 +62,9 @@ class CpuBackend final : public Backend {
   bool is_cuda() const override { return false; }
 
   void* alloc(size_t bytes) override {
+    // aligned_alloc needs a multiple of the alignment; a size within 63 bytes of SIZE_MAX would
+    // round up to 0 (an "allocation" with no memory), so it fails like any impossible size.
+    if (bytes > SIZE_MAX - 63) return nullptr;
     size_t rounded = (bytes + 63) / 64 * 64;
     return std::aligned_alloc(64, rounded);
   }
