@@ -38,6 +38,8 @@ const NATIVE_SOURCES = [
   'native/core/optimizer.cpp',
   'native/core/refresh.cpp',
   'native/core/optimizer_step.cpp',
+  'native/core/step_checks.cpp',
+  'native/core/eps_check.cpp',
 ];
 
 function onPath(cmd) {
