@@ -55,6 +55,7 @@ export interface GroupOptions {
   dampening?: number;
   nesterov?: boolean;
   stateFull?: 'adamw' | 'sgdm';
+  /** The rule on the unselected part; 'none': the decoupled decay alone. */
   stateFree?: 'signsgd' | 'sgd' | 'none';
   /** lr of the state-full part = lr * stateFullLrScale (GaLore's scale, Grass's alpha). */
   stateFullLrScale?: number;
@@ -75,7 +76,12 @@ export interface GroupOptions {
   /** > 0 overrides density for svd, random, randperm and grass selections (capped at the matrix). */
   rank?: number;
   updateGap?: number;
+  /** Blocks ignore it: a block refresh always starts the chosen blocks afresh, as the authors' code. */
   resetStatistics?: boolean;
+  /**
+   * Blocks: descending / ascending walks, mirror pairs (i, N-1-i) (an even count), random a fresh
+   * subset at every refresh (BAdam's random: one permutation per cycle).
+   */
   blockOrder?: 'descending' | 'ascending' | 'mirror' | 'random';
   side?: 'std' | 'reverse_std' | 'left' | 'right';
   randomizedSvd?: boolean;

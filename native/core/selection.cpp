@@ -55,8 +55,8 @@ std::vector<int64_t> choose_blocks(frugal_block_order order, int64_t n, int64_t 
     return out;
   }
   if (order == FRUGAL_ORDER_RANDOM_CYCLE) {
-    // BAdam: a fresh random permutation of all blocks per cycle of n
-    // positions, walked `count` at a time, so each block is state-full exactly once per cycle.
+    // BAdam: a fresh random permutation of all blocks per cycle of n positions, walked `count`
+    // at a time, so each block is state-full exactly once per cycle.
     // `rng` holds the state at the start of the cycle of this refresh's first position: the
     // permutation is drawn from a copy, and `rng` moves on only once a refresh finishes the
     // cycle. So the saved RNG state and the step determine the permutation: a checkpoint taken
