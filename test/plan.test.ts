@@ -96,12 +96,12 @@ describe('blocks', () => {
     expect(plan.exact).toBe(true);
   });
 
-  test('timeline: leaving tensors are freed before entering ones allocate; without resets state accumulates', () => {
-    const t = blockStateTimeline([1, 2, 3, 4], 0.5, 'descending', true);
+  test('timeline: leaving tensors are freed before entering ones allocate (with or without resets)', () => {
+    const t = blockStateTimeline([1, 2, 3, 4], 0.5, 'descending');
     expect(t.first).toBe(7); // {2, 3}
     expect(t.peak).toBe(7); // refresh 1 frees {2, 3}, then takes {0, 1}
-    expect(blockStateTimeline([1, 2, 3, 4], 0.5, 'descending', false).peak).toBe(10);
-    const r = blockStateTimeline([1, 2, 3, 4], 0.25, 'random', true);
+    expect(blockStateTimeline([1, 2, 3, 4, 5, 6], 0.34, 'mirror').peak).toBe(7); // pairs {0, 5}, {1, 4}, {2, 3}
+    const r = blockStateTimeline([1, 2, 3, 4], 0.25, 'random');
     expect([r.first, r.exact]).toEqual([4, false]);
   });
 

@@ -10,7 +10,9 @@
 // projectable: false are not blocks: plain AdamW every step, as separate groups after it.
 import { describeValue } from '../dtype';
 import { Tensor } from '../tensor';
-import { GroupOptions, MethodSpec, oneOf, OptimizerOptions, ParamGroupInput } from './options';
+import {
+  GroupOptions, MethodSpec, NATIVE_ORDER_RANDOM_CYCLE, NATIVE_RULE_FREEZE, oneOf, OptimizerOptions, ParamGroupInput,
+} from './options';
 import { Optimizer, ParamsInput } from './optimizer';
 
 export type BAdamGroupOptions = Pick<
@@ -40,6 +42,8 @@ export class BAdam extends Optimizer {
     fixed: { selection: 'blocks', stateFull: 'adamw', stateFree: 'none', resetStatistics: true },
     checks: { blockOrder: oneOf('descending', 'ascending', 'random') },
     adjust(n, o, group) {
+      n.state_free = NATIVE_RULE_FREEZE; // inactive blocks: not touched at all, decay included
+      if (o.blockOrder === 'random') n.block_order = NATIVE_ORDER_RANDOM_CYCLE; // one permutation per cycle
       n.update_gap = o.switchEvery;
       n.density = 1 / group.blocks; // round(blocks * density) = one block at a time
     },

@@ -14,6 +14,7 @@ import {
   checkGroupOptions,
   checkOption,
   FRAMEWORK_DEFAULTS,
+  givenOnly,
   FullOptions,
   GroupOptions,
   GroupPart,
@@ -158,7 +159,7 @@ export class Optimizer {
     this.paramGroups = normalizeGroups(name, params).map((g, i) => {
       const { params: tensors, blockIds, ...own } = g;
       checkGroupOptions(this.spec, own, `group ${i}: `);
-      const group: ParamGroup = { ...this.spec.defaults, ...defaults, ...own, params: Object.freeze(tensors.slice()) };
+      const group: ParamGroup = { ...this.spec.defaults, ...givenOnly(defaults), ...givenOnly(own), params: Object.freeze(tensors.slice()) };
       if (blockIds !== undefined) {
         checkBlockIds(name, i, blockIds, tensors.length);
         Object.assign(group, { blockIds: Object.freeze(blockIds.slice()) });
@@ -443,7 +444,7 @@ export class Optimizer {
   /** A group's options with the framework's defaults and the method's fixed settings filled in. */
   protected fullOptions(group: number, overrides: Record<string, unknown> = {}): FullOptions {
     const { params: _params, blockIds: _blockIds, ...own } = this.paramGroups[group];
-    return { ...FRAMEWORK_DEFAULTS, ...this.spec.fixed, ...own, ...overrides } as FullOptions;
+    return { ...FRAMEWORK_DEFAULTS, ...this.spec.fixed, ...givenOnly(own), ...givenOnly(overrides) } as FullOptions;
   }
 
   // ---- internals ----

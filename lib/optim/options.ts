@@ -55,6 +55,7 @@ export interface GroupOptions {
   dampening?: number;
   nesterov?: boolean;
   stateFull?: 'adamw' | 'sgdm';
+  /** The rule on the unselected part; 'none': the decoupled decay alone. */
   stateFree?: 'signsgd' | 'sgd' | 'none';
   /** lr of the state-full part = lr * stateFullLrScale (GaLore's scale, Grass's alpha). */
   stateFullLrScale?: number;
@@ -75,7 +76,12 @@ export interface GroupOptions {
   /** > 0 overrides density for svd, random, randperm and grass selections (capped at the matrix). */
   rank?: number;
   updateGap?: number;
+  /** Blocks ignore it: a block refresh always starts the chosen blocks afresh, as the authors' code. */
   resetStatistics?: boolean;
+  /**
+   * Blocks: descending / ascending walks, mirror pairs (i, N-1-i) (an even count), random a fresh
+   * subset at every refresh (BAdam's random: one permutation per cycle).
+   */
   blockOrder?: 'descending' | 'ascending' | 'mirror' | 'random';
   side?: 'std' | 'reverse_std' | 'left' | 'right';
   randomizedSvd?: boolean;
@@ -169,6 +175,11 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 const nonNegative: Check = { expected: 'a finite number >= 0', ok: (v) => isNumber(v) && v >= 0 };
 const boolean: Check = { expected: 'a boolean', ok: (v) => typeof v === 'boolean' };
 const unitOpen: Check = { expected: 'a number in [0, 1)', ok: (v) => isNumber(v) && v >= 0 && v < 1 };
+/** The options actually given: an option set to undefined means "not given" (its default applies). */
+export function givenOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export function oneOf(...names: string[]): Check {
   return { expected: `one of ${names.map((n) => `'${n}'`).join(', ')}`, ok: (v) => names.includes(v as string) };
 }
@@ -278,6 +289,14 @@ export function checkGroupOptions(spec: MethodSpec, options: Record<string, unkn
 
 const RULE = { none: 0, adamw: 1, sgdm: 2, signsgd: 3, sgd: 4 } as const;
 const ORDER = { descending: 0, ascending: 1, mirror: 2, random: 3 } as const;
+/**
+ * Native values no option names, set by a method's adjust: FREEZE leaves the unselected blocks
+ * untouched, decay included (BAdam; stateFree 'none' decays them, as FRUGAL does), RANDOM_CYCLE
+ * walks one random permutation of the blocks per cycle (BAdam; FRUGAL's 'random' draws a fresh
+ * subset at every refresh).
+ */
+export const NATIVE_RULE_FREEZE = 5;
+export const NATIVE_ORDER_RANDOM_CYCLE = 4;
 const SIDE = { std: 0, reverse_std: 1, left: 2, right: 3 } as const;
 // Grass orientation travels in the side field: STD, LEFT = rows, RIGHT = columns.
 const ORIENTATION = { std: 0, rows: 2, columns: 3 } as const;

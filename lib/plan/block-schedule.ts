@@ -15,13 +15,19 @@ export function activeBlockCount(n: number, density: number): number {
  */
 export function activeBlocks(order: Exclude<BlockOrder, 'random'>, n: number, count: number, refresh: number): Set<number> {
   const out = new Set<number>();
+  if (order === 'mirror') {
+    // FRUGAL's mirror: count/2 pairs (i, n-1-i), i walking 0 .. floor(n/2)-1 and wrapping.
+    const half = Math.floor(n / 2);
+    const pairs = Math.floor(count / 2);
+    for (let j = 0; j < pairs && half > 0; j++) {
+      const i = (refresh * pairs + j) % half;
+      out.add(i).add(n - 1 - i);
+    }
+    return out;
+  }
   for (let i = 0; i < count; i++) {
     const t = refresh * count + i;
-    if (order === 'ascending') out.add(t % n);
-    else if (order === 'mirror') {
-      const u = t % (2 * n);
-      out.add(u < n ? n - 1 - u : u - n);
-    } else out.add(n - 1 - (t % n));
+    out.add(order === 'ascending' ? t % n : n - 1 - (t % n));
   }
   return out;
 }
@@ -41,56 +47,35 @@ export interface BlockStateTimeline {
 
 /**
  * Simulate refresh_blocks over a full cycle. `sizes[i]` is the moment bytes of block i when
- * state-full. With resetStatistics, blocks that leave the set free their moments; without it a
- * block keeps them once it has been state-full, so state grows towards the union of all sets.
+ * state-full. Blocks that leave the set free their moments whatever resetStatistics says (the
+ * authors' BlockOptimizer clears every block's state at a refresh), so only the active set holds state.
  */
-export function blockStateTimeline(sizes: readonly number[], density: number, order: BlockOrder,
-  resetStatistics: boolean): BlockStateTimeline {
+export function blockStateTimeline(sizes: readonly number[], density: number, order: BlockOrder): BlockStateTimeline {
   const n = sizes.length;
   if (n === 0) return { first: 0, peak: 0, steadyMax: 0, firstActive: new Set(), exact: true };
   const count = activeBlockCount(n, density);
   // density 0: no block is ever state-full.
   if (count === 0) return { first: 0, peak: 0, steadyMax: 0, firstActive: new Set(), exact: true };
   if (order === 'random') {
-    // Bound by the largest tensors; without resets every tensor eventually holds state.
+    // Bound by the largest tensors. Leaving blocks are freed before entering ones allocate: the
+    // peak is the steady bound.
     const byBytes = sizes.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
     const top = byBytes.slice(0, count);
     const first = top.reduce((a, [s]) => a + s, 0);
-    const steadyMax = resetStatistics ? first : sizes.reduce((a, b) => a + b, 0);
-    // Leaving blocks are freed before entering ones allocate: the peak is the steady bound.
-    const peak = steadyMax;
-    return { first, peak, steadyMax, firstActive: new Set(top.map(([, i]) => i)), exact: false };
+    return { first, peak: first, steadyMax: first, firstActive: new Set(top.map(([, i]) => i)), exact: false };
   }
-  const held = new Array<number>(n).fill(0);
-  let current = 0;
   let peak = 0;
-  let steadyMax = 0;
   let first = 0;
   let firstActive = new Set<number>();
-  // Deterministic orders repeat with a period of at most 2n refreshes (mirror).
-  for (let r = 0; r <= 2 * n; r++) {
+  // Deterministic orders repeat within n refreshes.
+  for (let r = 0; r <= n; r++) {
     const active = activeBlocks(order, n, count, r);
-    // refresh_blocks frees the blocks that leave before it allocates the ones that enter.
-    if (resetStatistics) {
-      for (let i = 0; i < n; i++) {
-        if (!active.has(i)) {
-          current -= held[i];
-          held[i] = 0;
-        }
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      if (active.has(i) && (held[i] === 0 || resetStatistics)) {
-        current += sizes[i] - held[i];
-        held[i] = sizes[i];
-      }
-      peak = Math.max(peak, current);
-    }
-    steadyMax = Math.max(steadyMax, current);
+    const current = [...active].reduce((a, i) => a + sizes[i], 0);
+    peak = Math.max(peak, current);
     if (r === 0) {
       first = current;
       firstActive = active;
     }
   }
-  return { first, peak, steadyMax, firstActive, exact: true };
+  return { first, peak, steadyMax: peak, firstActive, exact: true };
 }

@@ -82,7 +82,7 @@ export function planGroupState(group: PlannedGroup): GroupStatePlan {
   if (blocks.length > 0) {
     const sizes = blocks.map((members) =>
       members.reduce((a, i) => a + momentBytes(matrixView(group.params[i].shape).numel, o, 'blocks'), 0));
-    const t = blockStateTimeline(sizes, o.density, o.blockOrder, o.resetStatistics);
+    const t = blockStateTimeline(sizes, o.density, o.blockOrder);
     blocks.forEach((members, pos) => {
       for (const i of members) {
         out[i] = { name: out[i].name, group: group.label, ...paramState(group.params[i].shape, o, t.firstActive.has(pos), group.params[i].blockId) };

@@ -388,8 +388,10 @@ frugal_status frugal_optimizer_set_selection(frugal_optimizer* opt, int32_t para
       fail(FRUGAL_ERR_STATE, "param " + std::to_string(param) +
                                  ": its group chooses its own selection (create it with external_selection = 1)");
     if (p.kind == FRUGAL_SEL_ALL) invalid("param " + std::to_string(param) + ": a 1-D param has no selection");
-    if (count < 1) invalid("count: expected >= 1, got " + std::to_string(count));
-    need(indices, "indices");
+    // An empty choice is accepted (the reference's int(len * density) can be 0): that param is then
+    // state-free only at this refresh, as with density 0. A block selection is always one flag.
+    if (count < 0) invalid("count: expected >= 0, got " + std::to_string(count));
+    if (count > 0) need(indices, "indices");
     if (p.kind == FRUGAL_SEL_BLOCKS && count != 1)
       invalid("count: a block selection is one flag (1 active, 0 inactive), got " + std::to_string(count) + " values");
     if (scales)

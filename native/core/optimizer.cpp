@@ -51,8 +51,10 @@ void validate_group_options(const frugal_group_options& o) {
     invalid("state_free_lr_scale: expected a finite number >= 0, got " + num(o.state_free_lr_scale));
   if (o.state_full < FRUGAL_RULE_NONE || o.state_full > FRUGAL_RULE_SGD)
     invalid("state_full: expected a rule 0..4, got " + std::to_string(o.state_full));
-  if (o.state_free < FRUGAL_RULE_NONE || o.state_free > FRUGAL_RULE_SGD)
-    invalid("state_free: expected a rule 0..4, got " + std::to_string(o.state_free));
+  if (o.state_free < FRUGAL_RULE_NONE || o.state_free > FRUGAL_RULE_FREEZE)
+    invalid("state_free: expected a rule 0..5, got " + std::to_string(o.state_free));
+  if (o.state_free == FRUGAL_RULE_FREEZE && o.selection != FRUGAL_SEL_BLOCKS)
+    invalid("state_free: freeze (5) leaves whole blocks untouched and needs selection blocks");
   if (o.state_free == FRUGAL_RULE_ADAMW || o.state_free == FRUGAL_RULE_SGDM)
     invalid("state_free: expected none, signsgd or sgd (a state-free rule keeps no state)");
   if (o.selection < FRUGAL_SEL_ALL || o.selection > FRUGAL_SEL_GRASS)
@@ -66,8 +68,8 @@ void validate_group_options(const frugal_group_options& o) {
   if (o.update_gap < 1) invalid("update_gap: expected an integer >= 1, got " + std::to_string(o.update_gap));
   if (o.state_dtype != FRUGAL_F32 && o.state_dtype != FRUGAL_BF16)
     invalid(std::string("state_dtype: expected float32 or bfloat16, got ") + dtype_name(o.state_dtype));
-  if (o.block_order < FRUGAL_ORDER_DESCENDING || o.block_order > FRUGAL_ORDER_RANDOM)
-    invalid("block_order: expected 0..3, got " + std::to_string(o.block_order));
+  if (o.block_order < FRUGAL_ORDER_DESCENDING || o.block_order > FRUGAL_ORDER_RANDOM_CYCLE)
+    invalid("block_order: expected 0..4, got " + std::to_string(o.block_order));
   if (o.side < FRUGAL_SIDE_STD || o.side > FRUGAL_SIDE_RIGHT) invalid("side: expected 0..3, got " + std::to_string(o.side));
   if (o.grass_sampling < FRUGAL_GRASS_TOP_R || o.grass_sampling > FRUGAL_GRASS_UNIFORM)
     invalid("grass_sampling: expected 0..2, got " + std::to_string(o.grass_sampling));
@@ -108,7 +110,7 @@ AdamBiasInputs adam_bias_inputs(const frugal_group_options& o) {
 
 RuleScalars state_free_scalars(const frugal_group_options& o) {
   RuleScalars r{};
-  r.rule = o.state_free;
+  r.rule = o.state_free == FRUGAL_RULE_FREEZE ? FRUGAL_RULE_NONE : o.state_free;  // freeze: no rule, no decay
   r.lr = (float)((double)o.lr * o.state_full_lr_scale * o.state_free_lr_scale);
   r.l2 = o.l2;
   return r;

@@ -103,6 +103,7 @@ class Optimizer {
   // refresh.cpp
   void refresh_group(GroupState& g, StreamHandle s);
   void refresh_blocks(GroupState& g, StreamHandle s);
+  std::vector<std::vector<ParamState*>> group_blocks(const GroupState& g) const;
   void refresh_indexed(GroupState& g, ParamState& p, StreamHandle s);
   void refresh_dense(GroupState& g, ParamState& p, StreamHandle s);
   void install_indices(ParamState& p, const std::vector<int32_t>& idx, const std::vector<float>& scales,

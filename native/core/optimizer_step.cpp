@@ -141,8 +141,10 @@ void Optimizer::step(StreamHandle s) {
             j.m = p.m.get(); j.v = p.v.get();
           } else {
             j.rule = free_rule;
-            // BAdam: a block outside the active set is not touched at all, decay included.
-            if (p.kind == FRUGAL_SEL_BLOCKS && free_rule.rule == RULE_NONE) break;
+            // FREEZE (BAdam): a block outside the active set is not touched at all, decay included.
+            // NONE (FRUGAL's rule 'no') still decays it, as the authors decay every param first.
+            if (p.kind == FRUGAL_SEL_BLOCKS && o.state_free == FRUGAL_RULE_FREEZE) break;
+            if (free_rule.rule == RULE_NONE && decay == 1.f) break;  // nothing to apply
           }
           jobs.push_back(j);
           break;

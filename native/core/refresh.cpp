@@ -29,9 +29,8 @@ void Optimizer::refresh_group(GroupState& g, StreamHandle s) {
   }
 }
 
-void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
-  const frugal_group_options& o = g.options;
-  // Blocks in order of first appearance: a param with block_id 0 alone, else all params sharing the id.
+// Blocks in order of first appearance: a param with block_id 0 alone, else all params sharing the id.
+std::vector<std::vector<ParamState*>> Optimizer::group_blocks(const GroupState& g) const {
   std::vector<std::vector<ParamState*>> blocks;
   std::vector<std::pair<int32_t, size_t>> shared;  // block_id -> position in blocks
   for (int pi : g.params) {
@@ -46,6 +45,12 @@ void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
     if (pos == blocks.size()) blocks.emplace_back();
     blocks[pos].push_back(p);
   }
+  return blocks;
+}
+
+void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
+  const frugal_group_options& o = g.options;
+  const std::vector<std::vector<ParamState*>> blocks = group_blocks(g);
   std::vector<bool> active(blocks.size(), false);
   if (o.external_selection) {
     for (size_t b = 0; b < blocks.size(); b++) active[b] = blocks[b].front()->pending_indices.at(0) != 0;
@@ -63,8 +68,9 @@ void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
         ParamState& p = *pp;
         bool on = o.external_selection ? p.pending_indices.at(0) != 0 : (bool)active[b];
         if (pass == 0) {
-          if (!on && o.reset_statistics) {
-            // FRUGAL and BAdam drop the state of blocks that leave the state-full set.
+          if (!on) {
+            // FRUGAL and BAdam drop the state of blocks that leave the state-full set, whatever
+            // reset_statistics says (the authors' BlockOptimizer clears every block's state).
             p.m.reset();
             p.v.reset();
             p.state_elems = 0;
@@ -74,7 +80,9 @@ void Optimizer::refresh_blocks(GroupState& g, StreamHandle s) {
         }
         p.pending = false;
         p.active = on;
-        if (on && (!p.m || o.reset_statistics)) allocate_moments(p, p.numel, s);
+        // Each refresh starts the chosen blocks afresh (moments and bias correction), as the
+        // authors' BlockOptimizer does for every block it (re)activates.
+        if (on) allocate_moments(p, p.numel, s);
       }
     }
   }

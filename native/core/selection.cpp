@@ -34,8 +34,29 @@ int64_t dense_rank(int64_t rank_option, double density, int64_t rows, int64_t co
 std::vector<int64_t> choose_blocks(frugal_block_order order, int64_t n, int64_t count, int64_t refresh, HostRng& rng) {
   std::vector<int64_t> out;
   if (order == FRUGAL_ORDER_RANDOM) {
-    // As the reference (and BAdam) do: a fresh random permutation of all blocks per cycle of n
-    // positions, walked `count` at a time, so each block is state-full exactly once per cycle.
+    // FRUGAL's BlockOptimizer: randperm(n)[:count], a fresh subset at every refresh, independent
+    // of the last one. `rng` (saved in checkpoints) moves on with each draw.
+    for (int32_t b : choose_distinct(n, count, rng)) out.push_back(b);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  if (order == FRUGAL_ORDER_MIRROR) {
+    // FRUGAL's mirror: count / 2 pairs (i, n-1-i) at a time, i walking 0, 1, ... n/2 - 1 and
+    // wrapping (with n odd the middle block is never chosen). count is even (checked by step_checks).
+    const int64_t half = n / 2, pairs = count / 2;
+    if (half <= 0) return out;
+    for (int64_t j = 0; j < pairs; j++) {
+      int64_t i = (refresh * pairs + j) % half;
+      out.push_back(i);
+      out.push_back(n - 1 - i);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+  if (order == FRUGAL_ORDER_RANDOM_CYCLE) {
+    // BAdam: a fresh random permutation of all blocks per cycle of n positions, walked `count`
+    // at a time, so each block is state-full exactly once per cycle.
     // `rng` holds the state at the start of the cycle of this refresh's first position: the
     // permutation is drawn from a copy, and `rng` moves on only once a refresh finishes the
     // cycle. So the saved RNG state and the step determine the permutation: a checkpoint taken
@@ -65,12 +86,6 @@ std::vector<int64_t> choose_blocks(frugal_block_order order, int64_t n, int64_t 
     int64_t pos;
     switch (order) {
       case FRUGAL_ORDER_ASCENDING: pos = t % n; break;
-      case FRUGAL_ORDER_MIRROR: {
-        // Down from the last block to the first, then back up, and so on (period 2n).
-        int64_t u = t % (2 * n);
-        pos = u < n ? n - 1 - u : u - n;
-        break;
-      }
       default: pos = n - 1 - (t % n); break;  // descending
     }
     out.push_back(pos);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include "errors.h"
 #include "optimizer.h"
+#include "selection.h"
 
 namespace frugal {
 
@@ -57,7 +58,12 @@ void Optimizer::check_refresh(GroupState& g, ParamState& p) const {
                 selection_name(p.kind) + "' takes distinct indices)");
       seen[idx[j]] = 1;
     }
-    if (idx.empty()) invalid(label(p) + ": a selection needs at least one index");
+  } else if (p.kind == FRUGAL_SEL_BLOCKS && o.block_order == FRUGAL_ORDER_MIRROR) {
+    int64_t n = (int64_t)group_blocks(g).size(), count = block_count(n, o.density);
+    if (count % 2 != 0)
+      invalid("block_order: mirror makes blocks state-full in pairs (i, N-1-i) and needs an even count; " +
+              std::to_string(n) + " blocks at density " + std::to_string(o.density) + " give round(N * density) = " +
+              std::to_string(count));
   } else if (p.kind == FRUGAL_SEL_GRASS && p.grad) {
     int64_t lines = line_count(p, index_axis(o, p));
     if (o.grass_replacement && o.rank > 64 * lines)
@@ -78,7 +84,7 @@ void Optimizer::check_step(StreamHandle s) {
       if (refresh)
         fail(FRUGAL_ERR_STATE, label(p) + ": step " + std::to_string(g.step) +
                                    " is a refresh and needs the full gradient; a compressed gradient was given");
-      if (g.options.state_free != FRUGAL_RULE_NONE && !p.grad)
+      if (g.options.state_free != FRUGAL_RULE_NONE && g.options.state_free != FRUGAL_RULE_FREEZE && !p.grad)
         invalid(label(p) + ": its state-free rule needs the full gradient (grad is NULL)");
     }
     if (!refresh) continue;

@@ -114,7 +114,10 @@ FRUGAL_API frugal_status frugal_cast(int32_t device, const void* src, frugal_dty
 
 /* ---- optimizers ---- */
 typedef enum {
-  FRUGAL_RULE_NONE = 0, FRUGAL_RULE_ADAMW = 1, FRUGAL_RULE_SGDM = 2, FRUGAL_RULE_SIGN = 3, FRUGAL_RULE_SGD = 4
+  FRUGAL_RULE_NONE = 0, FRUGAL_RULE_ADAMW = 1, FRUGAL_RULE_SGDM = 2, FRUGAL_RULE_SIGN = 3, FRUGAL_RULE_SGD = 4,
+  /* State-free value only, selection BLOCKS only (BAdam): the unselected part is not touched at
+     all, decay included. NONE instead gives the unselected part the decoupled decay alone. */
+  FRUGAL_RULE_FREEZE = 5
 } frugal_rule;
 
 typedef enum {
@@ -130,8 +133,11 @@ typedef enum {
   FRUGAL_SEL_GRASS = 9        /* structured sparse rows/columns by norm (Grass) */
 } frugal_selection;
 
+/* RANDOM: a fresh random subset at every refresh (FRUGAL's BlockOptimizer). RANDOM_CYCLE: one random
+   permutation per cycle, walked count at a time, so each block is state-full once per cycle (BAdam).
+   MIRROR: pairs i and N-1-i for i = 0, 1, ... N/2-1, wrapping (FRUGAL); needs an even count. */
 typedef enum { FRUGAL_ORDER_DESCENDING = 0, FRUGAL_ORDER_ASCENDING = 1, FRUGAL_ORDER_MIRROR = 2,
-               FRUGAL_ORDER_RANDOM = 3 } frugal_block_order;
+               FRUGAL_ORDER_RANDOM = 3, FRUGAL_ORDER_RANDOM_CYCLE = 4 } frugal_block_order;
 typedef enum { FRUGAL_SIDE_STD = 0, FRUGAL_SIDE_REVERSE_STD = 1, FRUGAL_SIDE_LEFT = 2, FRUGAL_SIDE_RIGHT = 3 }
     frugal_side;
 typedef enum { FRUGAL_GRASS_TOP_R = 0, FRUGAL_GRASS_NORM = 1, FRUGAL_GRASS_UNIFORM = 2 } frugal_grass_sampling;

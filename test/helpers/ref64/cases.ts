@@ -77,7 +77,13 @@ export const CASES: RefCase[] = [
   // ---- blocks ----
   frugal('blocks descending, signsgd', { selection: 'blocks', blockOrder: 'descending', density: 0.5, stateFreeLrScale: 0.5 }),
   frugal('blocks ascending, sgd', { selection: 'blocks', blockOrder: 'ascending', density: 0.34, stateFree: 'sgd' }),
-  frugal('blocks mirror', { selection: 'blocks', blockOrder: 'mirror', density: 0.34 }, { steps: 9 }),
+  // 6 blocks, 2 at a time: pairs (0, 5), (1, 4), (2, 3), (0, 5), ...
+  {
+    name: 'blocks mirror', method: 'Frugal', options: { ...ADAM, ...GAP }, steps: 9,
+    groups: [{ shapes: Array.from({ length: 6 }, () => [3, 4]), options: { selection: 'blocks', blockOrder: 'mirror', density: 0.34 } }],
+  },
+  // stateFree 'none': inactive blocks get the decoupled decay alone (the authors decay every param).
+  frugal('blocks, rule none decays inactive blocks', { selection: 'blocks', density: 0.34, stateFree: 'none' }),
   frugal('blocks random', { selection: 'blocks', blockOrder: 'random', density: 0.5, seed: 7 }, { steps: 7 }),
   frugal('blocks keep statistics', { selection: 'blocks', blockOrder: 'ascending', density: 0.67, resetStatistics: false }, { steps: 7 }),
   frugal('blocks, sgdm state-full', { selection: 'blocks', density: 0.5, stateFull: 'sgdm', momentum: 0.9, nesterov: true }),

@@ -26,15 +26,19 @@ export function blockCount(blocks: number, o: RefOptions): number {
 /** Deterministic block orders: the blocks active at the c-th refresh (k at a time, wrapping). */
 export function orderedBlocks(order: RefOptions['blockOrder'], n: number, k: number, c: number): Set<number> {
   const out = new Set<number>();
+  if (order === 'mirror') {
+    // FRUGAL's mirror: k/2 pairs (i, n-1-i) per refresh, i walking 0 .. floor(n/2)-1 and wrapping.
+    const half = Math.floor(n / 2);
+    for (let j = 0; j < k / 2; j++) {
+      const i = (c * (k / 2) + j) % half;
+      out.add(i).add(n - 1 - i);
+    }
+    return out;
+  }
   for (let j = 0; j < k; j++) {
     const t = c * k + j;
     if (order === 'ascending') out.add(t % n);
-    else if (order === 'descending') out.add(n - 1 - (t % n));
-    else {
-      // mirror: down from the last block to the first, then back up (period 2N)
-      const u = t % (2 * n);
-      out.add(u < n ? n - 1 - u : u - n);
-    }
+    else out.add(n - 1 - (t % n));
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // A float64 FRUGAL-framework optimizer: the reference the package is held to. One step:
 //   1. clip: every gradient times min(1, maxGradNorm / (||g||_2 + 1e-6)) (torch's clip_grad_norm_);
 //   2. decoupled decay p *= 1 - lr * wd on every param (group lr, unscaled), except SGD (L2 on
-//      the gradient) and BAdam-style blocks without a state-free rule (inactive blocks untouched);
+//      the gradient) and BAdam's inactive blocks (untouched; FRUGAL's rule 'none' still decays them);
 //   3. the state-full rule on the selected part, scaled by lr * stateFullLrScale, and the state-free
 //      rule on the residual r = g - (selected part), scaled by lr * stateFullLrScale * stateFreeLrScale
 //      (FRUGAL's code; README of the reference data); Grass: lr * stateFreeLrScale (its own rule);
@@ -132,9 +132,9 @@ export class Reference64 {
     p.choice = c;
     const [m, n] = p.shape;
     if (c.kind === 'blocks') {
-      // A whole tensor's moments: reset at every refresh, or (resetStatistics false) kept with
-      // their step count while the block rests, as torch keeps a param's state, and resumed.
-      if (o.resetStatistics || p.slots.length === 0) p.slots = c.active ? [freshSlot(p.value.length)] : [];
+      // A whole tensor's moments: reset at every refresh whatever resetStatistics says, as the
+      // authors' BlockOptimizer clears every block's state and (re)initialises the chosen ones.
+      p.slots = c.active ? [freshSlot(p.value.length)] : [];
       return;
     }
     if (c.kind === 'dense') {
@@ -161,8 +161,8 @@ export class Reference64 {
     const rules = regular ? { ...o, stateFull: 'adamw' as const, stateFree: 'none' as const } : o;
     const x = p.value.slice();
     const inactiveBlock = p.part === 'projected' && p.choice?.kind === 'blocks' && !p.choice.active;
-    if (inactiveBlock && o.stateFree === 'none') {
-      p.exact = x; // BAdam: inactive blocks are not touched at all
+    if (inactiveBlock && o.oneBlock) {
+      p.exact = x; // BAdam: inactive blocks are not touched at all, decay included
       return;
     }
     if (o.l2) for (let i = 0; i < g.length; i++) g[i] += o.weightDecay * x[i];
