@@ -39,7 +39,7 @@ void check_split_batches() {
       (dev ? dev_jobs : cpu_jobs).push_back(j);
     }
   }
-  Twin gscale = scalar_twin(0.5f);
+  Twin gscale = vector_twin(std::vector<float>{0.5f, 0.f});  // {scale, skip}
   cpu_backend()->elementwise_step(cpu_jobs.data(), cpu_jobs.size(), gscale.cpu_as<float>(), nullptr);
   const int before = sim::launch_count("elementwise_step_kernel");
   run_device("elementwise 203 jobs (split)", [&] {
