@@ -201,6 +201,8 @@ export interface NativeDebugPaths {
     indexedPass1Generic: number;
     indexedPass2Typed: number;
     indexedPass2Generic: number;
+    /** Repeated lines (Grass with replacement): the one sorted-run loop, in either mode. */
+    indexedDuplicates: number;
   };
   gemmRequested: string;
   gemmKernel: string;

@@ -182,6 +182,7 @@ class CpuBackend final : public Backend {
       return rho * d;
     };
     if (job.has_duplicates) {
+      debug::count_path(debug::INDEXED_DUPLICATES);
       // Entries sorted by line (stable, so one line's entries stay in order j): each run of equal
       // lines updates its elements in fp32 and stores once, as the CUDA kernel does.
       std::vector<int64_t> order((size_t)job.k);

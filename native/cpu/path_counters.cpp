@@ -26,6 +26,7 @@ const char* path_name(Path path) {
     case INDEXED_PASS1_GENERIC: return "indexedPass1Generic";
     case INDEXED_PASS2_TYPED: return "indexedPass2Typed";
     case INDEXED_PASS2_GENERIC: return "indexedPass2Generic";
+    case INDEXED_DUPLICATES: return "indexedDuplicates";
     default: return "unknown";
   }
 }

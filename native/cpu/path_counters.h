@@ -18,6 +18,8 @@ enum Path : int {
   INDEXED_PASS1_GENERIC,  // indexed_step, decay / state-free pass: generic
   INDEXED_PASS2_TYPED,    // indexed_step, state-full pass on the selected lines: typed
   INDEXED_PASS2_GENERIC,  // indexed_step, state-full pass on the selected lines: generic
+  INDEXED_DUPLICATES,     // indexed_step, state-full pass with repeated lines: the sorted-run loop
+                          // (one form, typed or not: each run sums in fp32 and stores once)
   PATH_COUNT
 };
 
