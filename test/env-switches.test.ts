@@ -4,16 +4,10 @@
 // FRUGAL_CPU_GENERIC_LOOPS has its own file (cpu-loops.test.ts), which also compares the bits.
 import * as fs from 'fs';
 import { childJson, runJsChild, runNodeChild } from './helpers/env-child';
-import { native } from '../lib/native';
+import { native, NativeDebugPaths } from '../lib/native';
 
-interface Paths {
-  gemmRequested: string;
-  gemmKernel: string;
-  gemmNote: string;
-  poolThreads: number;
-  cublasPath: string;
-  cusolverPath: string;
-}
+/** What a child reports of the addon's debug record (its notes; counts are not needed here). */
+type Paths = Omit<NativeDebugPaths, 'counts'>;
 interface GemmChild extends Paths {
   worst: number;
   stderr: string;
