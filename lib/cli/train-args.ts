@@ -1,7 +1,8 @@
 // `frugal-optim train` command-line flags -> TrainOptions. Flags are --name value or
 // --name=value; booleans take no value. Unknown flags and bad values are errors that name the flag.
 import { DECIMAL_NUMBER } from '../arg-checks';
-import { checkTrainOptions, DEFAULT_OPTIONS, MethodName, TrainOptions } from '../train/options';
+import { METHOD_NAMES } from '../methods/registry';
+import { checkTrainOptions, DEFAULT_OPTIONS, TrainOptions } from '../train/options';
 
 export const TRAIN_USAGE = `Usage: frugal-optim train [options]
 
@@ -10,7 +11,7 @@ With no options: the tiny preset, byte tokenizer, FRUGAL's pretraining recipe, o
 is one, else the CPU (about 10 minutes on 2 cores).
 
 Optimizer
-  --optimizer NAME        adamw | frugal | galore | badam | grass | sgd | signsgd   (frugal)
+  --optimizer NAME        ${METHOD_NAMES.join(' | ')}   (frugal)
   --lr X                  peak learning rate (the method's recipe: 1e-3; galore, grass 1e-2)
   --weight-decay X        decoupled weight decay (0)
   --density X             frugal / galore / grass: fraction kept state-full (0.25)
@@ -145,7 +146,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainOptions | null {
         record[spec.key] = value;
         break;
       case 'list':
-        record[spec.key] = value.split(',').map((s) => s.trim()).filter(Boolean) as MethodName[];
+        record[spec.key] = value.split(',').map((s) => s.trim()).filter(Boolean); // checked by checkTrainOptions
         break;
       case 'opt': {
         const at = value.indexOf('=');

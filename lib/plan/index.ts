@@ -4,7 +4,8 @@ export { planMemory, PlanInput, MemoryPlan, MemoryBreakdown, ShapeSpec, WeightDt
 export { planTable, planJson, formatBytes, parseBytes } from './format';
 export { runPlanCommand, planInputFromArgs, PLAN_USAGE } from './cli';
 export { LLAMA_PRESETS, LlamaConfig, ParamSpec, llamaParams, presetConfig, countParams } from './llama-presets';
-export { METHOD_NAMES, MethodName, methodGroups } from './methods';
+export { METHOD_NAMES, methodGroups } from './methods';
+export { ConfigurationName, CONFIGURATIONS } from '../methods/configurations';
 export { GroupPlanOptions, groupOptions, DEFAULT_GROUP_OPTIONS } from './group-options';
 export { paramState, ParamStateBytes } from './core-allocation';
 export { planOptimizerState, planWorkspace, OptimizerStatePlan, PlannedGroup, PlannedParam } from './optimizer-state';

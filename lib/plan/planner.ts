@@ -5,7 +5,8 @@ import { activationBytes, ActivationBreakdown, trainerActivationBytes } from './
 import { effectiveKind, indexAxis, indexCount, lineGeometry } from './core-allocation';
 import { GroupPlanOptions } from './group-options';
 import { countParams, LlamaConfig, llamaParams, numel, ParamSpec, presetConfig } from './llama-presets';
-import { checkMethod, MethodName, methodGroups } from './methods';
+import { ConfigurationName } from '../methods/configurations';
+import { checkMethod, methodGroups } from './methods';
 import { planOptimizerState, OptimizerStatePlan, PlannedGroup } from './optimizer-state';
 
 export type WeightDtype = 'float32' | 'bfloat16';
@@ -24,7 +25,7 @@ export interface PlanInput {
   preset?: string;
   model?: LlamaConfig;
   shapes?: ShapeSpec[];
-  optimizer: MethodName | string;
+  optimizer: ConfigurationName | string;
   /** Overrides of the method's projectable-group options (density, rank, updateGap, stateDtype...). */
   settings?: Partial<GroupPlanOptions>;
   dtype?: WeightDtype;
@@ -62,7 +63,7 @@ export interface MemoryBreakdown {
 
 export interface MemoryPlan {
   model: string;
-  optimizer: MethodName;
+  optimizer: ConfigurationName;
   dtype: WeightDtype;
   params: { total: number; projectable: number; regular: number };
   /** Peak bytes by part; total is their sum. */
@@ -139,7 +140,7 @@ function gradientBytes(params: readonly ParamSpec[], groups: readonly PlannedGro
  * the training bench does (lib/train/optimizers.ts): selections that count tensors (blocks) then
  * count within the unit, and each optimizer keeps its own workspace.
  */
-function perUnitGroups(method: MethodName, params: readonly ParamSpec[], settings?: Partial<GroupPlanOptions>): PlannedGroup[] {
+function perUnitGroups(method: ConfigurationName, params: readonly ParamSpec[], settings?: Partial<GroupPlanOptions>): PlannedGroup[] {
   const units = [...new Set(params.map((p) => p.unit))];
   return units.flatMap((unit) =>
     methodGroups(method, params.filter((p) => p.unit === unit), settings).map((g) => ({

@@ -7,7 +7,8 @@ import { comparisonScene } from './chart/comparison-chart';
 import { encodePng } from './chart/png';
 import { rasterize } from './chart/raster';
 import { sceneToSvg } from './chart/svg';
-import { MethodName, TrainOptions } from './options';
+import { MethodName, METHODS } from '../methods/registry';
+import { TrainOptions } from './options';
 import { methodOptions } from './optimizers';
 import { comparisonTable, formatSummary } from './summary';
 import { train, TrainResult } from './trainer';
@@ -22,8 +23,8 @@ export function comparisonRunOptions(o: TrainOptions, method: MethodName, outDir
     outDir: path.join(outDir, method),
     checkpointDir: o.checkpointDir ? path.join(o.checkpointDir, method) : undefined,
     // Memory modes apply where the method supports them.
-    sparseBackward: o.sparseBackward && method === 'grass',
-    perLayer: o.perLayer && method !== 'badam',
+    sparseBackward: o.sparseBackward && METHODS[method].sparseBackward,
+    perLayer: o.perLayer && METHODS[method].perLayer,
   };
 }
 
@@ -45,7 +46,7 @@ export function writeComparison(results: TrainResult[], outDir: string, title: s
 }
 
 export function runComparison(o: TrainOptions): { results: TrainResult[]; table: string; files: string[] } {
-  const methods = o.compare as MethodName[];
+  const methods: readonly MethodName[] = o.compare ?? [];
   const outDir = o.outDir ?? 'runs';
   // Check every method's options before the first (long) run starts.
   const runs = methods.map((m) => comparisonRunOptions(o, m, outDir));

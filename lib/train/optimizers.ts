@@ -1,38 +1,17 @@
 // The optimizers a training run steps: one over the whole model, or (per-layer updates) one per
 // unit (embedding, each layer, head) so a layer can be stepped as soon as its gradients exist.
-// Param groups follow the papers: the attention and MLP matrices are the projectable group, the
-// embedding, norms and LM head a regular group (plain AdamW). BAdam's blocks are the layers.
-import { AdamW } from '../optim/adamw';
-import { BAdam } from '../optim/badam';
-import { Frugal } from '../optim/frugal';
-import { GaLore } from '../optim/galore';
-import { Grass } from '../optim/grass';
+// The method's class, recipe and param grouping come from the registry (lib/methods).
+import { optimizerGroups } from '../methods/param-groups';
+import { MethodName, METHODS } from '../methods/registry';
 import { Optimizer } from '../optim/optimizer';
-import { MethodSpec, ParamGroupInput } from '../optim/options';
-import { SGD } from '../optim/sgd';
-import { SignSGD } from '../optim/signsgd';
 import { LlamaModel } from '../model/llama';
 import { NamedParam } from '../model/params';
-import { METHOD_RECIPES, MethodName, TrainOptions } from './options';
-
-type OptimizerClass = { spec: MethodSpec; new (params: never, options: never): Optimizer };
-
-const CLASSES: Record<MethodName, OptimizerClass> = {
-  adamw: AdamW as unknown as OptimizerClass,
-  frugal: Frugal as unknown as OptimizerClass,
-  galore: GaLore as unknown as OptimizerClass,
-  grass: Grass as unknown as OptimizerClass,
-  badam: BAdam as unknown as OptimizerClass,
-  sgd: SGD as unknown as OptimizerClass,
-  signsgd: SignSGD as unknown as OptimizerClass,
-};
-
-const PROJECTING: readonly MethodName[] = ['frugal', 'galore', 'grass'];
+import { TrainOptions } from './options';
 
 /** The method's options: its recipe, then the command line's settings, then --opt entries. */
 export function methodOptions(method: MethodName, o: TrainOptions): Record<string, unknown> {
-  const recipe = METHOD_RECIPES[method];
-  const accepts = CLASSES[method].spec.accepts as readonly string[];
+  const { recipe, spec } = METHODS[method];
+  const accepts = spec.accepts as readonly string[];
   const out: Record<string, unknown> = { ...recipe.options, lr: o.lr ?? recipe.lr };
   const flags: [string, string, unknown][] = [
     ['weightDecay', 'weight-decay', o.weightDecay],
@@ -54,25 +33,6 @@ export function methodOptions(method: MethodName, o: TrainOptions): Record<strin
   return out;
 }
 
-function groupsFor(method: MethodName, params: NamedParam[]): ParamGroupInput[] {
-  const tensors = (list: NamedParam[]) => list.map((p) => p.tensor);
-  const regular = params.filter((p) => !p.projectable && !p.unit.startsWith('layer'));
-  if (method === 'badam') {
-    // One block per layer (its matrices and norms); embedding, final norm and head stay AdamW.
-    const units = [...new Set(params.filter((p) => p.unit.startsWith('layer')).map((p) => p.unit))];
-    const groups: ParamGroupInput[] = units.map((u) => ({ params: tensors(params.filter((p) => p.unit === u)) }));
-    if (regular.length) groups.push({ params: tensors(regular), projectable: false });
-    return groups;
-  }
-  if (!PROJECTING.includes(method)) return [{ params: tensors(params) }];
-  const matrices = params.filter((p) => p.projectable);
-  const rest = params.filter((p) => !p.projectable);
-  const groups: ParamGroupInput[] = [];
-  if (matrices.length) groups.push({ params: tensors(matrices) });
-  if (rest.length) groups.push({ params: tensors(rest), projectable: false });
-  return groups;
-}
-
 export class OptimizerSet {
   readonly method: MethodName;
   /** unit name ('all' without per-layer updates) -> its optimizer */
@@ -83,9 +43,9 @@ export class OptimizerSet {
     this.method = method;
     this.byUnit = new Map();
     const options = methodOptions(method, o);
-    const Cls = CLASSES[method];
+    const { create, grouping } = METHODS[method];
     const make = (params: NamedParam[], maxGradNorm: number) => {
-      const opt = new Cls(groupsFor(method, params) as never, { ...options, maxGradNorm } as never);
+      const opt = create(optimizerGroups(grouping, params), { ...options, maxGradNorm });
       this.baseLrs.set(opt, opt.paramGroups.map((g) => g.lr as number));
       return opt;
     };

@@ -1,16 +1,16 @@
 // The training bench's options: their defaults (the CPU default run: the tiny preset on the
 // Brown corpus with FRUGAL's pretraining recipe, about ten minutes on two cores), and their
 // checks, which name the option and what was expected.
+import { isMethodName, METHOD_NAMES, MethodName, METHODS } from '../methods/registry';
 import { ModelConfig, PRESET_NAMES } from '../model/config';
 
-export const METHODS = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'] as const;
-export type MethodName = (typeof METHODS)[number];
+export { MethodName };
 
 export type ScheduleName = 'cosine' | 'linear' | 'constant';
 
 export interface TrainOptions {
   optimizer: MethodName;
-  /** Peak learning rate; undefined: the method's recipe (see METHOD_RECIPES). */
+  /** Peak learning rate; undefined: the method's recipe (lib/methods/registry.ts). */
   lr?: number;
   weightDecay?: number;
   density?: number;
@@ -75,18 +75,6 @@ export const DEFAULT_OPTIONS: TrainOptions = {
   quiet: false,
 };
 
-/** The papers' recipes, per method: learning rate and the method's own settings. */
-export const METHOD_RECIPES: Record<MethodName, { lr: number; options: Record<string, unknown> }> = {
-  adamw: { lr: 1e-3, options: { weightDecay: 0 } },
-  frugal: { lr: 1e-3, options: { density: 0.25, updateGap: 200 } },
-  // GaLore and Grass scale their projected updates by 0.25 and pair that with a 10x lr.
-  galore: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } },
-  grass: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } },
-  badam: { lr: 1e-3, options: { switchEvery: 100 } },
-  sgd: { lr: 1e-1, options: { momentum: 0.9 } },
-  signsgd: { lr: 3e-4, options: {} },
-};
-
 /** Checks every option; throws an Error naming the first bad one. */
 export function checkTrainOptions(o: TrainOptions): void {
   const int = (name: string, v: unknown, min: number) => {
@@ -97,8 +85,8 @@ export function checkTrainOptions(o: TrainOptions): void {
   const num = (name: string, v: unknown, ok: (x: number) => boolean, expected: string) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RangeError(`--${name}: expected ${expected}, got ${String(v)}`);
   };
-  if (!(METHODS as readonly string[]).includes(o.optimizer)) {
-    throw new Error(`--optimizer: unknown optimizer '${o.optimizer}'; expected one of ${METHODS.join(', ')}`);
+  if (!isMethodName(o.optimizer)) {
+    throw new Error(`--optimizer: unknown optimizer '${o.optimizer}'; expected one of ${METHOD_NAMES.join(', ')}`);
   }
   if (!PRESET_NAMES.includes(String(o.preset).toLowerCase())) {
     throw new Error(`--preset: unknown preset '${o.preset}'; expected one of ${PRESET_NAMES.join(', ')}`);
@@ -128,16 +116,16 @@ export function checkTrainOptions(o: TrainOptions): void {
   int('checkpoint-every', o.checkpointEvery, 0);
   if (o.resume && !o.checkpointDir) throw new Error('--resume: needs --checkpoint-dir (where the checkpoint is)');
   if (o.threads !== undefined) int('threads', o.threads, 1);
-  if (o.sparseBackward && o.optimizer !== 'grass' && !o.compare) {
+  if (o.sparseBackward && !METHODS[o.optimizer].sparseBackward && !o.compare) {
     throw new Error(`--sparse-backward: needs --optimizer grass (compressed gradients are Grass's), got '${o.optimizer}'`);
   }
-  if (o.perLayer && o.optimizer === 'badam' && !o.compare) {
+  if (o.perLayer && !METHODS[o.optimizer].perLayer && !o.compare) {
     throw new Error("--per-layer: not available with badam, whose block schedule spans all layers (use the default mode)");
   }
   if (o.compare) {
     if (o.compare.length === 0) throw new Error('--compare: expected a comma-separated list of optimizers');
     for (const m of o.compare) {
-      if (!(METHODS as readonly string[]).includes(m)) throw new Error(`--compare: unknown optimizer '${m}'; expected some of ${METHODS.join(', ')}`);
+      if (!isMethodName(m)) throw new Error(`--compare: unknown optimizer '${m}'; expected some of ${METHOD_NAMES.join(', ')}`);
     }
     if (o.resume) throw new Error('--resume: not available with --compare');
   }
