@@ -7,6 +7,8 @@
 //   - --gyp: node-gyp in a temporary copy of the sources (build/ is left alone), the addon kept
 //     as build-gyp/Release/frugal.node and loaded once to prove it works (CI checks this build).
 // Parallelism: CMAKE_BUILD_PARALLEL_LEVEL / JOBS, default 2.
+// cmake-js and node-addon-api are optional dependencies (only a source build needs them): when one
+// is missing, an addon already built is kept, and otherwise the build stops naming the package.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -41,7 +43,32 @@ function run(command, args, cwd) {
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+const builtAddon = path.join(root, 'build', 'Release', 'frugal.node');
+
+function resolvable(request) {
+  try {
+    return require.resolve(request, { paths: [root] });
+  } catch {
+    return null;
+  }
+}
+
+// Packages a source build needs that are not installed: keep the built addon, or stop saying what to install.
+function requireBuildTools(packages) {
+  const missing = packages.filter((p) => !resolvable(`${p}/package.json`));
+  if (missing.length === 0) return;
+  const what = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed ` +
+    '(optional dependencies of frugal-optim, needed only to build the addon from source)';
+  if (fs.existsSync(builtAddon) && !process.argv.includes('--gyp')) {
+    log(`${what}; keeping the addon already built: ${builtAddon}`);
+    process.exit(0);
+  }
+  fail(`${what}, and no built addon exists: run \`npm install ${missing.join(' ')}\` ` +
+    '(or install frugal-optim without --omit=optional), then `npm run build:addon`');
+}
+
 function buildWithCmake() {
+  requireBuildTools(['cmake-js', 'node-addon-api']);
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
   log(`building with CMake (${onPath('cmake')}), ${jobs} jobs; nvcc ${onPath('nvcc') ? 'found: CUDA backend included' : 'not found: CPU backend only'}`);
   run(process.execPath, [cmakeJs, 'compile', '--config', 'Release', '--parallel', jobs, '--directory', root], root);
@@ -73,12 +100,14 @@ function gypArgs() {
 }
 
 function buildWithGyp(dir) {
+  requireBuildTools(['node-addon-api']);
   log(`building the CPU-only addon with node-gyp, ${jobs} jobs`);
   run(process.execPath, [nodeGypScript(), ...gypArgs()], dir);
 }
 
 // --gyp: build a scratch copy, keep the addon under build-gyp/, and load it once.
 function checkGypBuild() {
+  requireBuildTools(['node-addon-api']);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-gyp-'));
   try {
     for (const item of ['binding.gyp', 'sources.json', 'package.json', 'native']) {

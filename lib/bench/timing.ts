@@ -3,8 +3,9 @@
 // `inner`: CUDA events on a GPU (device time, no host sync inside a sample; the sample's duration
 // is handed to tinybench as its `overriddenDuration`), host timestamps on the CPU, where every
 // call is synchronous.
-import { Bench } from 'tinybench';
+import type { Bench as TinyBench } from 'tinybench';
 import { Event } from '../event';
+import { loadDependency } from '../optional-dependency';
 
 export interface TimingOptions {
   warmup: number;
@@ -43,6 +44,7 @@ export function timeCalls(fn: () => void, sync: () => void, o: TimingOptions, de
   for (const [k, v] of Object.entries(o)) {
     if (!Number.isSafeInteger(v) || v < (k === 'warmup' ? 0 : 1)) throw new Error(`timeCalls: ${k} must be an integer >= ${k === 'warmup' ? 0 : 1}, got ${v}`);
   }
+  const { Bench } = loadDependency<{ Bench: typeof TinyBench }>('tinybench', 'the step bench (lib/bench)');
   for (let i = 0; i < o.warmup; i++) fn();
   sync();
   const start = new Event(device);

