@@ -42,89 +42,50 @@ export interface Method {
   sparseBackward: boolean;
 }
 
-// The classes' constructors take their own option types; a record from a command line is checked
-// by the class itself (Optimizer's constructor), so it is handed over as such.
-type Options<C extends abstract new (...args: never) => unknown> = ConstructorParameters<C>[1];
+type OptimizerClass = { readonly spec: MethodSpec; new (groups: readonly ParamGroupInput[], options: never): Optimizer };
+type EntryFields = Omit<Method, 'spec' | 'create' | 'refreshOption' | 'perLayer' | 'sparseBackward'> & Partial<Method>;
+
+// What most methods are: no refresh, fine with per-layer updates, full gradients.
+function entry(Class: OptimizerClass, fields: EntryFields): Method {
+  return {
+    refreshOption: null,
+    perLayer: true,
+    sparseBackward: false,
+    spec: Class.spec,
+    // A record from a command line or a recipe: the class's constructor checks every option.
+    create: (groups, options) => new Class(groups, options as never),
+    ...fields,
+  };
+}
+
+const REFRESHING = { refreshOption: 'updateGap', grouping: 'projectable' } as const;
 
 export const METHODS: Readonly<Record<MethodName, Method>> = {
-  adamw: {
-    name: 'adamw',
-    description: 'AdamW on every param (torch.optim.AdamW semantics)',
-    spec: AdamW.spec,
-    create: (groups, options) => new AdamW(groups, options as Options<typeof AdamW>),
-    recipe: { lr: 1e-3, options: { weightDecay: 0 } },
-    grouping: 'whole',
-    refreshOption: null,
-    perLayer: true,
-    sparseBackward: false,
-  },
-  frugal: {
-    name: 'frugal',
-    description: 'FRUGAL: AdamW on a selected part of each matrix (blocks by default), signSGD on the rest',
-    spec: Frugal.spec,
-    create: (groups, options) => new Frugal(groups, options as Options<typeof Frugal>),
-    recipe: { lr: 1e-3, options: { density: 0.25, updateGap: 200 } },
-    grouping: 'projectable',
-    refreshOption: 'updateGap',
-    perLayer: true,
-    sparseBackward: false,
-  },
-  galore: {
-    name: 'galore',
-    description: 'GaLore: AdamW in a low-rank SVD projection of each matrix',
-    spec: GaLore.spec,
-    create: (groups, options) => new GaLore(groups, options as Options<typeof GaLore>),
-    // GaLore and Grass scale their projected updates by 0.25 and pair that with a 10x lr.
-    recipe: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } },
-    grouping: 'projectable',
-    refreshOption: 'updateGap',
-    perLayer: true,
-    sparseBackward: false,
-  },
-  badam: {
-    name: 'badam',
-    description: 'BAdam: AdamW on one layer at a time, switching blocks every few steps',
-    spec: BAdam.spec,
-    create: (groups, options) => new BAdam(groups, options as Options<typeof BAdam>),
-    recipe: { lr: 1e-3, options: { switchEvery: 100 } },
-    grouping: 'layer-blocks',
-    refreshOption: 'switchEvery',
-    perLayer: false,
-    sparseBackward: false,
-  },
-  grass: {
-    name: 'grass',
-    description: 'Grass: AdamW on sampled rows or columns of each matrix (structured sparse projection)',
-    spec: Grass.spec,
-    create: (groups, options) => new Grass(groups, options as Options<typeof Grass>),
-    recipe: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } },
-    grouping: 'projectable',
-    refreshOption: 'updateGap',
-    perLayer: true,
-    sparseBackward: true,
-  },
-  sgd: {
-    name: 'sgd',
-    description: 'SGD with momentum (torch.optim.SGD semantics)',
-    spec: SGD.spec,
-    create: (groups, options) => new SGD(groups, options as Options<typeof SGD>),
-    recipe: { lr: 1e-1, options: { momentum: 0.9 } },
-    grouping: 'whole',
-    refreshOption: null,
-    perLayer: true,
-    sparseBackward: false,
-  },
-  signsgd: {
-    name: 'signsgd',
-    description: 'signSGD: no state at all',
-    spec: SignSGD.spec,
-    create: (groups, options) => new SignSGD(groups, options as Options<typeof SignSGD>),
-    recipe: { lr: 3e-4, options: {} },
-    grouping: 'whole',
-    refreshOption: null,
-    perLayer: true,
-    sparseBackward: false,
-  },
+  adamw: entry(AdamW, {
+    name: 'adamw', description: 'AdamW on every param (torch.optim.AdamW semantics)',
+    recipe: { lr: 1e-3, options: { weightDecay: 0 } }, grouping: 'whole',
+  }),
+  frugal: entry(Frugal, {
+    name: 'frugal', description: 'FRUGAL: AdamW on a selected part of each matrix (blocks by default), signSGD on the rest',
+    recipe: { lr: 1e-3, options: { density: 0.25, updateGap: 200 } }, ...REFRESHING,
+  }),
+  // GaLore and Grass scale their projected updates by 0.25 and pair that with a 10x lr.
+  galore: entry(GaLore, {
+    name: 'galore', description: 'GaLore: AdamW in a low-rank SVD projection of each matrix',
+    recipe: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } }, ...REFRESHING,
+  }),
+  badam: entry(BAdam, {
+    name: 'badam', description: 'BAdam: AdamW on one layer at a time, switching blocks every few steps',
+    recipe: { lr: 1e-3, options: { switchEvery: 100 } }, grouping: 'layer-blocks', refreshOption: 'switchEvery', perLayer: false,
+  }),
+  grass: entry(Grass, {
+    name: 'grass', description: 'Grass: AdamW on sampled rows or columns of each matrix (structured sparse projection)',
+    recipe: { lr: 1e-2, options: { density: 0.25, updateGap: 200 } }, ...REFRESHING, sparseBackward: true,
+  }),
+  sgd: entry(SGD, {
+    name: 'sgd', description: 'SGD with momentum (torch.optim.SGD semantics)', recipe: { lr: 1e-1, options: { momentum: 0.9 } }, grouping: 'whole',
+  }),
+  signsgd: entry(SignSGD, { name: 'signsgd', description: 'signSGD: no state at all', recipe: { lr: 3e-4, options: {} }, grouping: 'whole' }),
 };
 
 export function isMethodName(name: string): name is MethodName {
