@@ -46,7 +46,8 @@ export function writeComparison(results: TrainResult[], outDir: string, title: s
 }
 
 export function runComparison(o: TrainOptions): { results: TrainResult[]; table: string; files: string[] } {
-  const methods: readonly MethodName[] = o.compare ?? [];
+  const methods: readonly MethodName[] | undefined = o.compare;
+  if (!methods) throw new Error('runComparison: options.compare must list the methods to compare');
   const outDir = o.outDir ?? 'runs';
   // Check every method's options before the first (long) run starts.
   const runs = methods.map((m) => comparisonRunOptions(o, m, outDir));

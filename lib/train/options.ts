@@ -4,7 +4,7 @@
 import { isMethodName, METHOD_NAMES, MethodName, METHODS } from '../methods/registry';
 import { ModelConfig, PRESET_NAMES } from '../model/config';
 
-export { MethodName };
+export type { MethodName };
 
 export type ScheduleName = 'cosine' | 'linear' | 'constant';
 
