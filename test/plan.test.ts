@@ -1,5 +1,5 @@
 // Memory planner: byte counts for small shapes worked out by hand from the core's allocation
-// rules (native/core/optimizer.cpp, refresh.cpp, optimizer_step.cpp), and the papers' arithmetic.
+// rules (native/core/optimizer.cpp, selections/, optimizer_step.cpp), and the papers' arithmetic.
 import { activationBytes } from '../lib/plan/activations';
 import { activeBlockCount, blockStateTimeline } from '../lib/plan/block-schedule';
 import { paramState, roundHalfEven } from '../lib/plan/core-allocation';

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include "../math/line_geometry.h"
 #include "../math/step_gate.h"
 #include "../math/update_rules.h"
 
@@ -50,7 +51,7 @@ struct ElementwiseJob {
 // state-free NONE). Slot (j, t) of gc and of the moments sits at t * k + j for COLS (an m x k
 // matrix, as G[:, idx]) and at j * line_len + t otherwise (k x n for ROWS).
 // mask is required whenever state_free is not NONE, and for exact rounding whenever decay != 1.
-enum Axis : int32_t { AXIS_ROWS = 0, AXIS_COLS = 1, AXIS_COORDS = 2 };
+// (Axis and the line geometry: math/line_geometry.h.)
 struct IndexedJob {
   void* p; int32_t p_dtype;
   const void* g; int32_t g_dtype;

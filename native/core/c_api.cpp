@@ -387,13 +387,13 @@ frugal_status frugal_optimizer_set_selection(frugal_optimizer* opt, int32_t para
     if (!go.external_selection)
       fail(FRUGAL_ERR_STATE, "param " + std::to_string(param) +
                                  ": its group chooses its own selection (create it with external_selection = 1)");
-    if (p.kind == FRUGAL_SEL_ALL) invalid("param " + std::to_string(param) + ": a 1-D param has no selection");
+    if (!p.selection->kind().caller_selection)  // a 1-D param of the group is a regular one (ALL)
+      invalid("param " + std::to_string(param) + ": a 1-D param has no selection");
     // An empty choice is accepted (the reference's int(len * density) can be 0): that param is then
     // state-free only at this refresh, as with density 0. A block selection is always one flag.
     if (count < 0) invalid("count: expected >= 0, got " + std::to_string(count));
     if (count > 0) need(indices, "indices");
-    if (p.kind == FRUGAL_SEL_BLOCKS && count != 1)
-      invalid("count: a block selection is one flag (1 active, 0 inactive), got " + std::to_string(count) + " values");
+    p.selection->check_caller_selection(p, count);
     if (scales)
       for (int64_t i = 0; i < count; i++)
         if (!(scales[i] >= 0) || scales[i] != scales[i] || scales[i] > 1e30f)

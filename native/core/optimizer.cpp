@@ -26,12 +26,6 @@ const char* dtype_name(int32_t d) {
 }
 }  // namespace
 
-const char* selection_name(int32_t kind) {
-  static const char* names[] = {"all", "none", "blocks", "columns", "rows", "coordinates",
-                                "svd", "random", "randperm", "grass"};
-  return (kind >= 0 && kind <= 9) ? names[kind] : "unknown";
-}
-
 void validate_group_options(const frugal_group_options& o) {
   if (!(o.lr >= 0) || !std::isfinite(o.lr)) invalid("lr: expected a finite number >= 0, got " + num(o.lr));
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
@@ -59,8 +53,7 @@ void validate_group_options(const frugal_group_options& o) {
     invalid("state_free: expected none, signsgd or sgd (a state-free rule keeps no state)");
   if (o.selection < FRUGAL_SEL_ALL || o.selection > FRUGAL_SEL_GRASS)
     invalid("selection: expected 0..9, got " + std::to_string(o.selection));
-  bool partial = o.selection != FRUGAL_SEL_ALL && o.selection != FRUGAL_SEL_NONE;
-  if (partial && o.state_full != FRUGAL_RULE_ADAMW && o.state_full != FRUGAL_RULE_SGDM)
+  if (selection_kind(o.selection).chooses && o.state_full != FRUGAL_RULE_ADAMW && o.state_full != FRUGAL_RULE_SGDM)
     invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs adamw or sgdm");
   // density 0 (rho = 0 in FRUGAL) is allowed: every projectable param then gets only the state-free rule.
   if (!(o.density >= 0 && o.density <= 1)) invalid("density: expected a number in [0, 1], got " + num(o.density));
@@ -75,9 +68,9 @@ void validate_group_options(const frugal_group_options& o) {
     invalid("grass_sampling: expected 0..2, got " + std::to_string(o.grass_sampling));
   if (o.eps_mode != FRUGAL_EPS_TORCH && o.eps_mode != FRUGAL_EPS_HF)
     invalid("eps_mode: expected 0 (torch) or 1 (hf), got " + std::to_string(o.eps_mode));
-  if (o.external_selection && !(o.selection == FRUGAL_SEL_BLOCKS || is_index_kind(o.selection)))
-    invalid(std::string("external_selection: supported for blocks, columns, rows, coordinates and grass, not '") +
-            selection_name(o.selection) + "'");
+  if (o.external_selection && !selection_kind(o.selection).caller_selection)
+    invalid("external_selection: supported for " + selection_names_with(&SelectionKind::caller_selection, "and") +
+            ", not '" + selection_name(o.selection) + "'");
 }
 
 RuleScalars state_full_scalars(const frugal_group_options& o, int64_t t) {
@@ -218,39 +211,17 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   p->grad_dtype = d.grad_dtype;
   p->rows = d.ndim >= 2 ? d.shape[0] : 1;
   p->cols = p->numel / p->rows;
-  int32_t sel = g.options.selection;
-  // Projections need a matrix: 1-D params of a projectable group are stepped like regular ones.
-  // Blocks need none, so a 1-D param given a shared block id belongs to that block (BAdam's
-  // layer norms switch with their layer).
-  bool in_block = sel == FRUGAL_SEL_BLOCKS && d.block_id > 0;
-  p->kind = (d.ndim < 2 && sel != FRUGAL_SEL_NONE && !in_block) ? FRUGAL_SEL_ALL : sel;
-  if (p->kind == FRUGAL_SEL_ALL) allocate_moments(*p, p->numel, nullptr);
+  // A param the group's kind does not take (projections need a matrix) is a regular one.
+  const SelectionKind* kind = &selection_kind(g.options.selection);
+  if (!kind->takes_param(d)) kind = &selection_kind(FRUGAL_SEL_ALL);
+  p->selection = kind->make(*kind);
+  SelectionContext ctx(*this, g);
+  p->selection->attach(ctx, *p);
   g.params.push_back(p->index);
   const uintptr_t begin = (uintptr_t)p->data;
   data_ranges_[begin] = {begin + (uintptr_t)p->numel * dtype_size(p->dtype), p->index};
   params_.push_back(std::move(p));
   return (int)params_.size() - 1;
-}
-
-void Optimizer::allocate_moments(ParamState& p, int64_t elems, StreamHandle s) {
-  const frugal_group_options& o = groups_[p.group].options;
-  int32_t rule = p.kind == FRUGAL_SEL_NONE ? FRUGAL_RULE_NONE : o.state_full;
-  int slots = rule_state_slots(rule);
-  uint64_t bytes = (uint64_t)elems * dtype_size(o.state_dtype);
-  p.m.reset();
-  p.v.reset();
-  if (elems == 0) slots = 0;  // an inactive block or an empty selection keeps no state
-  if (slots >= 1) p.m = Buffer(device_, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
-  if (slots >= 2) p.v = Buffer(device_, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
-  if (p.m) backend_->zero(p.m.get(), bytes, s);
-  if (p.v) backend_->zero(p.v.get(), bytes, s);
-  p.state_elems = slots ? elems : 0;
-  p.state_step = 0;
-}
-
-bool Optimizer::per_slot_steps(const ParamState& p) const {
-  const frugal_group_options& o = groups_[p.group].options;
-  return is_index_kind(p.kind) && !o.reset_statistics && rule_state_slots(o.state_full) > 0;
 }
 
 void Optimizer::set_buffers(int pi, void* data, void* grad) {
@@ -277,16 +248,17 @@ void Optimizer::set_buffers(int pi, void* data, void* grad) {
 
 void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) {
   ParamState& p = param(pi);
-  if (gc && p.kind != FRUGAL_SEL_GRASS && !(p.kind == FRUGAL_SEL_COLUMNS || p.kind == FRUGAL_SEL_ROWS))
-    invalid("gc: param " + std::to_string(pi) + " uses selection '" + selection_name(p.kind) +
-            "'; a compressed gradient needs grass, rows or columns");
-  if (gc && p.count == 0)
+  if (gc && !p.selection->kind().compressed_gradient)
+    invalid("gc: param " + std::to_string(pi) + " uses selection '" + p.selection->kind().name +
+            "'; a compressed gradient needs " + selection_names_with(&SelectionKind::compressed_gradient, "or"));
+  // What the step reads of it: the kept lines (optimizer_step.cpp's sum of squares).
+  const int64_t elems = gc ? p.selection->compressed_gradient_elems(p) : 0;
+  if (gc && elems == 0)
     invalid("gc: param " + std::to_string(pi) + " has an empty selection (density 0): there is nothing to compress; "
             "give the full gradient");
   if (gc && !is_float_dtype(dtype)) invalid(std::string("gc.dtype: expected a float dtype, got ") + dtype_name(dtype));
   if (gc && (uintptr_t)gc % dtype_size(dtype)) invalid("gc: pointer is not aligned to its elements");
-  // What the step reads of it: p.count kept lines (optimizer_step.cpp's sum of squares).
-  if (gc) check_no_overlap(gc, p.count * (p.axis == AXIS_ROWS ? p.cols : p.rows), dtype, -1, "gc");
+  if (gc) check_no_overlap(gc, elems, dtype, -1, "gc");
   p.gc = gc;
   p.gc_dtype = dtype;
 }
@@ -298,20 +270,14 @@ void Optimizer::set_clip(float max_norm) {
 
 bool Optimizer::needs_refresh(int pi) const {
   const ParamState& p = param(pi);
-  if (p.kind == FRUGAL_SEL_ALL || p.kind == FRUGAL_SEL_NONE) return false;
+  if (!p.selection->kind().chooses) return false;
   const GroupState& g = groups_[p.group];
   return g.step % g.options.update_gap == 0;
 }
 
 frugal_selection_info Optimizer::selection_info(int pi) const {
-  const ParamState& p = param(pi);
   frugal_selection_info s{};
-  s.kind = p.kind;
-  s.active = p.active;
-  s.axis = p.axis;
-  s.count = p.count;
-  s.indices_device = p.indices.as<int32_t>();
-  s.scales_device = p.scales.as<float>();
+  param(pi).selection->describe(s);
   return s;
 }
 
@@ -322,38 +288,25 @@ uint64_t Optimizer::state_bytes(int pi) const {
     return total;
   }
   const ParamState& p = param(pi);
-  return p.m.bytes() + p.v.bytes() + p.indices.bytes() + p.scales.bytes() + p.mask.bytes() + p.basis.bytes() +
-         p.slot_steps.bytes();
+  return p.m.bytes() + p.v.bytes() + p.selection->state_bytes();
 }
 
 int Optimizer::state_tensors(int pi, frugal_state_tensor* out, int capacity) const {
   const ParamState& p = param(pi);
   const frugal_group_options& o = groups_[p.group].options;
-  std::vector<frugal_state_tensor> list;
-  auto add = [&](const char* name, const Buffer& b, frugal_dtype dt, int64_t count) {
-    if (!b) return;
-    frugal_state_tensor t{};
-    strncpy(t.name, name, sizeof t.name - 1);
-    t.data = b.get();
-    t.dtype = dt;
-    t.count = count;
-    list.push_back(t);
-  };
+  StateTensorList list;
   bool adam = o.state_full == FRUGAL_RULE_ADAMW;
-  add(adam ? "exp_avg" : "momentum_buffer", p.m, o.state_dtype, p.state_elems);
-  add("exp_avg_sq", p.v, o.state_dtype, p.state_elems);
-  add("indices", p.indices, FRUGAL_I32, p.count);
-  add("scales", p.scales, FRUGAL_F32, p.count);
-  add("mask", p.mask, FRUGAL_I32, (int64_t)(p.mask.bytes() / 4));
-  add("basis", p.basis, FRUGAL_F32, (int64_t)(p.basis.bytes() / 4));
-  add("slot_step", p.slot_steps, FRUGAL_I32, (int64_t)(p.slot_steps.bytes() / 4));
+  list.add(adam ? "exp_avg" : "momentum_buffer", p.m, o.state_dtype, p.state_elems);
+  list.add("exp_avg_sq", p.v, o.state_dtype, p.state_elems);
+  p.selection->list_state(list);
+  const std::vector<frugal_state_tensor>& tensors = list.tensors;
   if (out) {
-    if (capacity < (int)list.size())
-      invalid("capacity: expected at least " + std::to_string(list.size()) + " state tensor slots, got " +
+    if (capacity < (int)tensors.size())
+      invalid("capacity: expected at least " + std::to_string(tensors.size()) + " state tensor slots, got " +
               std::to_string(capacity));
-    for (size_t i = 0; i < list.size(); i++) out[i] = list[i];
+    for (size_t i = 0; i < tensors.size(); i++) out[i] = tensors[i];
   }
-  return (int)list.size();
+  return (int)tensors.size();
 }
 
 frugal_param_counters Optimizer::counters(int pi) const {
@@ -361,117 +314,27 @@ frugal_param_counters Optimizer::counters(int pi) const {
   frugal_param_counters c{};
   c.step = p.step;
   c.state_step = p.state_step;
-  c.active = p.active;
-  c.kind = p.kind;
-  c.axis = p.axis;
-  // Blocks: whether moments are held (a block that left the set keeps them without resets).
-  c.selection_count = p.kind == FRUGAL_SEL_BLOCKS ? p.state_elems : p.count;
+  p.selection->counters(p, c);
   return c;
 }
 
 void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
   ParamState& p = param(pi);
-  if (c.kind != p.kind)
+  if (c.kind != p.kind())
     invalid(std::string("counters.kind: the checkpoint's selection is '") + selection_name(c.kind) +
-            "', this param's is '" + selection_name(p.kind) + "'");
+            "', this param's is '" + selection_name(p.kind()) + "'");
   if (c.step < 0 || c.state_step < 0 || c.selection_count < 0) invalid("counters: negative step or count");
-  // The axis of a rows / columns / coordinates selection follows from its kind; Grass and dense
-  // selections record theirs (rows or columns).
-  int32_t want_axis = p.kind == FRUGAL_SEL_COLUMNS ? AXIS_COLS : p.kind == FRUGAL_SEL_ROWS ? AXIS_ROWS
-                      : p.kind == FRUGAL_SEL_COORDINATES ? AXIS_COORDS : -1;
-  if (want_axis >= 0 && c.axis != want_axis)
-    invalid("counters.axis: " + std::to_string(c.axis) + " does not fit selection '" + selection_name(p.kind) + "'");
-  if ((p.kind == FRUGAL_SEL_GRASS || is_dense_kind(p.kind)) && c.axis != AXIS_ROWS && c.axis != AXIS_COLS)
-    invalid("counters.axis: expected 0 (rows) or 1 (columns), got " + std::to_string(c.axis));
-  if (p.kind == FRUGAL_SEL_BLOCKS && c.selection_count != 0 && c.selection_count != p.numel)
-    invalid("counters.selection_count: a block holds moments for all " + std::to_string(p.numel) +
-            " elements or none, got " + std::to_string(c.selection_count));
-  int64_t line_len = 1, lines = p.numel;
-  if (p.kind == FRUGAL_SEL_COLUMNS || (p.kind == FRUGAL_SEL_GRASS && c.axis == AXIS_COLS)) { line_len = p.rows; lines = p.cols; }
-  if (p.kind == FRUGAL_SEL_ROWS || (p.kind == FRUGAL_SEL_GRASS && c.axis == AXIS_ROWS)) { line_len = p.cols; lines = p.rows; }
-  ParamState fresh;  // build the new buffers first, so a failure leaves the param as it was
-  int64_t state_elems = 0;
-  if (p.kind == FRUGAL_SEL_ALL) state_elems = p.numel;
-  else if (p.kind == FRUGAL_SEL_BLOCKS) state_elems = c.selection_count;
-  else if (is_index_kind(p.kind)) {
-    if (c.selection_count > lines * (p.kind == FRUGAL_SEL_GRASS ? 64 : 1))
-      invalid("counters.selection_count: " + std::to_string(c.selection_count) + " is too large for this param");
-    state_elems = c.selection_count * line_len;
-    if (c.selection_count) {
-      fresh.indices = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
-      if (p.kind == FRUGAL_SEL_GRASS) fresh.scales = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
-      fresh.mask = Buffer(device_, ((lines + 3) / 4) * 4, FRUGAL_MEM_OPTIMIZER_STATE);
-      if (per_slot_steps(p)) {
-        // A checkpoint from before per-entry counters has none: every entry takes the param's
-        // step counter, which is what that checkpoint's run used. A newer one overwrites these.
-        if (c.state_step > INT32_MAX) invalid("counters.state_step: expected at most 2^31 - 1 with per-line counters");
-        fresh.slot_steps = Buffer(device_, c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
-        std::vector<int32_t> steps(c.selection_count, (int32_t)c.state_step);
-        backend_->copy_from_host(fresh.slot_steps.get(), steps.data(), steps.size() * 4, nullptr);
-        backend_->synchronize(nullptr);
-      }
-    }
-  } else if (is_dense_kind(p.kind)) {
-    bool left = c.axis == AXIS_ROWS;
-    int64_t side_len = left ? p.rows : p.cols;
-    if (c.selection_count > std::min(p.rows, p.cols)) invalid("counters.selection_count: rank larger than the matrix");
-    state_elems = c.selection_count * (left ? p.cols : p.rows);
-    if (c.selection_count) fresh.basis = Buffer(device_, side_len * c.selection_count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
-  }
-  p.indices = std::move(fresh.indices);
-  p.scales = std::move(fresh.scales);
-  p.mask = std::move(fresh.mask);
-  p.basis = std::move(fresh.basis);
-  p.slot_steps = std::move(fresh.slot_steps);
-  if (p.kind != FRUGAL_SEL_NONE) allocate_moments(p, state_elems, nullptr);
+  SelectionContext ctx(*this, groups_[p.group]);
+  p.selection->restore(ctx, p, c);  // refuses counters that do not fit before changing anything
   p.step = c.step;
   p.state_step = c.state_step;
-  p.active = c.active;
-  p.axis = c.axis;
-  p.left = c.axis == AXIS_ROWS;
-  p.count = c.selection_count;
-  // The restored indices arrive after this call: assume repeats wherever sampling allows them, so
-  // the scatter accumulates (always correct; only slower when there are none).
-  p.has_duplicates = p.kind == FRUGAL_SEL_GRASS && (groups_[p.group].options.grass_replacement ||
-                                                     groups_[p.group].options.external_selection);
   p.pending = false;
-  // The caller fills the indices next: they are checked before they are ever used as addresses.
-  p.unverified = p.count > 0 && is_index_kind(p.kind);
 }
 
 void Optimizer::verify_state(int pi, StreamHandle s) {
   ParamState& p = param(pi);
-  if (!p.unverified) return;
-  int64_t lines = p.axis == AXIS_ROWS ? p.rows : (p.axis == AXIS_COLS ? p.cols : p.numel);
-  std::vector<int32_t> idx(p.count);
-  backend_->copy_to_host(idx.data(), p.indices.get(), p.count * 4, s);
-  std::vector<uint8_t> mask(p.mask.bytes(), 0);
-  bool dup = false;
-  for (int64_t j = 0; j < p.count; j++) {
-    if (idx[j] < 0 || idx[j] >= lines)
-      invalid("param " + std::to_string(pi) + ": restored index " + std::to_string(idx[j]) + " is outside 0.." +
-              std::to_string(lines - 1));
-    if (mask[idx[j]]) {
-      if (p.kind != FRUGAL_SEL_GRASS)
-        invalid("param " + std::to_string(pi) + ": restored index " + std::to_string(idx[j]) + " appears twice (selection '" +
-                selection_name(p.kind) + "' takes distinct indices)");
-      dup = true;
-    }
-    mask[idx[j]] = 1;
-  }
-  if (p.slot_steps) {
-    std::vector<int32_t> steps(p.count);
-    backend_->copy_to_host(steps.data(), p.slot_steps.get(), p.count * 4, s);
-    for (int64_t j = 0; j < p.count; j++)
-      if (steps[j] < 0)
-        invalid("param " + std::to_string(pi) + ": restored slot_step[" + std::to_string(j) + "] is " +
-                std::to_string(steps[j]) + "; expected a step count >= 0");
-  }
-  // The mask is derived from the indices, never trusted from the file.
-  backend_->copy_from_host(p.mask.get(), mask.data(), mask.size(), s);
-  backend_->synchronize(s);
-  p.has_duplicates = dup;
-  p.unverified = false;
+  SelectionContext ctx(*this, groups_[p.group]);
+  p.selection->verify(ctx, p, s);
 }
 
 }  // namespace frugal

@@ -10,6 +10,7 @@
 #include "frugal.h"
 #include "host_rng.h"
 #include "memory.h"
+#include "selections/selection_state.h"
 
 namespace frugal {
 
@@ -25,17 +26,10 @@ struct ParamState {
   std::vector<int64_t> shape;
   int64_t numel = 0, rows = 0, cols = 0;  // 2-D view (rows = shape[0])
 
-  int32_t kind = FRUGAL_SEL_ALL;  // effective selection (1-D params of projectable groups: ALL)
-  // Selection in force.
-  bool active = false;            // BLOCKS
-  int32_t axis = 0;               // AXIS_ROWS / COLS / COORDS for index selections
-  bool left = true;               // dense: project the left side (P^T G) or the right (G P)
-  int64_t count = 0;              // k indices or the rank
-  bool has_duplicates = false;
-  Buffer indices, scales, mask, basis;
-  // Index selections without resets: one int32 step counter per selection entry, restarted for a
-  // line that enters and carried for one that stays, so each line's bias correction is its own.
-  Buffer slot_steps;
+  // The selection in force and its own state (selections/); its kind is the group's, except for
+  // 1-D params of a projectable group, which are ALL.
+  std::unique_ptr<SelectionState> selection;
+  int32_t kind() const { return selection->kind().id; }
   // State-full moments: m (exp_avg or momentum buffer) and v (exp_avg_sq).
   Buffer m, v;
   int64_t state_elems = 0;
@@ -44,8 +38,6 @@ struct ParamState {
   bool pending = false;
   std::vector<int32_t> pending_indices;
   std::vector<float> pending_scales;
-  // Restored indices not yet checked against the param's shape (see Optimizer::verify_state).
-  bool unverified = false;
 };
 
 // The step's scalars on the device (Optimizer::step_scalars_): the gradients' sum of squares, what
@@ -93,36 +85,23 @@ class Optimizer {
   frugal_param_counters counters(int param) const;
   void restore_param(int param, const frugal_param_counters& c);
   // Checks a restored param's indices (range, repeats), rebuilds its mask; syncs. step() runs it
-  // for any param not yet checked.
+  // for every param (a no-op once checked).
   void verify_state(int param, StreamHandle s);
   GroupState& group(int g);
   ParamState& param(int p);
   const ParamState& param(int p) const;
 
  private:
-  // refresh.cpp
-  void refresh_group(GroupState& g, StreamHandle s);
-  void refresh_blocks(GroupState& g, StreamHandle s);
-  std::vector<std::vector<ParamState*>> group_blocks(const GroupState& g) const;
-  void refresh_indexed(GroupState& g, ParamState& p, StreamHandle s);
-  void refresh_dense(GroupState& g, ParamState& p, StreamHandle s);
-  void install_indices(ParamState& p, const std::vector<int32_t>& idx, const std::vector<float>& scales,
-                       bool keep_state, StreamHandle s);
-  void allocate_moments(ParamState& p, int64_t elems, StreamHandle s);
-  // Whether the param keeps per-entry step counters (index selection, no resets, a rule with state).
-  bool per_slot_steps(const ParamState& p) const;
+  friend class SelectionContext;  // what a selection may use: backend, device, workspace
   // step_checks.cpp: everything a step can refuse, for every group, before any state changes.
   void check_step(StreamHandle s);
-  void check_refresh(GroupState& g, ParamState& p) const;
   std::vector<double> sums_of_squares(const std::vector<ParamState*>& ps, StreamHandle s);
   // optimizer_step.cpp
+  void refresh_group(GroupState& g, StreamHandle s);
   void reduce_gradients(StreamHandle s);
   const float* compute_step_scalars(StreamHandle s);
   bool step_known_skipped(StreamHandle s);
   StepScalars* step_scalars(StreamHandle s);
-  void step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
-  void step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
-  void step_state_free_only(GroupState& g, ParamState& p, const float* gscale, StreamHandle s);
   float* workspace(int slot, int64_t floats);
 
   int device_;
@@ -138,14 +117,6 @@ class Optimizer {
   Buffer workspaces_[4];       // fp32 scratch for dense projections, grown on demand
 };
 
-// Selections that gather and scatter lines by index, and those that project onto a dense basis.
-inline bool is_index_kind(int32_t k) {
-  return k == FRUGAL_SEL_COLUMNS || k == FRUGAL_SEL_ROWS || k == FRUGAL_SEL_COORDINATES || k == FRUGAL_SEL_GRASS;
-}
-inline bool is_dense_kind(int32_t k) {
-  return k == FRUGAL_SEL_SVD || k == FRUGAL_SEL_RANDOM_ORTHO || k == FRUGAL_SEL_RANDPERM;
-}
-
 // The gradient a step reads for a param: the compressed one when given, else the full one (null
 // when the param has none this step).
 struct GradientRead {
@@ -155,12 +126,6 @@ struct GradientRead {
 };
 GradientRead gradient_read(const ParamState& p);
 
-// Which way an index selection's lines run for this param (rows, columns or single elements).
-int32_t index_axis(const frugal_group_options& o, const ParamState& p);
-inline int64_t line_count(const ParamState& p, int32_t axis) {
-  return axis == AXIS_ROWS ? p.rows : (axis == AXIS_COLS ? p.cols : p.numel);
-}
-
 // Scalars of the state-full rule for a param at its (already incremented) state step.
 RuleScalars state_full_scalars(const frugal_group_options& o, int64_t state_step);
 RuleScalars state_free_scalars(const frugal_group_options& o);
@@ -169,6 +134,7 @@ AdamBiasInputs adam_bias_inputs(const frugal_group_options& o);
 void validate_group_options(const frugal_group_options& o);
 // eps_check.cpp: refuses a nonzero eps that underflows float32 (alone or folded into eps_hat).
 void validate_eps(const frugal_group_options& o);
+// The kind's name as options spell it (selections/registry.cpp); "unknown" out of range.
 const char* selection_name(int32_t kind);
 
 }  // namespace frugal

@@ -27,7 +27,7 @@ StepScalars* Optimizer::step_scalars(StreamHandle s) {
 }
 
 GradientRead gradient_read(const ParamState& p) {
-  if (p.gc) return {p.gc, p.gc_dtype, p.count * (p.axis == AXIS_ROWS ? p.cols : p.rows)};
+  if (p.gc) return {p.gc, p.gc_dtype, p.selection->compressed_gradient_elems(p)};
   return {p.grad, p.grad_dtype, p.grad ? p.numel : 0};
 }
 
@@ -99,10 +99,8 @@ void Optimizer::step(StreamHandle s) {
   check_step(s);        // everything the step can refuse, for every group, before any change
   const float* gscale = compute_step_scalars(s);
   bool refresh_due = false;
-  for (GroupState& g : groups_) {
-    int32_t sel = g.options.selection;
-    refresh_due |= sel != FRUGAL_SEL_ALL && sel != FRUGAL_SEL_NONE && g.step % g.options.update_gap == 0;
-  }
+  for (GroupState& g : groups_)
+    refresh_due |= selection_kind(g.options.selection).chooses && g.step % g.options.update_gap == 0;
   // A step due to refresh learns whether it is skipped (it syncs anyway): if so it changes nothing
   // on the host either, no refresh and no counter, and the refresh is retried at the next step.
   if (refresh_due && step_known_skipped(s)) return;
@@ -111,138 +109,25 @@ void Optimizer::step(StreamHandle s) {
 
   std::vector<ElementwiseJob> jobs;
   for (GroupState& g : groups_) {
-    const frugal_group_options& o = g.options;
-    float decay = (float)(1.0 - (double)o.lr * o.weight_decay);
-    RuleScalars free_rule = state_free_scalars(o);
+    SelectionContext ctx(*this, g);
     for (int pi : g.params) {
       ParamState& p = *params_[pi];
       if (!p.grad && !p.gc) continue;  // torch semantics: a param without a gradient is not touched
       p.step++;
-      switch (p.kind) {
-        case FRUGAL_SEL_ALL:
-        case FRUGAL_SEL_NONE:
-        case FRUGAL_SEL_BLOCKS: {
-          bool full = p.kind == FRUGAL_SEL_ALL || (p.kind == FRUGAL_SEL_BLOCKS && p.active);
-          ElementwiseJob j{};
-          j.p = p.data; j.p_dtype = p.dtype;
-          j.g = p.grad; j.g_dtype = p.grad_dtype;
-          j.state_dtype = o.state_dtype;
-          j.n = p.numel;
-          j.decay = decay;
-          if (full) {
-            p.state_step++;
-            j.rule = state_full_scalars(o, p.state_step);
-            // Regular (ALL) params are never scaled: the scale belongs to the projected part.
-            if (p.kind == FRUGAL_SEL_ALL && o.selection != FRUGAL_SEL_ALL) {
-              frugal_group_options plain = o;
-              plain.state_full_lr_scale = 1.f;
-              j.rule = state_full_scalars(plain, p.state_step);
-            }
-            j.m = p.m.get(); j.v = p.v.get();
-          } else {
-            j.rule = free_rule;
-            // FREEZE (BAdam): a block outside the active set is not touched at all, decay included.
-            // NONE (FRUGAL's rule 'no') still decays it, as the authors decay every param first.
-            if (p.kind == FRUGAL_SEL_BLOCKS && o.state_free == FRUGAL_RULE_FREEZE) break;
-            if (free_rule.rule == RULE_NONE && decay == 1.f) break;  // nothing to apply
-          }
-          jobs.push_back(j);
-          break;
-        }
-        case FRUGAL_SEL_SVD:
-        case FRUGAL_SEL_RANDOM_ORTHO:
-        case FRUGAL_SEL_RANDPERM:
-          step_dense(g, p, gscale, s);
-          break;
-        default:
-          step_indexed(g, p, gscale, s);
-          break;
-      }
+      p.selection->step(ctx, p, gscale, jobs, s);
     }
     g.step++;
   }
   if (!jobs.empty()) backend_->elementwise_step(jobs.data(), jobs.size(), gscale, s);
 }
 
-// An index or dense selection that holds nothing (density 0): the whole matrix gets decay and the
-// state-free rule, one elementwise job, no state.
-void Optimizer::step_state_free_only(GroupState& g, ParamState& p, const float* gscale, StreamHandle s) {
-  const frugal_group_options& o = g.options;
-  ElementwiseJob j{};
-  j.p = p.data; j.p_dtype = p.dtype;
-  j.g = p.grad; j.g_dtype = p.grad_dtype;
-  j.state_dtype = o.state_dtype;
-  j.n = p.numel;
-  j.decay = (float)(1.0 - (double)o.lr * o.weight_decay);
-  j.rule = state_free_scalars(o);
-  backend_->elementwise_step(&j, 1, gscale, s);
-}
-
-void Optimizer::step_indexed(GroupState& g, ParamState& p, const float* gscale, StreamHandle s) {
-  const frugal_group_options& o = g.options;
-  if (p.count == 0) return step_state_free_only(g, p, gscale, s);
-  p.state_step++;
-  IndexedJob j{};
-  j.p = p.data; j.p_dtype = p.dtype;
-  j.g = p.grad; j.g_dtype = p.grad_dtype;
-  j.gc = p.gc; j.gc_dtype = p.gc_dtype;
-  j.rows = p.rows; j.cols = p.cols;
-  j.axis = p.axis;
-  j.idx = p.indices.as<int32_t>();
-  j.k = p.count;
-  j.scale = p.scales.as<float>();
-  j.mask = p.mask.as<uint8_t>();
-  j.m = p.m.get(); j.v = p.v.get();
-  j.state_dtype = o.state_dtype;
-  j.decay = (float)(1.0 - (double)o.lr * o.weight_decay);
-  j.state_full = state_full_scalars(o, p.state_step);
-  j.state_free = state_free_scalars(o);
-  j.has_duplicates = p.has_duplicates;
-  if (p.slot_steps) {
-    j.slot_step = p.slot_steps.as<int32_t>();
-    j.bias = adam_bias_inputs(o);
-  }
-  backend_->indexed_step(j, gscale, s);
-}
-
-void Optimizer::step_dense(GroupState& g, ParamState& p, const float* gscale, StreamHandle s) {
-  const frugal_group_options& o = g.options;
-  if (p.count == 0) return step_state_free_only(g, p, gscale, s);
-  p.state_step++;
-  int64_t m = p.rows, n = p.cols, r = p.count;
-  int64_t mn = p.numel;
-  float* gf = workspace(0, mn);
-  float* gc = workspace(1, r * (p.left ? n : m));
-  float* full = workspace(2, mn);
-  float* proj = o.state_free != FRUGAL_RULE_NONE ? workspace(3, mn) : nullptr;
-  const float* P = p.basis.as<float>();
-  backend_->to_f32_scaled(p.grad, p.grad_dtype, gf, mn, gscale, s);
-  GemmArgs a{};
-  if (p.left) {  // gc = P^T G (r x n); back: P X (m x n)
-    a = GemmArgs{true, false, r, n, m, 1.f, P, r, gf, n, 0.f, gc, n};
-  } else {       // gc = G P (m x r); back: X P^T (m x n)
-    a = GemmArgs{false, false, m, r, n, 1.f, gf, n, P, r, 0.f, gc, r};
-  }
-  backend_->gemm(a, s);
-  auto back = [&](const float* x, float* out) {
-    GemmArgs b = p.left ? GemmArgs{false, false, m, n, r, 1.f, P, r, x, n, 0.f, out, n}
-                        : GemmArgs{false, true, m, n, r, 1.f, x, r, P, r, 0.f, out, n};
-    backend_->gemm(b, s);
-  };
-  if (proj) back(gc, proj);
-  RuleScalars rule = state_full_scalars(o, p.state_step);
-  const float* gate = gscale ? gscale + 2 : nullptr;  // {1, skip}: gf is already scaled
-  backend_->compressed_direction(gc, p.m.get(), p.v.get(), o.state_dtype, r * (p.left ? n : m), rule, gate, s);
-  back(gc, full);
-  DenseApplyJob d{};
-  d.p = p.data; d.p_dtype = p.dtype;
-  d.g = gf; d.g_dtype = FRUGAL_F32;  // already scaled by the clip factor
-  d.full = full; d.proj = proj;
-  d.n = mn;
-  d.decay = (float)(1.0 - (double)o.lr * o.weight_decay);
-  d.lr_full = rule.rule == RULE_ADAMW ? rule.step_size : rule.lr;
-  d.state_free = state_free_scalars(o);
-  backend_->dense_apply(d, gate, s);
+// Re-chooses the state-full part of the group's params (what it can refuse was checked for every
+// group before any refreshed: Optimizer::check_step).
+void Optimizer::refresh_group(GroupState& g, StreamHandle s) {
+  const SelectionKind& kind = selection_kind(g.options.selection);
+  if (!kind.chooses) return;
+  SelectionContext ctx(*this, g);
+  kind.refresh_group(ctx, s);
 }
 
 }  // namespace frugal

@@ -5,23 +5,12 @@
 #include <cmath>
 #include "errors.h"
 #include "optimizer.h"
-#include "selection.h"
 
 namespace frugal {
 
 namespace {
 std::string label(const ParamState& p) { return "param " + std::to_string(p.index); }
 }  // namespace
-
-int32_t index_axis(const frugal_group_options& o, const ParamState& p) {
-  if (p.kind == FRUGAL_SEL_COLUMNS) return AXIS_COLS;
-  if (p.kind == FRUGAL_SEL_ROWS) return AXIS_ROWS;
-  if (p.kind == FRUGAL_SEL_COORDINATES) return AXIS_COORDS;
-  if (o.side == FRUGAL_SIDE_LEFT) return AXIS_ROWS;
-  if (o.side == FRUGAL_SIDE_RIGHT) return AXIS_COLS;
-  if (o.side == FRUGAL_SIDE_REVERSE_STD) return p.rows <= p.cols ? AXIS_COLS : AXIS_ROWS;
-  return p.rows <= p.cols ? AXIS_ROWS : AXIS_COLS;  // std: the smaller side
-}
 
 // One fp64 sum of squares per param (its gradient as the step reads it); syncs.
 std::vector<double> Optimizer::sums_of_squares(const std::vector<ParamState*>& ps, StreamHandle s) {
@@ -37,44 +26,8 @@ std::vector<double> Optimizer::sums_of_squares(const std::vector<ParamState*>& p
   return out;
 }
 
-// What refresh_group would refuse for this param at this step.
-void Optimizer::check_refresh(GroupState& g, ParamState& p) const {
-  const frugal_group_options& o = g.options;
-  if (o.external_selection) {
-    if (!p.pending)
-      fail(FRUGAL_ERR_STATE, label(p) + ": its group takes the selection from the caller, and step " +
-                                 std::to_string(g.step) + " is a refresh: call set_selection first");
-    if (!is_index_kind(p.kind)) return;
-    int64_t lines = line_count(p, index_axis(o, p));
-    bool repeats_allowed = p.kind == FRUGAL_SEL_GRASS;
-    std::vector<char> seen(lines, 0);
-    const std::vector<int32_t>& idx = p.pending_indices;
-    for (size_t j = 0; j < idx.size(); j++) {
-      if (idx[j] < 0 || idx[j] >= lines)
-        invalid("indices[" + std::to_string(j) + "]: " + std::to_string(idx[j]) + " is outside 0.." +
-                std::to_string(lines - 1) + " for " + label(p));
-      if (seen[idx[j]] && !repeats_allowed)
-        invalid("indices: " + std::to_string(idx[j]) + " appears twice for " + label(p) + " (selection '" +
-                selection_name(p.kind) + "' takes distinct indices)");
-      seen[idx[j]] = 1;
-    }
-  } else if (p.kind == FRUGAL_SEL_BLOCKS && o.block_order == FRUGAL_ORDER_MIRROR) {
-    int64_t n = (int64_t)group_blocks(g).size(), count = block_count(n, o.density);
-    if (count % 2 != 0)
-      invalid("block_order: mirror makes blocks state-full in pairs (i, N-1-i) and needs an even count; " +
-              std::to_string(n) + " blocks at density " + std::to_string(o.density) + " give round(N * density) = " +
-              std::to_string(count));
-  } else if (p.kind == FRUGAL_SEL_GRASS && p.grad) {
-    int64_t lines = line_count(p, index_axis(o, p));
-    if (o.grass_replacement && o.rank > 64 * lines)
-      invalid("rank: " + std::to_string(o.rank) + " draws with replacement for " + std::to_string(lines) +
-              " lines of " + label(p) + "; expected at most 64 per line");
-  }
-}
-
 void Optimizer::check_step(StreamHandle s) {
-  for (auto& pp : params_)
-    if (pp->unverified) verify_state(pp->index, s);
+  for (auto& pp : params_) verify_state(pp->index, s);  // a no-op for checked ones
   std::vector<ParamState*> svd_refresh;
   for (auto& pp : params_) {
     ParamState& p = *pp;
@@ -88,8 +41,12 @@ void Optimizer::check_step(StreamHandle s) {
         invalid(label(p) + ": its state-free rule needs the full gradient (grad is NULL)");
     }
     if (!refresh) continue;
-    check_refresh(g, p);
-    if (p.kind == FRUGAL_SEL_SVD && p.grad) svd_refresh.push_back(&p);
+    // What refresh_group would refuse for this param at this step.
+    if (g.options.external_selection && !p.pending)
+      fail(FRUGAL_ERR_STATE, label(p) + ": its group takes the selection from the caller, and step " +
+                                 std::to_string(g.step) + " is a refresh: call set_selection first");
+    p.selection->check_refresh(SelectionContext(*this, g), p);
+    if (p.selection->refresh_needs_finite_gradient(p)) svd_refresh.push_back(&p);
   }
   if (nonfinite_ == FRUGAL_NONFINITE_ERROR) {
     double total = 0;
