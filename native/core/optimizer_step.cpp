@@ -240,7 +240,7 @@ void Optimizer::step_dense(GroupState& g, ParamState& p, const float* gscale, St
   d.full = full; d.proj = proj;
   d.n = mn;
   d.decay = (float)(1.0 - (double)o.lr * o.weight_decay);
-  d.lr_full = rule.rule == RULE_ADAMW ? rule.step_size : rule.lr;
+  d.lr_full = rule_direction_scale(rule);
   d.state_free = state_free_scalars(o);
   backend_->dense_apply(d, gate, s);
 }
