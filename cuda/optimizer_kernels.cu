@@ -1,5 +1,6 @@
 // The optimizer steps on the device. Each kernel streams its tensors once and calls the shared
-// update rules of math/update_rules.h (so the CPU tests cover this arithmetic), with fp32 math for
+// update rules of math/update_rules.h through the rule table's dispatch (rule_delta,
+// rule_direction, advance_slot: so the CPU tests cover this arithmetic), with fp32 math for
 // every storage dtype. Semantics are those documented in core/backend.h; where it leaves a choice
 // open, the kernels do what the CPU reference (native/cpu/cpu_backend.cpp) does, operation for
 // operation, so both round alike:
@@ -169,7 +170,7 @@ __global__ void __launch_bounds__(kBlock) indexed_slot_scalars_kernel(const Inde
   if (step_skipped(gscale)) return;
   for (int64_t j = global_thread_index(); j < job.k; j += grid_thread_count()) {
     int32_t t = job.slot_step[j];
-    out[j] = advance_slot(t, job.bias);
+    out[j] = advance_slot(t, job.state_full.rule, job.bias);
     job.slot_step[j] = t;
   }
 }
@@ -288,8 +289,9 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
 }
 
 // ---------------------------------------------------------------------------------------------
-// compressed_direction and dense_apply: one element per thread, grid-stride. The direction is
-// Adam's for ADAMW and SGD-with-momentum's for every other rule, as on the CPU.
+// compressed_direction and dense_apply: one element per thread, grid-stride. The direction is the
+// rule table's (rule_direction: the rule's own where it has one, SGDM's for every other rule), as
+// on the CPU.
 
 __global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc, void* m, void* v, int32_t state_dtype,
                                                                     int64_t n, const RuleScalars rule,
@@ -299,7 +301,7 @@ __global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc,
     float mv = m ? load_elem(m, state_dtype, i) : 0.f;
     float vv = v ? load_elem(v, state_dtype, i) : 0.f;
     const float g = gc[i];
-    gc[i] = rule.rule == RULE_ADAMW ? adam_direction(g, mv, vv, rule) : sgdm_direction(g, mv, rule);
+    gc[i] = rule_direction(g, mv, vv, rule);
     if (m) store_elem(m, state_dtype, i, mv);
     if (v) store_elem(v, state_dtype, i, vv);
   }

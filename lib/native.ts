@@ -190,6 +190,18 @@ export interface NativeAddon {
   /** Tests only: which code paths ran in this process (native/cpu/path_counters.h). */
   _debugPaths(): NativeDebugPaths;
   _debugResetPaths(): void;
+  /** Tests only: the update-rule table (native/math/rules/rule_table.h). */
+  _debugRuleTable(): NativeRuleInfo[];
+}
+
+/** One row of _debugRuleTable(). */
+export interface NativeRuleInfo {
+  id: number;
+  name: string;
+  stateSlots: string[];
+  stateFull: boolean;
+  stateFree: boolean;
+  partial: boolean;
 }
 
 /** What _debugPaths() reports: dispatch counts, and choices made once per process. */

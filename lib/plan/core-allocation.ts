@@ -2,8 +2,11 @@
 // (native/core/optimizer.cpp allocate_moments, refresh.cpp, optimizer_step.cpp workspace()).
 // Every rule here cites the code it mirrors; test/plan-exact.test.ts checks the numbers against a
 // real optimizer's stateBytes() and memoryStats(). Change both together.
+import { ruleStateSlots } from '../optim/rule-table';
 import { GroupPlanOptions, SelectionKind, StateFullRule } from './group-options';
 import { numel } from './llama-presets';
+
+export { ruleStateSlots };
 
 /** Bytes of state one parameter holds, by the state tensor's name in frugal.h. */
 export interface ParamStateBytes {
@@ -16,11 +19,6 @@ export interface ParamStateBytes {
 }
 
 export const STATE_DTYPE_BYTES = { float32: 4, bfloat16: 2 } as const;
-
-/** rule_state_slots (native/math/update_rules.h): tensors of moments per state-full element. */
-export function ruleStateSlots(rule: StateFullRule): number {
-  return rule === 'adamw' ? 2 : rule === 'sgdm' ? 1 : 0;
-}
 
 /** round_half_even (native/core/selection.cpp). */
 export function roundHalfEven(x: number): number {

@@ -1,9 +1,11 @@
 // Underscore-prefixed debug functions for the tests; not part of the API (lib/ does not export
 // them). _debugPaths() reports which code paths ran (native/cpu/path_counters.h), so a test that
 // sets an environment switch in a child process can prove the switch took effect;
-// _debugResetPaths() zeroes the counts between phases of one process.
+// _debugResetPaths() zeroes the counts between phases of one process. _debugRuleTable() lists the
+// update-rule table (native/math/rules/rule_table.h), which lib/optim/rule-table.ts mirrors.
 #include <napi.h>
 
+#include "../core/rule_scalars.h"
 #include "../cpu/path_counters.h"
 
 namespace frugal_addon {
@@ -33,11 +35,33 @@ Napi::Value DebugResetPaths(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value DebugRuleTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array rules = Napi::Array::New(env);
+  auto add = [&](int32_t id) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("id", Napi::Number::New(env, id));
+    r.Set("name", frugal::rule_name(id));
+    Napi::Array slots = Napi::Array::New(env);
+    for (int s = 0; s < frugal::rule_state_slots(id); s++) slots.Set(uint32_t(s), frugal::rule_slot_name(id, s));
+    r.Set("stateSlots", slots);
+    r.Set("stateFull", frugal::rule_allowed(id, frugal::RuleRole::StateFull));
+    r.Set("stateFree", frugal::rule_allowed(id, frugal::RuleRole::StateFree));
+    r.Set("partial", frugal::rule_allowed(id, frugal::RuleRole::Partial));
+    rules.Set(rules.Length(), r);
+  };
+#define FRUGAL_RULE_ROW(C, ID, NAME, MATH, FULL, FREE, PARTIAL) add(ID);
+  FRUGAL_UPDATE_RULES(FRUGAL_RULE_ROW)
+#undef FRUGAL_RULE_ROW
+  return rules;
+}
+
 }  // namespace
 
 void RegisterDebugBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("_debugPaths", Napi::Function::New<DebugPaths>(env, "_debugPaths"));
   exports.Set("_debugResetPaths", Napi::Function::New<DebugResetPaths>(env, "_debugResetPaths"));
+  exports.Set("_debugRuleTable", Napi::Function::New<DebugRuleTable>(env, "_debugRuleTable"));
 }
 
 }  // namespace frugal_addon

@@ -43,18 +43,18 @@ void validate_group_options(const frugal_group_options& o) {
     invalid("state_full_lr_scale: expected a finite number >= 0, got " + num(o.state_full_lr_scale));
   if (!(o.state_free_lr_scale >= 0) || !std::isfinite(o.state_free_lr_scale))
     invalid("state_free_lr_scale: expected a finite number >= 0, got " + num(o.state_free_lr_scale));
-  if (o.state_full < FRUGAL_RULE_NONE || o.state_full > FRUGAL_RULE_SGD)
-    invalid("state_full: expected a rule 0..4, got " + std::to_string(o.state_full));
-  if (o.state_free < FRUGAL_RULE_NONE || o.state_free > FRUGAL_RULE_FREEZE)
-    invalid("state_free: expected a rule 0..5, got " + std::to_string(o.state_free));
+  if (!rule_allowed(o.state_full, RuleRole::StateFull))
+    invalid("state_full: expected " + rule_choices(RuleRole::StateFull) + ", got " + std::to_string(o.state_full));
+  if (!rule_allowed(o.state_free, RuleRole::StateFree))
+    invalid("state_free: expected " + rule_choices(RuleRole::StateFree) + " (a state-free rule keeps no state), got " +
+            std::to_string(o.state_free));
   if (o.state_free == FRUGAL_RULE_FREEZE && o.selection != FRUGAL_SEL_BLOCKS)
     invalid("state_free: freeze (5) leaves whole blocks untouched and needs selection blocks");
-  if (o.state_free == FRUGAL_RULE_ADAMW || o.state_free == FRUGAL_RULE_SGDM)
-    invalid("state_free: expected none, signsgd or sgd (a state-free rule keeps no state)");
   if (o.selection < FRUGAL_SEL_ALL || o.selection > FRUGAL_SEL_GRASS)
     invalid("selection: expected 0..9, got " + std::to_string(o.selection));
-  if (selection_kind(o.selection).chooses && o.state_full != FRUGAL_RULE_ADAMW && o.state_full != FRUGAL_RULE_SGDM)
-    invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs adamw or sgdm");
+  if (selection_kind(o.selection).chooses && !rule_allowed(o.state_full, RuleRole::Partial))
+    invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs " +
+            rule_choices(RuleRole::Partial));
   // density 0 (rho = 0 in FRUGAL) is allowed: every projectable param then gets only the state-free rule.
   if (!(o.density >= 0 && o.density <= 1)) invalid("density: expected a number in [0, 1], got " + num(o.density));
   if (o.rank < 0) invalid("rank: expected >= 0 (0: from density), got " + std::to_string(o.rank));
@@ -71,42 +71,6 @@ void validate_group_options(const frugal_group_options& o) {
   if (o.external_selection && !selection_kind(o.selection).caller_selection)
     invalid("external_selection: supported for " + selection_names_with(&SelectionKind::caller_selection, "and") +
             ", not '" + selection_name(o.selection) + "'");
-}
-
-RuleScalars state_full_scalars(const frugal_group_options& o, int64_t t) {
-  RuleScalars r{};
-  r.rule = o.state_full;
-  double lr = (double)o.lr * o.state_full_lr_scale;
-  r.lr = (float)lr;
-  r.beta1 = o.beta1;
-  r.beta2 = o.beta2;
-  // Both forms are p -= step_size * m / (sqrt(v) + eps_hat); they differ in where eps sits. The
-  // shared math computes them, so per-slot counters on a device give the same bits.
-  adam_bias_scalars(adam_bias_inputs(o), t, r.step_size, r.eps_hat, r.first_step);
-  r.momentum = o.momentum;
-  r.dampening = o.dampening;
-  r.nesterov = o.nesterov;
-  r.l2 = o.l2;
-  return r;
-}
-
-AdamBiasInputs adam_bias_inputs(const frugal_group_options& o) {
-  AdamBiasInputs a{};
-  a.lr = (double)o.lr * o.state_full_lr_scale;
-  a.beta1 = o.beta1;
-  a.beta2 = o.beta2;
-  a.eps = o.eps;
-  a.hf = o.eps_mode == FRUGAL_EPS_HF;
-  a.bias_correction = o.bias_correction != 0;
-  return a;
-}
-
-RuleScalars state_free_scalars(const frugal_group_options& o) {
-  RuleScalars r{};
-  r.rule = o.state_free == FRUGAL_RULE_FREEZE ? FRUGAL_RULE_NONE : o.state_free;  // freeze: no rule, no decay
-  r.lr = (float)((double)o.lr * o.state_full_lr_scale * o.state_free_lr_scale);
-  r.l2 = o.l2;
-  return r;
 }
 
 Optimizer::Optimizer(int device) : device_(device), backend_(backend_for(device)) {}
@@ -295,9 +259,8 @@ int Optimizer::state_tensors(int pi, frugal_state_tensor* out, int capacity) con
   const ParamState& p = param(pi);
   const frugal_group_options& o = groups_[p.group].options;
   StateTensorList list;
-  bool adam = o.state_full == FRUGAL_RULE_ADAMW;
-  list.add(adam ? "exp_avg" : "momentum_buffer", p.m, o.state_dtype, p.state_elems);
-  list.add("exp_avg_sq", p.v, o.state_dtype, p.state_elems);
+  list.add(rule_slot_name(o.state_full, 0), p.m, o.state_dtype, p.state_elems);
+  list.add(rule_slot_name(o.state_full, 1), p.v, o.state_dtype, p.state_elems);
   p.selection->list_state(list);
   const std::vector<frugal_state_tensor>& tensors = list.tensors;
   if (out) {

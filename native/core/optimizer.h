@@ -10,6 +10,7 @@
 #include "frugal.h"
 #include "host_rng.h"
 #include "memory.h"
+#include "rule_scalars.h"  // state_full_scalars, state_free_scalars, adam_bias_inputs
 #include "selections/selection_state.h"
 
 namespace frugal {
@@ -126,11 +127,6 @@ struct GradientRead {
 };
 GradientRead gradient_read(const ParamState& p);
 
-// Scalars of the state-full rule for a param at its (already incremented) state step.
-RuleScalars state_full_scalars(const frugal_group_options& o, int64_t state_step);
-RuleScalars state_free_scalars(const frugal_group_options& o);
-// What per-slot bias corrections are computed from (index selections without resets).
-AdamBiasInputs adam_bias_inputs(const frugal_group_options& o);
 void validate_group_options(const frugal_group_options& o);
 // eps_check.cpp: refuses a nonzero eps that underflows float32 (alone or folded into eps_hat).
 void validate_eps(const frugal_group_options& o);

@@ -162,7 +162,7 @@ class CpuBackend final : public Backend {
     std::vector<SlotScalars> slot_scalars;
     if (job.slot_step) {
       slot_scalars.resize((size_t)job.k);
-      for (int64_t j = 0; j < job.k; j++) slot_scalars[j] = advance_slot(job.slot_step[j], job.bias);
+      for (int64_t j = 0; j < job.k; j++) slot_scalars[j] = advance_slot(job.slot_step[j], job.state_full.rule, job.bias);
     }
     const SlotScalars* ss = job.slot_step ? slot_scalars.data() : nullptr;
     // Pass 2: the state-full rule on the selected lines, scattered back with the decay pass 1 left
@@ -234,16 +234,22 @@ class CpuBackend final : public Backend {
   void compressed_direction(float* gc, void* m, void* v, int32_t sd, int64_t n, const RuleScalars& rule,
                             const float* gate, StreamHandle) override {
     if (step_skipped(gate)) return;
-    parallel_for(n, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; i++) {
-        float mi = m ? load_elem(m, sd, i) : 0.f;
-        float vi = v ? load_elem(v, sd, i) : 0.f;
-        float d = rule.rule == RULE_ADAMW ? adam_direction(gc[i], mi, vi, rule) : sgdm_direction(gc[i], mi, rule);
-        gc[i] = d;
-        if (m) store_elem(m, sd, i, mi);
-        if (v) store_elem(v, sd, i, vi);
-      }
-    });
+    // The rule's direction (the table's DirectionOf, SGDM's for an unknown id) resolved once.
+    auto run = [&](auto direction) {
+      using Direction = typename decltype(direction)::type;
+      parallel_for(n, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; i++) {
+          float mi = m ? load_elem(m, sd, i) : 0.f;
+          float vi = v ? load_elem(v, sd, i) : 0.f;
+          gc[i] = Direction::direction(gc[i], mi, vi, rule);
+          if (m) store_elem(m, sd, i, mi);
+          if (v) store_elem(v, sd, i, vi);
+        }
+      });
+      return true;
+    };
+    const auto known = [&](auto tag) { return run(RuleTag<DirectionOf<typename decltype(tag)::type>>{}); };
+    if (!visit_rule(rule.rule, known, false)) run(RuleTag<SgdMomentum>{});
   }
 
   void dense_apply(const DenseApplyJob& job, const float* gscale, StreamHandle) override {

@@ -1,8 +1,9 @@
 // The CPU backend's elementwise optimizer step, typed so the compiler can vectorize it.
 // The generic loop reads every element through a dtype switch and picks the rule through another,
-// which keeps it scalar; here the storage dtype and the rule are template arguments, so the body
-// is straight-line code (the same shared rules from native/math, so the same bits). Jobs the
-// typed loops do not cover (p and g of different dtypes, bf16 state) take the generic loop.
+// which keeps it scalar; here the storage dtype and the rule's math are template arguments,
+// resolved once per job through the rule table (visit_rule), so the body is straight-line code
+// (the same shared rules from native/math, so the same bits). Jobs the typed loops do not cover
+// (p and g of different dtypes, bf16 state) take the generic loop.
 #pragma once
 #include <cstdint>
 #include "../core/backend.h"
@@ -29,13 +30,15 @@ template <> struct Elem<F16> {
   static void store(void* b, int64_t i, float v) { static_cast<uint16_t*>(b)[i] = float_to_f16(v); }
 };
 
-// Elements [b, e) of one job whose p and g are dtype D and whose state (if any) is fp32.
-// RULE_SGDM with momentum 0 keeps no buffer (m is null), hence the `Momentum` flag.
-template <int32_t D, int32_t Rule, bool Momentum>
+// Elements [b, e) of one job whose p and g are dtype D and whose state (if any) is fp32, under
+// rule R (rules/*.h, called directly, so the body is straight-line code). Stateful: the rule's
+// slots are read and written (false for a rule without slots, or one whose scalars make it ignore
+// them: SGDM with momentum 0, whose m may then be null).
+template <int32_t D, class R, bool Stateful>
 __attribute__((always_inline)) inline void typed_body(const ElementwiseJob& job, float gs, int64_t b, int64_t e) {
   using P = Elem<D>;
-  RuleScalars s = job.rule;
-  s.rule = Rule;  // a constant, so rule_delta's switch folds away
+  constexpr int slots = Stateful ? R::kSlots : 0;
+  const RuleScalars s = job.rule;
   const float decay = job.decay;
   void* __restrict p = job.p;
   const void* __restrict g = job.g;
@@ -45,26 +48,26 @@ __attribute__((always_inline)) inline void typed_body(const ElementwiseJob& job,
     float p0 = P::load(p, i);
     float gi = P::load(g, i) * gs;
     float mi = 0.f, vi = 0.f;
-    if constexpr (Rule == RULE_ADAMW) { mi = m[i]; vi = v[i]; }
-    if constexpr (Rule == RULE_SGDM && Momentum) mi = m[i];
-    float d = rule_delta(gi, p0, &mi, &vi, s);
+    if constexpr (slots >= 1) mi = m[i];
+    if constexpr (slots >= 2) vi = v[i];
+    float d = R::delta(gi, p0, &mi, &vi, s);
     P::store(p, i, p0 * decay - d);
-    if constexpr (Rule == RULE_ADAMW) { m[i] = mi; v[i] = vi; }
-    if constexpr (Rule == RULE_SGDM && Momentum) m[i] = mi;
+    if constexpr (slots >= 1) m[i] = mi;
+    if constexpr (slots >= 2) v[i] = vi;
   }
 }
 
 // The body compiled twice: for the build's baseline (SSE2 on x86-64) and, where the CPU has it,
 // AVX2 (twice the lanes; the 16-bit conversions gain most). Neither enables FMA, so no
 // contraction can change the rounding (the build also passes -ffp-contract=off).
-template <int32_t D, int32_t Rule, bool Momentum>
+template <int32_t D, class R, bool Stateful>
 void typed_range(const ElementwiseJob& job, float gs, int64_t b, int64_t e) {
-  typed_body<D, Rule, Momentum>(job, gs, b, e);
+  typed_body<D, R, Stateful>(job, gs, b, e);
 }
 #if defined(__x86_64__) && defined(__GNUC__)
-template <int32_t D, int32_t Rule, bool Momentum>
+template <int32_t D, class R, bool Stateful>
 __attribute__((target("avx2"))) void typed_range_avx2(const ElementwiseJob& job, float gs, int64_t b, int64_t e) {
-  typed_body<D, Rule, Momentum>(job, gs, b, e);
+  typed_body<D, R, Stateful>(job, gs, b, e);
 }
 inline bool have_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
@@ -74,26 +77,33 @@ inline bool have_avx2() {
 
 using RangeFn = void (*)(const ElementwiseJob&, float, int64_t, int64_t);
 
-template <int32_t D, int32_t Rule, bool Momentum>
+template <int32_t D, class R, bool Stateful>
 RangeFn best() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (have_avx2()) return typed_range_avx2<D, Rule, Momentum>;
+  if (have_avx2()) return typed_range_avx2<D, R, Stateful>;
 #endif
-  return typed_range<D, Rule, Momentum>;
+  return typed_range<D, R, Stateful>;
+}
+
+// The rule's loop: without its slots where it keeps none or these scalars ignore them; with them
+// where the job has them all; else null (the generic loop, which tolerates missing slots).
+template <int32_t D, class R>
+RangeFn pick_state(const RuleScalars& s, bool have_slots) {
+  if constexpr (R::kSlots == 0) {
+    return best<D, R, false>();
+  } else {
+    if constexpr (R::kStateOptional)
+      if (!R::reads_state(s)) return best<D, R, false>();
+    return have_slots ? best<D, R, true>() : nullptr;
+  }
 }
 
 template <int32_t D>
 RangeFn pick_rule(const ElementwiseJob& job) {
-  switch (job.rule.rule) {
-    case RULE_ADAMW: return job.m && job.v ? best<D, RULE_ADAMW, true>() : nullptr;
-    case RULE_SGDM:
-      if (job.rule.momentum == 0.f) return best<D, RULE_SGDM, false>();
-      return job.m ? best<D, RULE_SGDM, true>() : nullptr;
-    case RULE_SIGN: return best<D, RULE_SIGN, false>();
-    case RULE_SGD: return best<D, RULE_SGD, false>();
-    case RULE_NONE: return best<D, RULE_NONE, false>();
-    default: return nullptr;
-  }
+  const bool have_slots = job.m && (rule_state_slots(job.rule.rule) < 2 || job.v);
+  return visit_rule(
+      job.rule.rule, [&](auto rule) { return pick_state<D, typename decltype(rule)::type>(job.rule, have_slots); },
+      RangeFn(nullptr));
 }
 
 // The typed loop for `job`, or null where only the generic loop applies.

@@ -29,8 +29,10 @@ const NATIVE_SOURCES = [
   'native/model/thread_pool.cpp',
   'native/cpu/path_counters.cpp',
   // The core's host side, for the folding of options into rule scalars (state_full_scalars,
-  // state_free_scalars) that the optimizer checks run. Its CUDA entry points (core/cuda_api.h) are
-  // cuda/cuda_backend.cu's, on the fake runtime (sim/fake_device_runtime.cpp), not cuda_absent.cpp.
+  // state_free_scalars in rule_scalars.cpp) that the optimizer checks run. Its CUDA entry points
+  // (core/cuda_api.h) are cuda/cuda_backend.cu's, on the fake runtime (sim/fake_device_runtime.cpp),
+  // not cuda_absent.cpp.
+  'native/core/rule_scalars.cpp',
   'native/core/errors.cpp',
   'native/core/memory.cpp',
   'native/core/devices.cpp',

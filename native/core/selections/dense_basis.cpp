@@ -97,7 +97,7 @@ class DenseBasisSelection : public SelectionState {
     d.full = full; d.proj = proj;
     d.n = mn;
     d.decay = decay_factor(o);
-    d.lr_full = rule.rule == RULE_ADAMW ? rule.step_size : rule.lr;
+    d.lr_full = rule_direction_scale(rule);
     d.state_free = state_free_scalars(o);
     backend.dense_apply(d, gate, s);
   }
