@@ -12,6 +12,9 @@
 #include "frugal.h"
 #include "group_options.h"
 #include "optimizer_wrap.h"
+#include "core/api_guard.h"
+#include "core/devices.h"
+#include "core/workspace_pool.h"
 
 // The model ops (native/addon/model_bindings.cpp, frugal_model.h) attach themselves as
 // exports.model. Weak, so the addon links and loads whether or not sources.json lists them.
@@ -216,6 +219,18 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// releaseWorkspace(device): frees the device's shared optimizer workspace (core/workspace_pool.h).
+Napi::Value ReleaseWorkspace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "releaseWorkspace");
+  int32_t device = device_value(env, info[0], "device");
+  check(env, frugal::guarded([&] {
+    frugal::check_device(device);
+    frugal::WorkspacePool::release(device);
+  }));
+  return env.Undefined();
+}
+
 Napi::Value ResetPeakMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   require_args(env, info, 1, "resetPeakMemory");
@@ -373,6 +388,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allocationSerial", Napi::Function::New<AllocationSerial>(env, "allocationSerial"));
   exports.Set("memoryStats", Napi::Function::New<MemoryStats>(env, "memoryStats"));
   exports.Set("resetPeakMemory", Napi::Function::New<ResetPeakMemory>(env, "resetPeakMemory"));
+  exports.Set("releaseWorkspace", Napi::Function::New<ReleaseWorkspace>(env, "releaseWorkspace"));
   exports.Set("copy", Napi::Function::New<Copy>(env, "copy"));
   exports.Set("copyFromHost", Napi::Function::New<CopyFromHost>(env, "copyFromHost"));
   exports.Set("copyToHost", Napi::Function::New<CopyToHost>(env, "copyToHost"));

@@ -28,14 +28,19 @@ inline const char* status_name(frugal_status status) {
 // Every C call goes through this: a failed status becomes a JS Error whose message is the core's
 // own (it already names the argument), with the status name as `code` for programmatic checks.
 // It also reports the native memory the call allocated or freed to the GC (native_memory.h).
-inline void check(Napi::Env env, frugal_status status) {
-  report_native_memory(env);
-  if (status == FRUGAL_OK) return;
-  const char* message = frugal_last_error();
+// The JS Error for a failed status: the core's message (from the thread that made the call), or
+// the status when there is none.
+inline Napi::Error status_error(Napi::Env env, frugal_status status, const char* message) {
   std::string text = (message && *message) ? message : std::string("frugal: call failed with ") + status_name(status);
   Napi::Error error = Napi::Error::New(env, text);
   error.Set("code", Napi::String::New(env, status_name(status)));
-  throw error;
+  return error;
+}
+
+inline void check(Napi::Env env, frugal_status status) {
+  report_native_memory(env);
+  if (status == FRUGAL_OK) return;
+  throw status_error(env, status, frugal_last_error());
 }
 
 [[noreturn]] inline void type_error(Napi::Env env, const std::string& message) {

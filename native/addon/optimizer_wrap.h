@@ -12,6 +12,7 @@
 #include "args.h"
 #include "cpu_pointers.h"
 #include "group_options.h"
+#include "step_worker.h"
 
 namespace frugal_addon {
 
@@ -30,6 +31,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
                            InstanceMethod<&OptimizerWrap::SkippedSteps>("skippedSteps"),
                            InstanceMethod<&OptimizerWrap::SetSkippedSteps>("setSkippedSteps"),
                            InstanceMethod<&OptimizerWrap::Step>("step"),
+                           InstanceMethod<&OptimizerWrap::StepAsync>("stepAsync"),
                            InstanceMethod<&OptimizerWrap::NeedsRefresh>("needsRefresh"),
                            InstanceMethod<&OptimizerWrap::SetSelection>("setSelection"),
                            InstanceMethod<&OptimizerWrap::GetSelection>("getSelection"),
@@ -81,8 +83,13 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     if (ptr && reinterpret_cast<uintptr_t>(ptr) % size == 0) CpuSpan span(env, device_, ptr, bytes, name);
   }
 
+  // A stepAsync runs the core on another thread: until it settles, every call is refused (the
+  // core is not to be used from two threads at once, nor destroyed under a running step).
+  bool step_in_flight_ = false;
+
   frugal_optimizer* live(Napi::Env env) {
     if (!handle_) throw Napi::Error::New(env, "optimizer: destroyed");
+    if (step_in_flight_) throw Napi::Error::New(env, "optimizer: refused while a stepAsync() is in flight; await it first");
     return handle_;
   }
   int32_t index_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -224,28 +231,54 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     return env.Undefined();
   }
 
+  // Every CPU buffer a step touches, checked again and held until the step is over: it may have
+  // been freed since it was set (by another thread's teardown, too).
+  StepWorker::Held hold_step_buffers(Napi::Env env) {
+    StepWorker::Held held;
+    if (device_ != FRUGAL_CPU) return held;
+    for (const auto& [param, b] : buffers_) {
+      const std::string at = "param " + std::to_string(param) + " ";
+      held.push_back(std::make_unique<CpuSpan>(env, device_, b.data, span_bytes(env, b.numel, b.dtype, "param"), at + "data"));
+      if (b.grad) held.push_back(std::make_unique<CpuSpan>(env, device_, b.grad, span_bytes(env, b.numel, b.grad_dtype, "param"), at + "grad"));
+      if (b.compressed) {
+        held.push_back(std::make_unique<CpuSpan>(env, device_, b.compressed, span_bytes(env, 1, b.compressed_dtype, "param"), at + "compressedGrad"));
+      }
+    }
+    return held;
+  }
+
+  // As in the core: a compressed gradient serves the one step it was given for, failed or not.
+  void forget_compressed() {
+    for (auto& entry : buffers_) entry.second.compressed = nullptr;
+  }
+
   // step(stream | null): enqueued on the stream, no host sync.
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     void* stream = pointer_value(env, info[0], "stream", true);
-    // Every CPU buffer the step touches is checked again and held until it returns: it may have
-    // been freed since it was set (by another thread's teardown, too).
-    std::vector<std::unique_ptr<CpuSpan>> held;
-    if (device_ == FRUGAL_CPU) {
-      for (const auto& [param, b] : buffers_) {
-        const std::string at = "param " + std::to_string(param) + " ";
-        held.push_back(std::make_unique<CpuSpan>(env, device_, b.data, span_bytes(env, b.numel, b.dtype, "param"), at + "data"));
-        if (b.grad) held.push_back(std::make_unique<CpuSpan>(env, device_, b.grad, span_bytes(env, b.numel, b.grad_dtype, "param"), at + "grad"));
-        if (b.compressed) {
-          held.push_back(std::make_unique<CpuSpan>(env, device_, b.compressed, span_bytes(env, 1, b.compressed_dtype, "param"), at + "compressedGrad"));
-        }
-      }
-    }
-    frugal_status status = frugal_optimizer_step(live(env), stream);
-    // As in the core: a compressed gradient serves the one step it was given for, failed or not.
-    for (auto& entry : buffers_) entry.second.compressed = nullptr;
+    frugal_optimizer* handle = live(env);
+    StepWorker::Held held = hold_step_buffers(env);
+    frugal_status status = frugal_optimizer_step(handle, stream);
+    forget_compressed();
     check(env, status);
     return env.Undefined();
+  }
+
+  // stepAsync(stream | null, wait) -> Promise: the step on libuv's thread pool; it resolves once
+  // the step is done on the CPU, enqueued on a GPU (done, with wait), and rejects with step()'s
+  // Error. Until then every other call on this optimizer is refused (live()).
+  Napi::Value StepAsync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    void* stream = pointer_value(env, info[0], "stream", true);
+    bool wait = info[1].IsUndefined() ? false : flag_value(env, info[1], "wait");
+    frugal_optimizer* handle = live(env);
+    StepWorker::Held held = hold_step_buffers(env);
+    forget_compressed();  // the core forgets it after this step too
+    auto* worker = new StepWorker(info.This().As<Napi::Object>(), handle, device_, stream, wait, std::move(held),
+                                  [this] { step_in_flight_ = false; });
+    step_in_flight_ = true;
+    worker->Queue();  // deletes itself once settled
+    return worker->Promise();
   }
 
   Napi::Value NeedsRefresh(const Napi::CallbackInfo& info) {
@@ -406,6 +439,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
   Napi::Value Destroy(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (handle_) {
+      live(env);  // refused while a stepAsync runs on the handle
       frugal_optimizer* h = handle_;
       handle_ = nullptr;
       check(env, frugal_optimizer_destroy(h));

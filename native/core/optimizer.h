@@ -10,6 +10,7 @@
 #include "frugal.h"
 #include "host_rng.h"
 #include "memory.h"
+#include "workspace_pool.h"
 
 namespace frugal {
 
@@ -135,7 +136,10 @@ class Optimizer {
   int32_t nonfinite_ = FRUGAL_NONFINITE_PROPAGATE;
   bool reduced_ = false;       // this step's gradients were reduced into step_scalars_
   Buffer step_scalars_;        // one StepScalars on the device
-  Buffer workspaces_[4];       // fp32 scratch for dense projections, grown on demand
+  // fp32 scratch for dense projections comes from the device's pool (workspace_pool.h), leased
+  // for the length of each step: one pool per device, however many optimizers.
+  WorkspacePool::User workspace_user_{device_};
+  WorkspacePool::Lease* workspace_lease_ = nullptr;
 };
 
 // Selections that gather and scatter lines by index, and those that project onto a dense basis.
