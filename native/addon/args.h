@@ -174,4 +174,41 @@ inline void require_args(Napi::Env env, const Napi::CallbackInfo& info, size_t n
   }
 }
 
+// One binding call's arguments, each converted by the functions above under its name (so every
+// message names the argument); the constructor refuses fewer than `required` arguments.
+struct Args {
+  Napi::Env env;
+  const Napi::CallbackInfo& info;
+  Args(const Napi::CallbackInfo& i, size_t required, const char* fn) : env(i.Env()), info(i) {
+    require_args(env, i, required, fn);
+  }
+  int32_t device(size_t i, const char* name = "device") const { return device_value(env, info[i], name); }
+  void* ptr(size_t i, const char* name) const { return pointer_value(env, info[i], name, false); }
+  void* nullable(size_t i, const char* name) const { return pointer_value(env, info[i], name, true); }
+  void* stream(size_t i) const { return pointer_value(env, info[i], "stream", true); }
+  int64_t size(size_t i, const char* name) const { return integer_value(env, info[i], name, 0, 9007199254740991LL); }
+  int64_t integer(size_t i, const std::string& name, int64_t lo, int64_t hi) const {
+    return integer_value(env, info[i], name, lo, hi);
+  }
+  uint64_t u64(size_t i, const char* name) const { return u64_value(env, info[i], name); }
+  frugal_dtype dtype(size_t i, const char* name) const { return dtype_value(env, info[i], name); }
+  float num(size_t i, const char* name) const { return (float)number_value(env, info[i], name); }
+  int32_t flag(size_t i, const char* name) const { return flag_value(env, info[i], name) ? 1 : 0; }
+  // The C call's status as a JS Error (args.h check()), else undefined.
+  Napi::Value done(frugal_status status) const {
+    check(env, status);
+    return env.Undefined();
+  }
+};
+
+// A module's functions by name, registered in one loop (addon.cpp, model_bindings.cpp).
+struct Binding {
+  const char* name;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+template <size_t N>
+void attach(Napi::Env env, Napi::Object target, const Binding (&list)[N]) {
+  for (const Binding& b : list) target.Set(b.name, Napi::Function::New(env, b.fn, b.name));
+}
+
 }  // namespace frugal_addon
