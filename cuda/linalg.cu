@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "core/memory.h"
 #include "cuda_check.cuh"
 #include "library_status.h"
 #include "math_libs.h"
@@ -252,7 +253,15 @@ bool run_svd(const DeviceEnv& env, MathHandles& handles, const float* a, int64_t
   const size_t vt_bytes = direct ? 0 : align_up(sizeof(float) * (size_t)(q * cols));  // column-major VT (q x n)
   const size_t work_bytes = align_up(sizeof(float) * (size_t)(lwork > 0 ? lwork : 1));
   const size_t rwork_bytes = align_up(sizeof(float) * (size_t)q);
-  StreamScratch scratch(input_bytes + u_bytes + vt_bytes + work_bytes + rwork_bytes + sizeof(int), env.stream);
+  const size_t scratch_bytes = input_bytes + u_bytes + vt_bytes + work_bytes + rwork_bytes + sizeof(int);
+  StreamScratch scratch(scratch_bytes, env.stream);
+  // cuSOLVER's scratch (its lwork included) is workspace in the ledger while the refresh holds it.
+  tracked_external(env.ordinal, (int64_t)scratch_bytes, FRUGAL_MEM_WORKSPACE);
+  struct Counted {
+    int device;
+    int64_t bytes;
+    ~Counted() { tracked_external(device, -bytes, FRUGAL_MEM_WORKSPACE); }
+  } counted{env.ordinal, (int64_t)scratch_bytes};
   size_t offset = 0;
   float* x = scratch.at<float>(offset);
   offset += input_bytes;

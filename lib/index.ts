@@ -2,7 +2,7 @@
 // signSGD) stepping tensors on the CPU or a CUDA GPU through a native core.
 export { DType, DTYPES, dtypeSize } from './dtype';
 export { Device, DeviceInfo, devices, cudaDeviceCount, cudaMathStatus, cudaUnavailableReason } from './device';
-export { MemoryByCategory, MemoryStats, memoryStats, resetPeakMemory } from './memory';
+export { MemoryByCategory, MemoryStats, memoryStats, releaseWorkspace, resetPeakMemory } from './memory';
 export { Stream, synchronize } from './stream';
 export { Event } from './event';
 export { Tensor, TensorOptions, RandnOptions, RandOptions, HostArray } from './tensor';
@@ -21,7 +21,7 @@ export {
   SelectionName,
   SelectionResult,
 } from './optim/options';
-export { Optimizer, ParamsInput, StepOptions, ZeroGradOptions, GrassInfo } from './optim/optimizer';
+export { Optimizer, ParamsInput, StepOptions, StepAsyncOptions, ZeroGradOptions, GrassInfo } from './optim/optimizer';
 export { OptimizerStateDict, StateTensorData, ParamStateData, GroupStateData } from './optim/state-dict';
 export { AdamW, AdamWOptions, AdamWGroupOptions } from './optim/adamw';
 export { SGD, SGDOptions, SGDGroupOptions } from './optim/sgd';

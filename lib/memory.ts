@@ -42,3 +42,11 @@ export function memoryStats(device: Device | string = 'cpu'): MemoryStats {
 export function resetPeakMemory(device: Device | string = 'cpu'): void {
   native().resetPeakMemory(deviceOrdinal(checkDevice(device)));
 }
+
+/**
+ * Frees the optimizers' shared workspace on `device` now (one pool per device, kept between steps
+ * and freed with the last optimizer there); the next step that needs it allocates it again.
+ */
+export function releaseWorkspace(device: Device | string = 'cpu'): void {
+  native().releaseWorkspace(deviceOrdinal(checkDevice(device)));
+}

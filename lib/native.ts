@@ -108,6 +108,8 @@ export interface NativeOptimizer {
   skippedSteps(stream: bigint | null): number;
   setSkippedSteps(count: number, stream: bigint | null): void;
   step(stream: bigint | null): void;
+  /** The step on a worker thread; resolves when done (CPU) or enqueued (GPU; done with wait). */
+  stepAsync(stream: bigint | null, wait: boolean): Promise<void>;
   needsRefresh(param: number): boolean;
   setSelection(param: number, indices: Int32Array, scales: Float32Array | null): void;
   getSelection(param: number): NativeSelectionInfo;
@@ -187,6 +189,7 @@ export interface NativeAddon {
   ): void;
   groupOptionsDefault(): NativeGroupOptions;
   NativeOptimizer: new (device: number) => NativeOptimizer;
+  releaseWorkspace(device: number): void;
   /** Tests only: which code paths ran in this process (native/cpu/path_counters.h). */
   _debugPaths(): NativeDebugPaths;
   _debugResetPaths(): void;

@@ -1,9 +1,10 @@
 // The planner against reality on the CPU: after real optimizer steps, the state bytes it plans
 // equal Optimizer.stateBytes() and what the core's ledger counts (memoryStats), and so do the
 // workspace and the peaks over a cycle of refreshes.
-import { memoryStats, resetPeakMemory } from '../lib/memory';
+import { memoryStats, releaseWorkspace, resetPeakMemory } from '../lib/memory';
 import { BENCH_METHODS, BenchMethod } from '../lib/bench/bench-methods';
 import { buildBenchModel, BenchModel } from '../lib/bench/bench-model';
+import { Tensor } from '../lib/tensor';
 import { createOptimizer } from '../lib/bench/optimizer-factory';
 import { denseRefreshMs } from '../lib/bench/dense-refresh';
 import { LlamaConfig } from '../lib/plan/llama-presets';
@@ -30,6 +31,7 @@ function plannedFor(m: BenchMethod, model: BenchModel, settings: Record<string, 
 describe.each(['float32', 'bfloat16'] as const)('planner == core after one step (%s weights)', (dtype) => {
   test.each(BENCH_METHODS.map((m) => [m.key, m] as const))('%s', (_key, m) => {
     withModel(dtype, (model) => {
+      releaseWorkspace('cpu'); // the device's pool: optimizers other files left to the GC may hold it
       const before = memoryStats('cpu').current;
       resetPeakMemory('cpu');
       const opt = createOptimizer(m, model, null);
@@ -72,6 +74,49 @@ describe('peaks over a cycle of refreshes', () => {
       } finally {
         opt.dispose();
       }
+    });
+  });
+});
+
+describe('per-layer updates: one workspace pool per device', () => {
+  // One optimizer per unit (embedding, each layer, head), as the trainer's per-layer mode makes
+  // them: the ledger's workspace is the largest unit's need (the device's pool), not the sum.
+  test.each(['galore', 'frugal-svd'])('%s: measured peak workspace == planned, the max over the units', (key) => {
+    const m = BENCH_METHODS.find((x) => x.key === key);
+    if (!m) throw new Error(`no bench method '${key}'`);
+    withModel('float32', (model) => {
+      // The layers (the embedding and the head hold no workspace: plain AdamW).
+      const units = [...new Set(model.specs.filter((s) => s.projectable).map((s) => s.unit))];
+      expect(units.length).toBeGreaterThan(1);
+      releaseWorkspace('cpu');
+      const before = memoryStats('cpu').current;
+      resetPeakMemory('cpu');
+      const opts = units.map((unit) => {
+        const mine = model.specs.map((s, i) => (s.unit === unit ? i : -1)).filter((i) => i >= 0);
+        const pick = (ts: Tensor[]) => ts.filter((t) => mine.some((i) => model.tensors[i] === t));
+        const part: BenchModel = {
+          ...model,
+          specs: mine.map((i) => model.specs[i]),
+          tensors: mine.map((i) => model.tensors[i]),
+          projectable: pick(model.projectable),
+          regular: pick(model.regular),
+        };
+        return createOptimizer(m, part, null);
+      });
+      try {
+        for (const opt of opts) opt.step();
+        const perUnit = units.map((unit) => methodGroups(m.plan, model.specs.filter((s) => s.unit === unit), m.planSettings));
+        const planned = planOptimizerState(perUnit.flatMap((groups, i) => groups.map((g) => ({ ...g, optimizer: units[i] }))));
+        expect(memoryStats('cpu').peak.workspace - before.workspace).toBe(planned.workspaceBytes);
+        // One pool: less than what optimizers with workspaces of their own would hold together.
+        const separate = perUnit.reduce((sum, groups) => sum + planOptimizerState(groups).workspaceBytes, 0);
+        expect(planned.workspaceBytes).toBeGreaterThan(0);
+        expect(planned.workspaceBytes).toBeLessThan(separate);
+      } finally {
+        for (const opt of opts) opt.dispose();
+      }
+      releaseWorkspace('cpu'); // a no-op unless another optimizer on the cpu keeps the pool
+      expect(memoryStats('cpu').current.workspace).toBe(before.workspace);
     });
   });
 });

@@ -8,6 +8,7 @@ import { memorySnapshot, resetPeak, MemoryFigures } from '../lib/train/memory-re
 import { OptimizerSet } from '../lib/train/optimizers';
 import { DEFAULT_OPTIONS, MethodName, TrainOptions } from '../lib/train/options';
 import { planMemory, PlanInput } from '../lib/plan/planner';
+import { releaseWorkspace } from '../lib/memory';
 
 const CONFIG = modelConfig('tiny', 64, { hidden: 32, intermediate: 64, heads: 2, layers: 2 });
 const BATCH = 2;
@@ -40,6 +41,7 @@ function minus(a: MemoryFigures, b: MemoryFigures): MemoryFigures {
 }
 
 function train(o: TrainOptions, stepCount: number): Measured {
+  releaseWorkspace('cpu'); // the device's workspace pool: optimizers other files left to the GC may hold it
   const baseline = memorySnapshot('cpu').current;
   const model = new LlamaModel(CONFIG, { device: 'cpu', dtype: o.dtype === 'bf16' ? 'bfloat16' : 'float32', seed: 0 });
   let optimizers: OptimizerSet | null = null;

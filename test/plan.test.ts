@@ -130,6 +130,12 @@ describe('workspace', () => {
     expect(planWorkspace([group({ selection: 'svd', density: 0.5 }, [[6, 4]])])).toBe((24 + 24 + 24 + 16) * 4);
     expect(planWorkspace([group({ selection: 'svd', density: 0.5, randomizedSvd: true }, [[6, 4]])])).toBe((24 + 12 + 24) * 4);
   });
+  test('one pool per device: optimizers share the slots, each the largest request of any', () => {
+    const a = { ...group({ selection: 'svd', density: 0.5, stateFree: 'signsgd' }, [[4, 6]], 'a'), optimizer: 'layer0' };
+    const b = { ...group({ selection: 'svd', density: 0.5 }, [[6, 4]], 'b'), optimizer: 'layer1' };
+    expect(planWorkspace([a, b])).toBe((24 + 24 + 24 + 24) * 4);
+    expect(planWorkspace([a, b])).toBeLessThan(planWorkspace([a]) + planWorkspace([b]));
+  });
   test('grass keeps a line-norm buffer during a refresh; clipping 8 bytes', () => {
     expect(planWorkspace([group({ selection: 'grass', rank: 1 }, [[4, 6], [10, 3]])], true)).toBe(4 * 4 + 8);
     expect(planWorkspace([group({ selection: 'blocks', density: 0.5 }, [[4, 6]])])).toBe(0);
@@ -204,6 +210,11 @@ describe("the papers' arithmetic", () => {
     expect(grass.fits).toBe(true);
     expect(grass.params.total).toBe(13015864320);
     expect(plans.find((p) => p.label === 'AdamW')!.plan.fits).toBe(false);
+    // One workspace pool per device: GaLore per-layer holds one layer's slots (four of the largest
+    // matrix, 5120 x 13824 fp32), not one set per layer's optimizer (42 GiB before the pool).
+    const galore = plans.find((p) => p.label === 'GaLore r=256, per-layer')!.plan;
+    expect(galore.breakdown.workspace).toBe(4 * 5120 * 13824 * 4);
+    expect(galore.fits).toBe(true);
   });
 });
 

@@ -55,6 +55,14 @@ export interface StepOptions {
   stream?: Stream;
 }
 
+export interface StepAsyncOptions extends StepOptions {
+  /**
+   * On a GPU, resolve when the step has finished on the device rather than when it is enqueued
+   * (default false). On the CPU the promise always resolves when the step is done.
+   */
+  wait?: boolean;
+}
+
 export interface ZeroGradOptions {
   /** Drop the gradients (grad = null) instead of filling them with zeros. */
   setToNull?: boolean;
@@ -142,6 +150,8 @@ export class Optimizer {
   private lastStream: Stream | null = null;
   // True while step() runs: a selection function is user code called in the middle of a step.
   #stepping = false;
+  // Which step a stepAsync() is running on a worker thread ('step 12'), null when none.
+  #inFlight: string | null = null;
 
   constructor(params: ParamsInput, options: OptimizerOptions = {}) {
     this.spec = (new.target as unknown as { spec: MethodSpec }).spec;
@@ -196,29 +206,52 @@ export class Optimizer {
    */
   step(options?: StepOptions): void {
     const what = `${this.spec.name}.step`;
-    this.refuseWhileStepping(what);
     // Each option is read once: a getter cannot pass the check with one value and leave another.
     const streamOption = checkOptionsObject<StepOptions>(options, ['stream'], what).stream;
-    const opt = this.live(what);
-    const stream = streamHandle(streamOption, this.device, what);
-    const fulls = this.checkOptions(what);
-    // Options first: whether this step is a refresh (which the gradient checks depend on) follows
-    // the group's current updateGap, including one the caller just changed.
-    this.pushOptions(opt, fulls);
-    this.checkGradients(what, opt);
-    this.pushBuffers(opt);
-    // Selection functions run user code mid-step: every tensor the core was handed stays pinned
-    // (dispose() refused) and the optimizer refuses re-entry until the step is enqueued.
-    const pinned = this.pinStepTensors();
-    this.#stepping = true;
-    try {
-      this.supplySelections(opt, what);
-      for (const t of pinned) t.assertAlive(); // a borrowed buffer detached by the callback
-      opt.step(stream);
-    } finally {
-      this.#stepping = false;
-      for (const t of pinned) t.unpin();
+    this.prepareStep(what, streamOption, (opt, stream, pinned) => {
+      try {
+        opt.step(stream);
+      } finally {
+        for (const t of pinned) t.unpin();
+      }
+    });
+    this.lastStream = streamOption ?? null;
+    this.stepCount++;
+  }
+
+  /**
+   * step() off the JavaScript thread: the same checks (a rejected call changes nothing), the same
+   * results bit for bit. On the CPU the step (and any SVD refresh) runs on a worker thread and the
+   * promise resolves when it is done; on a GPU it resolves when the step is enqueued, or when it
+   * is done with `{wait: true}`. Until it settles every other use of this optimizer (step,
+   * stepAsync, zeroGrad, stateDict, load, save, dispose, ...) is refused, the params and grads it
+   * reads stay pinned (Tensor.dispose() refused), and they must not be written. Option changes
+   * made meanwhile apply from the next step. A failed step rejects with step()'s error.
+   */
+  async stepAsync(options?: StepAsyncOptions): Promise<void> {
+    const what = `${this.spec.name}.stepAsync`;
+    const o = checkOptionsObject<StepAsyncOptions>(options, ['stream', 'wait'], what);
+    const streamOption = o.stream;
+    if (o.wait !== undefined && typeof o.wait !== 'boolean') {
+      throw new TypeError(`${what}: wait must be a boolean, got ${describeValue(o.wait)}`);
     }
+    const number = this.stepCount + 1;
+    let running: Promise<void> = Promise.resolve();
+    this.prepareStep(what, streamOption, (opt, stream, pinned) => {
+      try {
+        running = opt.stepAsync(stream, o.wait === true);
+      } catch (e) {
+        for (const t of pinned) t.unpin();
+        throw e;
+      }
+      this.#inFlight = `step ${number}`;
+      // The pinned tensors are held here (and so kept from the GC) until the step is over.
+      running = running.finally(() => {
+        this.#inFlight = null;
+        for (const t of pinned) t.unpin();
+      });
+    });
+    await running;
     this.lastStream = streamOption ?? null;
     this.stepCount++;
   }
@@ -453,6 +486,37 @@ export class Optimizer {
     if (this.#stepping) {
       throw new Error(`${what}: refused while a step is running (called from inside a selection function); call it after step() returns`);
     }
+    if (this.#inFlight !== null) {
+      throw new Error(`${what}: refused while stepAsync() (${this.#inFlight}) is in flight; await it first`);
+    }
+  }
+
+  // Everything step() and stepAsync() do before the native call, which `run` makes with the
+  // tensors pinned; run unpins them (at once, or when an asynchronous step is over).
+  private prepareStep(what: string, streamOption: Stream | undefined, run: (opt: NativeOptimizer, stream: bigint | null, pinned: Tensor[]) => void): void {
+    this.refuseWhileStepping(what);
+    const opt = this.live(what);
+    const stream = streamHandle(streamOption, this.device, what);
+    const fulls = this.checkOptions(what);
+    // Options first: whether this step is a refresh (which the gradient checks depend on) follows
+    // the group's current updateGap, including one the caller just changed.
+    this.pushOptions(opt, fulls);
+    this.checkGradients(what, opt);
+    this.pushBuffers(opt);
+    // Selection functions run user code mid-step: every tensor the core was handed stays pinned
+    // (dispose() refused) and the optimizer refuses re-entry until the step is enqueued.
+    const pinned = this.pinStepTensors();
+    this.#stepping = true;
+    try {
+      this.supplySelections(opt, what);
+      for (const t of pinned) t.assertAlive(); // a borrowed buffer detached by the callback
+    } catch (e) {
+      for (const t of pinned) t.unpin();
+      throw e;
+    } finally {
+      this.#stepping = false;
+    }
+    run(opt, stream, pinned);
   }
 
   // Params, grads and compressed grads the core holds pointers to for this step, each pinned once.
@@ -466,6 +530,7 @@ export class Optimizer {
   }
 
   private live(what: string): NativeOptimizer {
+    if (this.#inFlight !== null) throw new Error(`${what}: refused while stepAsync() (${this.#inFlight}) is in flight; await it first`);
     if (this.#opt.destroyed) throw new Error(`${what}: optimizer: disposed`);
     return this.#opt;
   }

@@ -16,7 +16,7 @@ export interface PlannedParam {
 
 export interface PlannedGroup {
   label: string;
-  /** Which optimizer object holds the group (per-layer updates: one per unit); workspaces are per optimizer. */
+  /** Which optimizer object holds the group (per-layer updates: one per unit); the workspace is the device's, shared by all. */
   optimizer?: string;
   options: GroupPlanOptions;
   params: PlannedParam[];
@@ -103,24 +103,26 @@ export function planGroupState(group: PlannedGroup): GroupStatePlan {
 }
 
 /**
- * Workspace (category 'workspace'): each Optimizer keeps four fp32 slots that only grow, so at
- * their peak each is the largest request any of its dense tensors makes of it; a Grass refresh
- * adds a transient fp32 buffer of line norms; clipping keeps 8 bytes.
+ * Workspace (category 'workspace'): one pool per device (native/core/workspace_pool.h) shared by
+ * every optimizer on it, of four fp32 slots that only grow, so at their peak each is the largest
+ * request any dense tensor of any optimizer (per-layer updates: any layer) makes of it (slot 0 also
+ * holds the fp64 sums of the finiteness check before SVD refreshes); a Grass refresh adds a
+ * transient fp32 buffer of line norms; clipping keeps 8 bytes.
  */
 export function planWorkspace(groups: readonly PlannedGroup[], clipping = false): number {
-  const slotsByOptimizer = new Map<string, number[]>();
+  const slots = [0, 0, 0, 0];
   let normsTransient = 0;
+  const ask = (slot: number, floats: number) => {
+    slots[slot] = Math.max(slots[slot], Math.max(floats, 1) * 4);
+  };
+  // The finiteness check before SVD refreshes: one fp64 per SVD param of the optimizer, in slot 0.
+  const svdParams = new Map<string, number>();
   for (const g of groups) {
-    const key = g.optimizer ?? '';
-    if (!slotsByOptimizer.has(key)) slotsByOptimizer.set(key, [0, 0, 0, 0]);
-    const slots = slotsByOptimizer.get(key)!;
-    const ask = (slot: number, floats: number) => {
-      slots[slot] = Math.max(slots[slot], Math.max(floats, 1) * 4);
-    };
     const o = g.options;
     for (const p of g.params) {
       const kind = effectiveKind(p.shape, o.selection, p.blockId);
       const { rows, cols, numel: mn } = matrixView(p.shape);
+      if (kind === 'svd') svdParams.set(g.optimizer ?? '', (svdParams.get(g.optimizer ?? '') ?? 0) + 1);
       if (isDenseKind(kind)) {
         const d = denseGeometry(p.shape, o);
         if (kind === 'svd') {
@@ -142,9 +144,8 @@ export function planWorkspace(groups: readonly PlannedGroup[], clipping = false)
       }
     }
   }
-  let slots = 0;
-  for (const s of slotsByOptimizer.values()) slots += s.reduce((a, b) => a + b, 0);
-  return slots + normsTransient + (clipping ? 8 : 0);
+  for (const count of svdParams.values()) ask(0, 2 * count);
+  return slots.reduce((a, b) => a + b, 0) + normsTransient + (clipping ? 8 : 0);
 }
 
 export function planOptimizerState(groups: readonly PlannedGroup[], clipping = false): OptimizerStatePlan {

@@ -138,7 +138,7 @@ function gradientBytes(params: readonly ParamSpec[], groups: readonly PlannedGro
 /**
  * Per-layer updates step each unit (embedding, each layer, head) with an optimizer of its own, as
  * the training bench does (lib/train/optimizers.ts): selections that count tensors (blocks) then
- * count within the unit, and each optimizer keeps its own workspace.
+ * count within the unit; the workspace is the device's pool, so it is one unit's need, not a sum.
  */
 function perUnitGroups(method: ConfigurationName, params: readonly ParamSpec[], settings?: Partial<GroupPlanOptions>): PlannedGroup[] {
   const units = [...new Set(params.map((p) => p.unit))];

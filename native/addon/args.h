@@ -28,14 +28,19 @@ inline const char* status_name(frugal_status status) {
 // Every C call goes through this: a failed status becomes a JS Error whose message is the core's
 // own (it already names the argument), with the status name as `code` for programmatic checks.
 // It also reports the native memory the call allocated or freed to the GC (native_memory.h).
-inline void check(Napi::Env env, frugal_status status) {
-  report_native_memory(env);
-  if (status == FRUGAL_OK) return;
-  const char* message = frugal_last_error();
+// The JS Error for a failed status: the core's message (from the thread that made the call), or
+// the status when there is none.
+inline Napi::Error status_error(Napi::Env env, frugal_status status, const char* message) {
   std::string text = (message && *message) ? message : std::string("frugal: call failed with ") + status_name(status);
   Napi::Error error = Napi::Error::New(env, text);
   error.Set("code", Napi::String::New(env, status_name(status)));
-  throw error;
+  return error;
+}
+
+inline void check(Napi::Env env, frugal_status status) {
+  report_native_memory(env);
+  if (status == FRUGAL_OK) return;
+  throw status_error(env, status, frugal_last_error());
 }
 
 [[noreturn]] inline void type_error(Napi::Env env, const std::string& message) {
@@ -167,6 +172,43 @@ inline void require_args(Napi::Env env, const Napi::CallbackInfo& info, size_t n
     type_error(env, std::string(fn) + ": expected " + std::to_string(n) + " arguments, got " +
                         std::to_string(info.Length()));
   }
+}
+
+// One binding call's arguments, each converted by the functions above under its name (so every
+// message names the argument); the constructor refuses fewer than `required` arguments.
+struct Args {
+  Napi::Env env;
+  const Napi::CallbackInfo& info;
+  Args(const Napi::CallbackInfo& i, size_t required, const char* fn) : env(i.Env()), info(i) {
+    require_args(env, i, required, fn);
+  }
+  int32_t device(size_t i, const char* name = "device") const { return device_value(env, info[i], name); }
+  void* ptr(size_t i, const char* name) const { return pointer_value(env, info[i], name, false); }
+  void* nullable(size_t i, const char* name) const { return pointer_value(env, info[i], name, true); }
+  void* stream(size_t i) const { return pointer_value(env, info[i], "stream", true); }
+  int64_t size(size_t i, const char* name) const { return integer_value(env, info[i], name, 0, 9007199254740991LL); }
+  int64_t integer(size_t i, const std::string& name, int64_t lo, int64_t hi) const {
+    return integer_value(env, info[i], name, lo, hi);
+  }
+  uint64_t u64(size_t i, const char* name) const { return u64_value(env, info[i], name); }
+  frugal_dtype dtype(size_t i, const char* name) const { return dtype_value(env, info[i], name); }
+  float num(size_t i, const char* name) const { return (float)number_value(env, info[i], name); }
+  int32_t flag(size_t i, const char* name) const { return flag_value(env, info[i], name) ? 1 : 0; }
+  // The C call's status as a JS Error (args.h check()), else undefined.
+  Napi::Value done(frugal_status status) const {
+    check(env, status);
+    return env.Undefined();
+  }
+};
+
+// A module's functions by name, registered in one loop (addon.cpp, model_bindings.cpp).
+struct Binding {
+  const char* name;
+  Napi::Value (*fn)(const Napi::CallbackInfo&);
+};
+template <size_t N>
+void attach(Napi::Env env, Napi::Object target, const Binding (&list)[N]) {
+  for (const Binding& b : list) target.Set(b.name, Napi::Function::New(env, b.fn, b.name));
 }
 
 }  // namespace frugal_addon

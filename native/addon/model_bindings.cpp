@@ -10,21 +10,6 @@
 namespace frugal_addon {
 namespace {
 
-// Shorthands over args.h for the argument kinds the model ops take.
-struct Args {
-  Napi::Env env;
-  const Napi::CallbackInfo& info;
-  Args(const Napi::CallbackInfo& i, size_t n, const char* fn) : env(i.Env()), info(i) { require_args(env, i, n, fn); }
-  int32_t device(size_t i) const { return device_value(env, info[i], "device"); }
-  void* ptr(size_t i, const char* name) const { return pointer_value(env, info[i], name, false); }
-  void* nullable(size_t i, const char* name) const { return pointer_value(env, info[i], name, true); }
-  int64_t size(size_t i, const char* name) const { return integer_value(env, info[i], name, 0, 9007199254740991LL); }
-  frugal_dtype dtype(size_t i, const char* name) const { return dtype_value(env, info[i], name); }
-  float num(size_t i, const char* name) const { return (float)number_value(env, info[i], name); }
-  int32_t flag(size_t i, const char* name) const { return flag_value(env, info[i], name) ? 1 : 0; }
-  void* stream(size_t i) const { return i < info.Length() ? pointer_value(env, info[i], "stream", true) : nullptr; }
-};
-
 template <typename T> T* as(void* p) { return static_cast<T*>(p); }
 
 // {batch, seq, heads, headDim, scale?}
@@ -172,21 +157,25 @@ Napi::Value GatherColumns(const Napi::CallbackInfo& info) {
   return a.env.Undefined();
 }
 
+const Binding kModelFunctions[] = {
+    {"gemm", Gemm},
+    {"embeddingForward", EmbeddingForward},
+    {"embeddingBackward", EmbeddingBackward},
+    {"rmsnormForward", RmsnormForward},
+    {"rmsnormBackward", RmsnormBackward},
+    {"rope", Rope},
+    {"attentionForward", AttentionForward},
+    {"attentionBackward", AttentionBackward},
+    {"swigluForward", SwigluForward},
+    {"swigluBackward", SwigluBackward},
+    {"crossEntropy", CrossEntropy},
+    {"axpy", Axpy},
+    {"gatherColumns", GatherColumns},
+};
+
 void attach_model_functions(Napi::Env env, Napi::Object exports) {
   Napi::Object model = Napi::Object::New(env);
-  model.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
-  model.Set("embeddingForward", Napi::Function::New(env, EmbeddingForward, "embeddingForward"));
-  model.Set("embeddingBackward", Napi::Function::New(env, EmbeddingBackward, "embeddingBackward"));
-  model.Set("rmsnormForward", Napi::Function::New(env, RmsnormForward, "rmsnormForward"));
-  model.Set("rmsnormBackward", Napi::Function::New(env, RmsnormBackward, "rmsnormBackward"));
-  model.Set("rope", Napi::Function::New(env, Rope, "rope"));
-  model.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
-  model.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
-  model.Set("swigluForward", Napi::Function::New(env, SwigluForward, "swigluForward"));
-  model.Set("swigluBackward", Napi::Function::New(env, SwigluBackward, "swigluBackward"));
-  model.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
-  model.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
-  model.Set("gatherColumns", Napi::Function::New(env, GatherColumns, "gatherColumns"));
+  attach(env, model, kModelFunctions);
   exports.Set("model", model);
 }
 

@@ -19,10 +19,11 @@
 
 namespace frugal_addon {
 
-inline void report_native_memory(Napi::Env env) {
+// `elsewhere`: what a call this thread made on its behalf (a stepAsync on libuv's pool) drained there.
+inline void report_native_memory(Napi::Env env, int64_t elsewhere = 0) {
   // Never reports a negative total: memory allocated on another thread may be freed on this one.
   static thread_local int64_t reported = 0;
-  int64_t delta = frugal::take_thread_alloc_delta();
+  int64_t delta = frugal::take_thread_alloc_delta() + elsewhere;
   if (delta == 0) return;
   int64_t next = reported + delta < 0 ? 0 : reported + delta;
   int64_t change = next - reported;

@@ -130,6 +130,15 @@ int64_t take_thread_alloc_delta() {
   return d;
 }
 
+void tracked_external(int device, int64_t bytes, frugal_mem_category category) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto& s = ledgers()[device].stats;
+  s.current[category] += (uint64_t)bytes;  // modular: a give-back subtracts what its take added
+  s.current_total += (uint64_t)bytes;
+  if (s.current[category] > s.peak[category]) s.peak[category] = s.current[category];
+  if (s.current_total > s.peak_total) s.peak_total = s.current_total;
+}
+
 frugal_memory_stats memory_stats(int device) {
   std::lock_guard<std::mutex> lock(g_mutex);
   return ledgers()[device].stats;

@@ -30,6 +30,9 @@ uint64_t tracked_serial(int device, const void* base);
 // Bytes allocated minus bytes freed by this thread since its last call (the ledger hook): a
 // binding drains it on its JS thread to tell the JS garbage collector about native memory.
 int64_t take_thread_alloc_delta();
+// Counts memory the library holds that tracked_alloc did not make (a math library's scratch,
+// such as cuSOLVER's at an SVD refresh): +bytes when it is taken, -bytes when it is given back.
+void tracked_external(int device, int64_t bytes, frugal_mem_category category);
 frugal_memory_stats memory_stats(int device);
 void reset_peak(int device);
 

@@ -12,6 +12,7 @@
 #include "memory.h"
 #include "rule_scalars.h"  // state_full_scalars, state_free_scalars, adam_bias_inputs
 #include "selections/selection_state.h"
+#include "workspace_pool.h"
 
 namespace frugal {
 
@@ -115,7 +116,10 @@ class Optimizer {
   int32_t nonfinite_ = FRUGAL_NONFINITE_PROPAGATE;
   bool reduced_ = false;       // this step's gradients were reduced into step_scalars_
   Buffer step_scalars_;        // one StepScalars on the device
-  Buffer workspaces_[4];       // fp32 scratch for dense projections, grown on demand
+  // fp32 scratch for dense projections comes from the device's pool (workspace_pool.h), leased
+  // for the length of each step: one pool per device, however many optimizers.
+  WorkspacePool::User workspace_user_{device_};
+  WorkspacePool::Lease* workspace_lease_ = nullptr;
 };
 
 // The gradient a step reads for a param: the compressed one when given, else the full one (null

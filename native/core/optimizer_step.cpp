@@ -9,13 +9,8 @@
 namespace frugal {
 
 float* Optimizer::workspace(int slot, int64_t floats) {
-  Buffer& b = workspaces_[slot];
-  uint64_t need = (uint64_t)std::max<int64_t>(floats, 1) * 4;
-  if (b.bytes() < need) {
-    b.reset();
-    b = Buffer(device_, need, FRUGAL_MEM_WORKSPACE);
-  }
-  return b.as<float>();
+  if (!workspace_lease_) fail(FRUGAL_ERR_STATE, "internal error: workspace asked for outside a step");
+  return workspace_lease_->slot(slot, floats);
 }
 
 StepScalars* Optimizer::step_scalars(StreamHandle s) {
@@ -88,6 +83,7 @@ void Optimizer::set_skipped_steps(int64_t count, StreamHandle s) {
 }
 
 void Optimizer::step(StreamHandle s) {
+  WorkspacePool::Lease lease(device_, s, &workspace_lease_);  // steps on one device take turns
   // A compressed gradient serves the one step it was given for, whether that step succeeds or not.
   struct ClearCompressed {
     std::vector<std::unique_ptr<ParamState>>& params;

@@ -16,13 +16,16 @@ std::string label(const ParamState& p) { return "param " + std::to_string(p.inde
 std::vector<double> Optimizer::sums_of_squares(const std::vector<ParamState*>& ps, StreamHandle s) {
   std::vector<double> out(ps.size(), 0.0);
   if (ps.empty()) return out;
-  Buffer sums(device_, ps.size() * sizeof(double), FRUGAL_MEM_WORKSPACE);
-  backend_->zero(sums.get(), sums.bytes(), s);
+  // Scratch from the device's pool (slot 0, before any refresh uses it): a transient buffer here
+  // would ride on top of the pool that other optimizers' steps have grown.
+  const size_t bytes = ps.size() * sizeof(double);
+  auto* sums = reinterpret_cast<double*>(workspace(0, (int64_t)(2 * ps.size())));
+  backend_->zero(sums, bytes, s);
   for (size_t i = 0; i < ps.size(); i++) {
     GradientRead r = gradient_read(*ps[i]);
-    backend_->sum_squares(&r.ptr, &r.dtype, &r.n, 1, sums.as<double>() + i, s);
+    backend_->sum_squares(&r.ptr, &r.dtype, &r.n, 1, sums + i, s);
   }
-  backend_->copy_to_host(out.data(), sums.get(), sums.bytes(), s);
+  backend_->copy_to_host(out.data(), sums, bytes, s);
   return out;
 }
 

@@ -46,6 +46,7 @@ const NATIVE_SOURCES = [
   'native/core/optimizer_step.cpp',
   'native/core/step_checks.cpp',
   'native/core/eps_check.cpp',
+  'native/core/workspace_pool.cpp',
 ];
 
 function onPath(cmd) {
