@@ -40,6 +40,7 @@ const NATIVE_SOURCES = [
   'native/core/optimizer_step.cpp',
   'native/core/step_checks.cpp',
   'native/core/eps_check.cpp',
+  'native/core/schema.generated.cpp',
 ];
 
 function onPath(cmd) {
