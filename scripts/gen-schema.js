@@ -246,6 +246,8 @@ function coreHeader(schema) {
     out.push(`void schema_${name}_default(${s.c}* out);`);
     out.push('');
   }
+  out.push('// Each enum value\'s JS name ("unknown" for a value the enum does not have).');
+  for (const e of schema.enums) out.push(`const char* ${e.c.replace(/^frugal_/, '')}_value_name(int32_t v);`);
   out.push('// Each field of frugal_group_options within its own range (cross-field rules: validate_group_options).');
   out.push('void schema_check_group_options(const frugal_group_options& o);');
   out.push('');
@@ -285,6 +287,11 @@ function coreSource(schema) {
   out.push('  return std::to_string(v) + (v >= 0 && v < count ? std::string(" (") + names[v] + ")" : std::string());');
   out.push('}');
   out.push('}  // namespace', '');
+  for (const e of schema.enums) {
+    const n = e.c.replace(/^frugal_/, '');
+    out.push(`const char* ${n}_value_name(int32_t v) { return v >= 0 && v <= ${e.max} ? ${n}_names[v] : "unknown"; }`);
+  }
+  out.push('');
   for (const s of schema.structs) {
     const name = s.c.replace(/^frugal_/, '');
     out.push(`void schema_${name}_default(${s.c}* o) {`);

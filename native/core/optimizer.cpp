@@ -27,11 +27,7 @@ const char* dtype_name(int32_t d) {
 }
 }  // namespace
 
-const char* selection_name(int32_t kind) {
-  static const char* names[] = {"all", "none", "blocks", "columns", "rows", "coordinates",
-                                "svd", "random", "randperm", "grass"};
-  return (kind >= 0 && kind <= 9) ? names[kind] : "unknown";
-}
+const char* selection_name(int32_t kind) { return selection_value_name(kind); }
 
 void validate_group_options(const frugal_group_options& o) {
   // Each field in its own range (schema/options.json); here, the rules between fields.

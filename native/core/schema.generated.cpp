@@ -41,6 +41,14 @@ std::string got_value(int32_t v, const char* const* names, int32_t count) {
 }
 }  // namespace
 
+const char* dtype_value_name(int32_t v) { return v >= 0 && v <= 3 ? dtype_names[v] : "unknown"; }
+const char* rule_value_name(int32_t v) { return v >= 0 && v <= 5 ? rule_names[v] : "unknown"; }
+const char* selection_value_name(int32_t v) { return v >= 0 && v <= 9 ? selection_names[v] : "unknown"; }
+const char* block_order_value_name(int32_t v) { return v >= 0 && v <= 4 ? block_order_names[v] : "unknown"; }
+const char* side_value_name(int32_t v) { return v >= 0 && v <= 3 ? side_names[v] : "unknown"; }
+const char* grass_sampling_value_name(int32_t v) { return v >= 0 && v <= 2 ? grass_sampling_names[v] : "unknown"; }
+const char* eps_mode_value_name(int32_t v) { return v >= 0 && v <= 1 ? eps_mode_names[v] : "unknown"; }
+
 void schema_group_options_default(frugal_group_options* o) {
   o->lr = 0.001f;
   o->weight_decay = 0.f;

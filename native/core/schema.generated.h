@@ -47,6 +47,14 @@ static_assert(PARAM_DESC_LAYOUTS[0].size < PARAM_DESC_LAYOUTS[1].size,
 // Every field but size at its default.
 void schema_param_desc_default(frugal_param_desc* out);
 
+// Each enum value's JS name ("unknown" for a value the enum does not have).
+const char* dtype_value_name(int32_t v);
+const char* rule_value_name(int32_t v);
+const char* selection_value_name(int32_t v);
+const char* block_order_value_name(int32_t v);
+const char* side_value_name(int32_t v);
+const char* grass_sampling_value_name(int32_t v);
+const char* eps_mode_value_name(int32_t v);
 // Each field of frugal_group_options within its own range (cross-field rules: validate_group_options).
 void schema_check_group_options(const frugal_group_options& o);
 
