@@ -304,6 +304,8 @@ function coreSource(schema) {
   out.push('void schema_check_group_options(const frugal_group_options& o) {');
   const options = schema.structs.find((s) => s.c === 'frugal_group_options');
   for (const f of options.fields) {
+    // checked_by: values whose validity is another table's to say (a rule's roles), checked by hand.
+    if (f.checked_by) continue;
     if (f.range) out.push(coreRangeCheck(f));
     else if (f.enum) out.push(coreEnumCheck(f));
   }
@@ -407,7 +409,7 @@ function tsSource(schema) {
   out.push('');
   out.push('/** The names the core accepts for an enum option, where the public option takes fewer (set by methods). */');
   out.push('export const CORE_OPTION_VALUES = {');
-  for (const f of enumOptions.filter((f) => f.js.values)) {
+  for (const f of enumOptions.filter((f) => f.js.values && !f.checked_by)) {
     out.push(`  ${f.js.name}: [${enumWords(f).allowed.map((v) => `'${v.js}'`).join(', ')}],`);
   }
   out.push('} as const;', '');

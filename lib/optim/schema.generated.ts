@@ -128,8 +128,6 @@ export type SamplingName = (typeof OPTION_VALUES.sampling)[number];
 
 /** The names the core accepts for an enum option, where the public option takes fewer (set by methods). */
 export const CORE_OPTION_VALUES = {
-  stateFull: ['none', 'adamw', 'sgdm', 'signsgd', 'sgd'],
-  stateFree: ['none', 'signsgd', 'sgd', 'freeze'],
   blockOrder: ['descending', 'ascending', 'mirror', 'random', 'random_cycle'],
 } as const;
 

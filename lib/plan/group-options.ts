@@ -5,7 +5,7 @@
 import { FRAMEWORK_DEFAULTS } from '../optim/options';
 import {
   BlockOrderName,
-  CORE_OPTION_VALUES,
+  RuleEnumName,
   SamplingName,
   SCHEMA_CHECKS,
   SelectionEnumName,
@@ -15,8 +15,8 @@ import {
 } from '../optim/schema.generated';
 
 export type SelectionKind = SelectionEnumName;
-/** The core's state-full rules: the public stateFull's, and the plain ones of ALL / NONE selections. */
-export type StateFullRule = (typeof CORE_OPTION_VALUES.stateFull)[number];
+/** The core's state-full rules: the public stateFull's, and the plain ones of ALL / NONE selections (freeze is state-free only). */
+export type StateFullRule = Exclude<RuleEnumName, 'freeze'>;
 export type StateFreeRule = StateFreeName;
 export type BlockOrder = BlockOrderName;
 /** Dense: which side is projected. Grass: which lines are selected (left = rows, right = columns). */

@@ -33,6 +33,13 @@ void validate_group_options(const frugal_group_options& o) {
   // Each field in its own range (schema/options.json); here, the rules between fields.
   schema_check_group_options(o);
   validate_eps(o);
+  // Which rules may stand where is the rules' to say, not the schema's.
+  if (o.state_full < FRUGAL_RULE_NONE || o.state_full > FRUGAL_RULE_SGD)
+    invalid("state_full: expected a rule 0..4, got " + std::to_string(o.state_full));
+  if (o.state_free < FRUGAL_RULE_NONE || o.state_free > FRUGAL_RULE_FREEZE)
+    invalid("state_free: expected a rule 0..5, got " + std::to_string(o.state_free));
+  if (o.state_free == FRUGAL_RULE_ADAMW || o.state_free == FRUGAL_RULE_SGDM)
+    invalid("state_free: expected none, signsgd or sgd (a state-free rule keeps no state)");
   if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
     invalid("nesterov: needs momentum > 0 and dampening 0 (as torch.optim.SGD)");
   if (o.state_free == FRUGAL_RULE_FREEZE && o.selection != FRUGAL_SEL_BLOCKS)

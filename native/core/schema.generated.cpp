@@ -93,7 +93,6 @@ void schema_param_desc_default(frugal_param_desc* o) {
 void schema_check_group_options(const frugal_group_options& o) {
   if (!(o.lr >= 0) || !std::isfinite(o.lr)) invalid("lr: expected a finite number >= 0, got " + num(o.lr));
   if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay)) invalid("weight_decay: expected a finite number >= 0, got " + num(o.weight_decay));
-  if (o.state_full < FRUGAL_RULE_NONE || o.state_full > FRUGAL_RULE_SGD) invalid("state_full: expected 0 (none), 1 (adamw), 2 (sgdm), 3 (signsgd) or 4 (sgd), got " + got_value(o.state_full, rule_names, 6));
   if (!(o.beta1 >= 0 && o.beta1 < 1)) invalid("beta1: expected a number in [0, 1), got " + num(o.beta1));
   if (!(o.beta2 >= 0 && o.beta2 < 1)) invalid("beta2: expected a number in [0, 1), got " + num(o.beta2));
   if (!(o.eps >= 0) || !std::isfinite(o.eps)) invalid("eps: expected a finite number >= 0, got " + num(o.eps));
@@ -103,7 +102,6 @@ void schema_check_group_options(const frugal_group_options& o) {
   if (!(o.l2 >= 0) || !std::isfinite(o.l2)) invalid("l2: expected a finite number >= 0, got " + num(o.l2));
   if (!(o.state_full_lr_scale >= 0) || !std::isfinite(o.state_full_lr_scale)) invalid("state_full_lr_scale: expected a finite number >= 0, got " + num(o.state_full_lr_scale));
   if (o.state_dtype < FRUGAL_F32 || o.state_dtype > FRUGAL_BF16) invalid("state_dtype: expected 0 (float32) or 1 (bfloat16), got " + got_value(o.state_dtype, dtype_names, 4));
-  if (o.state_free != FRUGAL_RULE_NONE && o.state_free != FRUGAL_RULE_SIGN && o.state_free != FRUGAL_RULE_SGD && o.state_free != FRUGAL_RULE_FREEZE) invalid("state_free: expected 0 (none), 3 (signsgd), 4 (sgd) or 5 (freeze) (a state-free rule keeps no state), got " + got_value(o.state_free, rule_names, 6));
   if (!(o.state_free_lr_scale >= 0) || !std::isfinite(o.state_free_lr_scale)) invalid("state_free_lr_scale: expected a finite number >= 0, got " + num(o.state_free_lr_scale));
   if (o.selection < FRUGAL_SEL_ALL || o.selection > FRUGAL_SEL_GRASS) invalid("selection: expected 0 (all), 1 (none), 2 (blocks), 3 (columns), 4 (rows), 5 (coordinates), 6 (svd), 7 (random), 8 (randperm) or 9 (grass), got " + got_value(o.selection, selection_names, 10));
   if (!(o.density >= 0 && o.density <= 1)) invalid("density: expected a number in [0, 1], got " + num(o.density));
