@@ -28,37 +28,9 @@ export interface NativeDeviceInfo {
   unusableReason: string;
 }
 
-/** frugal_group_options with its C field names; enums as their numeric codes. */
-export interface NativeGroupOptions {
-  lr: number;
-  weight_decay: number;
-  state_full: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  bias_correction: boolean;
-  eps_mode: number;
-  momentum: number;
-  dampening: number;
-  nesterov: boolean;
-  l2: number;
-  state_full_lr_scale: number;
-  state_dtype: number;
-  state_free: number;
-  state_free_lr_scale: number;
-  selection: number;
-  density: number;
-  rank: number;
-  update_gap: number;
-  reset_statistics: boolean;
-  external_selection: boolean;
-  block_order: number;
-  side: number;
-  randomized_svd: boolean;
-  grass_sampling: number;
-  grass_replacement: boolean;
-  seed: bigint;
-}
+/** frugal_group_options with its C field names (generated from schema/options.json). */
+export type { NativeGroupOptions } from './optim/schema.generated';
+import type { NativeGroupOptions } from './optim/schema.generated';
 
 export interface NativeParamDesc {
   data: bigint;

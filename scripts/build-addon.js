@@ -129,6 +129,8 @@ function checkGypBuild() {
   }
 }
 
+// Everything generated from schema/options.json is committed; a schema edit is picked up here.
+run(process.execPath, [path.join(__dirname, 'gen-schema.js')], root);
 if (process.argv.includes('--gyp')) checkGypBuild();
 else if (onPath('cmake')) buildWithCmake();
 else {

@@ -30,7 +30,9 @@ int main(void) {
   int32_t group = 0, index = 0;
   if (check(frugal_optimizer_add_group(opt, &options, &group), "frugal_optimizer_add_group")) return 1;
 
-  frugal_param_desc desc = {0};
+  /* Option structs start from their defaults (which also set their size: see frugal.h). */
+  frugal_param_desc desc;
+  frugal_param_desc_default(&desc);
   desc.data = param;
   desc.dtype = FRUGAL_F32;
   desc.grad = grad;
@@ -64,6 +66,13 @@ int main(void) {
   frugal_optimizer_create(FRUGAL_CPU, &bad);
   if (frugal_optimizer_add_group(bad, &options, &group) == FRUGAL_OK) failures++;
   printf("bad beta1 rejected: %s\n", frugal_last_error());
+
+  /* A struct whose size no frugal.h gave (here: never set) is refused too. */
+  frugal_group_options unsized = options;
+  unsized.size = 0;
+  if (frugal_optimizer_add_group(bad, &unsized, &group) == FRUGAL_OK) failures++;
+  printf("unsized options rejected: %s\n", frugal_last_error());
+  printf("library ABI %d, header ABI %d, version %s\n", (int)frugal_abi_version(), FRUGAL_ABI_VERSION, frugal_version());
   frugal_optimizer_destroy(bad);
   return failures ? 1 : 0;
 }

@@ -2,21 +2,38 @@
 // Every method is a configuration of one framework (frugal.h): a selection, a state-full rule on
 // the selected part, a state-free rule on the rest. A method (AdamW, Frugal, ...) is a MethodSpec:
 // which options it accepts, its defaults, and the settings it fixes.
-import { describeValue, dtypeCode } from '../dtype';
-import type { NativeGroupOptions } from '../native';
+// The options that map to frugal_group_options fields take their names, value lists, defaults and
+// range checks from schema/options.json (schema.generated.ts); the options of the library alone
+// (betas' pair, selection functions, orientation, projectable, switchEvery, maxGradNorm,
+// nonFinite) are defined here.
+import { describeValue } from '../dtype';
 import type { Tensor } from '../tensor';
+import {
+  BLOCK_ORDER_CODES,
+  Check,
+  DTYPE_CODES,
+  EPS_MODE_CODES,
+  GRASS_SAMPLING_CODES,
+  NativeGroupOptions,
+  OPTION_DEFAULTS,
+  RULE_CODES,
+  SCHEMA_CHECKS,
+  SELECTION_CODES,
+  SELECTION_NAMES as SCHEMA_SELECTION_NAMES,
+  SIDE_CODES,
+  BlockOrderName,
+  EpsModeName,
+  SamplingName,
+  SelectionEnumName,
+  SideName,
+  StateDtypeName,
+  StateFreeName,
+  StateFullName,
+} from './schema.generated';
 
-export type SelectionName =
-  | 'all'
-  | 'none'
-  | 'blocks'
-  | 'columns'
-  | 'rows'
-  | 'coordinates'
-  | 'svd'
-  | 'random'
-  | 'randperm'
-  | 'grass';
+export type { Check } from './schema.generated';
+
+export type SelectionName = SelectionEnumName;
 
 /** The selections a caller-supplied function can produce. */
 export type SelectionKind = 'blocks' | 'columns' | 'rows' | 'coordinates' | 'grass';
@@ -50,13 +67,13 @@ export interface GroupOptions {
   betas?: readonly [number, number];
   eps?: number;
   biasCorrection?: boolean;
-  epsMode?: 'torch' | 'hf';
+  epsMode?: EpsModeName;
   momentum?: number;
   dampening?: number;
   nesterov?: boolean;
-  stateFull?: 'adamw' | 'sgdm';
+  stateFull?: StateFullName;
   /** The rule on the unselected part; 'none': the decoupled decay alone. */
-  stateFree?: 'signsgd' | 'sgd' | 'none';
+  stateFree?: StateFreeName;
   /** lr of the state-full part = lr * stateFullLrScale (GaLore's scale, Grass's alpha). */
   stateFullLrScale?: number;
   /**
@@ -82,15 +99,15 @@ export interface GroupOptions {
    * Blocks: descending / ascending walks, mirror pairs (i, N-1-i) (an even count), random a fresh
    * subset at every refresh (BAdam's random: one permutation per cycle).
    */
-  blockOrder?: 'descending' | 'ascending' | 'mirror' | 'random';
-  side?: 'std' | 'reverse_std' | 'left' | 'right';
+  blockOrder?: BlockOrderName;
+  side?: SideName;
   randomizedSvd?: boolean;
   /** Grass: how rows/columns are chosen. */
-  sampling?: 'top-r' | 'norm' | 'uniform';
+  sampling?: SamplingName;
   replacement?: boolean;
   /** Grass: 'std' selects the smaller side. */
   orientation?: 'std' | 'rows' | 'columns';
-  stateDtype?: 'float32' | 'bfloat16';
+  stateDtype?: StateDtypeName;
   seed?: number | bigint;
   /** false: plain AdamW for this group (embeddings, norms, LM head). Default true. */
   projectable?: boolean;
@@ -133,43 +150,15 @@ export interface NativeGroupContext {
 export type FullOptions = Required<GroupOptions>;
 
 export const FRAMEWORK_DEFAULTS: FullOptions = {
-  lr: 1e-3,
-  weightDecay: 0,
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  biasCorrection: true,
-  epsMode: 'torch',
-  momentum: 0,
-  dampening: 0,
-  nesterov: false,
-  stateFull: 'adamw',
-  stateFree: 'none',
-  stateFullLrScale: 1,
-  stateFreeLrScale: 1,
-  selection: 'all',
+  ...OPTION_DEFAULTS,
+  betas: [...OPTION_DEFAULTS.betas],
   selectionKind: 'blocks',
-  density: 1,
-  rank: 0,
-  updateGap: 200,
-  resetStatistics: true,
-  blockOrder: 'descending',
-  side: 'std',
-  randomizedSvd: false,
-  sampling: 'top-r',
-  replacement: false,
   orientation: 'std',
-  stateDtype: 'float32',
-  seed: 0,
   projectable: true,
   switchEvery: 100,
 };
 
 // ---- checks ----
-
-export interface Check {
-  expected: string;
-  ok(value: unknown): boolean;
-}
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const nonNegative: Check = { expected: 'a finite number >= 0', ok: (v) => isNumber(v) && v >= 0 };
@@ -185,13 +174,10 @@ export function oneOf(...names: string[]): Check {
 }
 const positiveInteger: Check = { expected: 'an integer >= 1', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1 };
 
-export const SELECTION_NAMES: SelectionName[] = [
-  'all', 'none', 'blocks', 'columns', 'rows', 'coordinates', 'svd', 'random', 'randperm', 'grass',
-];
+export const SELECTION_NAMES: SelectionName[] = [...SCHEMA_SELECTION_NAMES];
 
 export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
-  lr: nonNegative,
-  weightDecay: nonNegative,
+  ...SCHEMA_CHECKS,
   betas: {
     expected: 'two numbers in [0, 1)',
     ok: (v) => Array.isArray(v) && v.length === 2 && v.every((b) => unitOpen.ok(b)),
@@ -203,32 +189,12 @@ export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
     expected: 'a finite number >= 0: 0, or at least 1.1754944e-38 (the smallest normal float32)',
     ok: (v) => isNumber(v) && (v === 0 || v >= 1.1754943508222875e-38),
   },
-  biasCorrection: boolean,
-  epsMode: oneOf('torch', 'hf'),
-  momentum: unitOpen,
-  dampening: { expected: 'a number in [0, 1]', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
-  nesterov: boolean,
-  stateFull: oneOf('adamw', 'sgdm'),
-  stateFree: oneOf('signsgd', 'sgd', 'none'),
-  stateFullLrScale: nonNegative,
-  stateFreeLrScale: nonNegative,
   selection: {
     expected: `${SELECTION_NAMES.map((n) => `'${n}'`).join(', ')} or a function`,
     ok: (v) => typeof v === 'function' || SELECTION_NAMES.includes(v as SelectionName),
   },
   selectionKind: oneOf('blocks', 'columns', 'rows', 'coordinates', 'grass'),
-  // 0 is FRUGAL's rho = 0: every projectable param gets only the state-free rule, no state.
-  density: { expected: 'a number in [0, 1]', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
-  rank: { expected: 'an integer >= 0 (0: from density)', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
-  updateGap: positiveInteger,
-  resetStatistics: boolean,
-  blockOrder: oneOf('descending', 'ascending', 'mirror', 'random'),
-  side: oneOf('std', 'reverse_std', 'left', 'right'),
-  randomizedSvd: boolean,
-  sampling: oneOf('top-r', 'norm', 'uniform'),
-  replacement: boolean,
   orientation: oneOf('std', 'rows', 'columns'),
-  stateDtype: oneOf('float32', 'bfloat16'),
   seed: {
     expected: 'an integer in [0, 2^64)',
     ok: (v) =>
@@ -287,20 +253,20 @@ export function checkGroupOptions(spec: MethodSpec, options: Record<string, unkn
 
 // ---- translation to the C API ----
 
-const RULE = { none: 0, adamw: 1, sgdm: 2, signsgd: 3, sgd: 4 } as const;
-const ORDER = { descending: 0, ascending: 1, mirror: 2, random: 3 } as const;
+const RULE = RULE_CODES;
+const ORDER = BLOCK_ORDER_CODES;
 /**
  * Native values no option names, set by a method's adjust: FREEZE leaves the unselected blocks
  * untouched, decay included (BAdam; stateFree 'none' decays them, as FRUGAL does), RANDOM_CYCLE
  * walks one random permutation of the blocks per cycle (BAdam; FRUGAL's 'random' draws a fresh
  * subset at every refresh).
  */
-export const NATIVE_RULE_FREEZE = 5;
-export const NATIVE_ORDER_RANDOM_CYCLE = 4;
-const SIDE = { std: 0, reverse_std: 1, left: 2, right: 3 } as const;
+export const NATIVE_RULE_FREEZE = RULE_CODES.freeze;
+export const NATIVE_ORDER_RANDOM_CYCLE = BLOCK_ORDER_CODES.random_cycle;
+const SIDE = SIDE_CODES;
 // Grass orientation travels in the side field: STD, LEFT = rows, RIGHT = columns.
-const ORIENTATION = { std: 0, rows: 2, columns: 3 } as const;
-const SAMPLING = { 'top-r': 0, norm: 1, uniform: 2 } as const;
+const ORIENTATION = { std: SIDE_CODES.std, rows: SIDE_CODES.left, columns: SIDE_CODES.right } as const;
+const SAMPLING = GRASS_SAMPLING_CODES;
 
 /** Which part of a param group a native group holds. */
 export type GroupPart = 'whole' | 'projected' | 'regular';
@@ -321,16 +287,16 @@ export function nativeOptions(spec: MethodSpec, o: FullOptions, part: GroupPart,
     beta2: o.betas[1],
     eps: o.eps,
     bias_correction: o.biasCorrection,
-    eps_mode: o.epsMode === 'hf' ? 1 : 0,
+    eps_mode: EPS_MODE_CODES[o.epsMode],
     momentum: o.momentum,
     dampening: o.dampening,
     nesterov: o.nesterov,
     l2: 0,
     state_full_lr_scale: o.stateFullLrScale,
-    state_dtype: dtypeCode(o.stateDtype),
+    state_dtype: DTYPE_CODES[o.stateDtype],
     state_free: RULE[o.stateFree],
     state_free_lr_scale: o.stateFreeLrScale,
-    selection: SELECTION_NAMES.indexOf(selection),
+    selection: SELECTION_CODES[selection],
     density: o.density,
     rank: o.rank,
     update_gap: o.updateGap,

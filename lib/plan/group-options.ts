@@ -1,17 +1,28 @@
 // The options of one optimizer param group that decide how much state the core allocates, in
 // the library's vocabulary (camelCase, string enums). Scalars that never change a byte count
 // (lr, betas, eps, weight decay, lr scales) are not here.
+// The names and checks come from schema/options.json (schema.generated.ts).
 import { FRAMEWORK_DEFAULTS } from '../optim/options';
+import {
+  BlockOrderName,
+  RuleEnumName,
+  SamplingName,
+  SCHEMA_CHECKS,
+  SelectionEnumName,
+  SideName,
+  StateDtypeName,
+  StateFreeName,
+} from '../optim/schema.generated';
 
-export type SelectionKind =
-  | 'all' | 'none' | 'blocks' | 'columns' | 'rows' | 'coordinates' | 'svd' | 'random' | 'randperm' | 'grass';
-export type StateFullRule = 'adamw' | 'sgdm' | 'signsgd' | 'sgd' | 'none';
-export type StateFreeRule = 'signsgd' | 'sgd' | 'none';
-export type BlockOrder = 'descending' | 'ascending' | 'mirror' | 'random';
+export type SelectionKind = SelectionEnumName;
+/** The core's state-full rules: the public stateFull's, and the plain ones of ALL / NONE selections (freeze is state-free only). */
+export type StateFullRule = Exclude<RuleEnumName, 'freeze'>;
+export type StateFreeRule = StateFreeName;
+export type BlockOrder = BlockOrderName;
 /** Dense: which side is projected. Grass: which lines are selected (left = rows, right = columns). */
-export type Side = 'std' | 'reverse_std' | 'left' | 'right';
-export type GrassSampling = 'top-r' | 'norm' | 'uniform';
-export type StateDtype = 'float32' | 'bfloat16';
+export type Side = SideName;
+export type GrassSampling = SamplingName;
+export type StateDtype = StateDtypeName;
 
 export interface GroupPlanOptions {
   selection: SelectionKind;
@@ -51,10 +62,9 @@ export const DEFAULT_GROUP_OPTIONS: Readonly<GroupPlanOptions> = Object.freeze({
 
 export function groupOptions(partial: Partial<GroupPlanOptions> = {}): GroupPlanOptions {
   const o = { ...DEFAULT_GROUP_OPTIONS, ...partial };
-  if (!(o.density >= 0 && o.density <= 1)) throw new Error(`density: expected a number in [0, 1], got ${o.density}`);
-  if (!(Number.isInteger(o.rank) && o.rank >= 0)) throw new Error(`rank: expected an integer >= 0, got ${o.rank}`);
-  if (!(Number.isInteger(o.updateGap) && o.updateGap >= 1)) {
-    throw new Error(`updateGap: expected an integer >= 1, got ${o.updateGap}`);
+  for (const name of ['density', 'rank', 'updateGap'] as const) {
+    const check = SCHEMA_CHECKS[name];
+    if (!check.ok(o[name])) throw new Error(`${name}: expected ${check.expected}, got ${o[name]}`);
   }
   return o;
 }

@@ -10,6 +10,7 @@
 
 #include "frugal.h"
 #include "native_memory.h"
+#include "schema.generated.h"
 
 namespace frugal_addon {
 
@@ -117,7 +118,7 @@ inline int32_t device_value(Napi::Env env, const Napi::Value& v, const std::stri
 }
 
 inline frugal_dtype dtype_value(Napi::Env env, const Napi::Value& v, const std::string& name) {
-  return (frugal_dtype)integer_value(env, v, name, FRUGAL_F32, FRUGAL_I32);
+  return (frugal_dtype)integer_value(env, v, name, 0, FRUGAL_DTYPE_MAX);
 }
 
 // A host buffer: an ArrayBuffer or any ArrayBuffer view (typed array, DataView), as its backing

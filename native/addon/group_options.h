@@ -1,5 +1,5 @@
 // frugal_group_options <-> a JS object whose keys are the C field names. One table describes
-// every field, so the conversion both ways and the unknown-key check cannot drift apart.
+// every field (generated from the schema), so the conversion both ways and the unknown-key check cannot drift apart.
 // Value ranges are the core's to check (it names the field); this layer checks types only.
 #pragma once
 #include <napi.h>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "args.h"
+#include "schema.generated.h"
 
 namespace frugal_addon {
 
@@ -22,38 +23,10 @@ struct OptionField {
 
 static_assert(sizeof(frugal_rule) == sizeof(int32_t), "enums are stored as int32");
 
-#define FRUGAL_FIELD(name, kind, max) {#name, FieldKind::kind, offsetof(frugal_group_options, name), max}
+// The fields come from schema/options.json (schema.generated.h), so adding an option is a schema edit.
+#define FRUGAL_FIELD(name, kind, max) {#name, FieldKind::kind, offsetof(frugal_group_options, name), max},
 inline const OptionField* option_fields(size_t* count) {
-  static const OptionField fields[] = {
-      FRUGAL_FIELD(lr, F32, 0),
-      FRUGAL_FIELD(weight_decay, F32, 0),
-      FRUGAL_FIELD(state_full, ENUM, FRUGAL_RULE_SGD),
-      FRUGAL_FIELD(beta1, F32, 0),
-      FRUGAL_FIELD(beta2, F32, 0),
-      FRUGAL_FIELD(eps, F32, 0),
-      FRUGAL_FIELD(bias_correction, FLAG, 0),
-      FRUGAL_FIELD(eps_mode, ENUM, FRUGAL_EPS_HF),
-      FRUGAL_FIELD(momentum, F32, 0),
-      FRUGAL_FIELD(dampening, F32, 0),
-      FRUGAL_FIELD(nesterov, FLAG, 0),
-      FRUGAL_FIELD(l2, F32, 0),
-      FRUGAL_FIELD(state_full_lr_scale, F32, 0),
-      FRUGAL_FIELD(state_dtype, ENUM, FRUGAL_I32),
-      FRUGAL_FIELD(state_free, ENUM, FRUGAL_RULE_FREEZE),
-      FRUGAL_FIELD(state_free_lr_scale, F32, 0),
-      FRUGAL_FIELD(selection, ENUM, FRUGAL_SEL_GRASS),
-      FRUGAL_FIELD(density, F64, 0),
-      FRUGAL_FIELD(rank, I32, 0),
-      FRUGAL_FIELD(update_gap, I32, 0),
-      FRUGAL_FIELD(reset_statistics, FLAG, 0),
-      FRUGAL_FIELD(external_selection, FLAG, 0),
-      FRUGAL_FIELD(block_order, ENUM, FRUGAL_ORDER_RANDOM_CYCLE),
-      FRUGAL_FIELD(side, ENUM, FRUGAL_SIDE_RIGHT),
-      FRUGAL_FIELD(randomized_svd, FLAG, 0),
-      FRUGAL_FIELD(grass_sampling, ENUM, FRUGAL_GRASS_UNIFORM),
-      FRUGAL_FIELD(grass_replacement, FLAG, 0),
-      FRUGAL_FIELD(seed, U64, 0),
-  };
+  static const OptionField fields[] = {FRUGAL_GROUP_OPTION_FIELDS(FRUGAL_FIELD)};
   *count = sizeof(fields) / sizeof(fields[0]);
   return fields;
 }

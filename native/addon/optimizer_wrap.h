@@ -124,7 +124,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     int32_t group = index(a, 0, "group");
     if (!info[1].IsObject()) type_error(env, "param: expected an object {data, dtype, grad, gradDtype, shape, blockId}");
     Napi::Object d = info[1].As<Napi::Object>();
-    frugal_param_desc desc = {};
+    frugal_param_desc desc;
+    frugal_param_desc_default(&desc);
     desc.data = pointer_value(env, d.Get("data"), "param.data", false);
     desc.dtype = dtype_value(env, d.Get("dtype"), "param.dtype");
     desc.grad = pointer_value(env, d.Get("grad"), "param.grad", true);
@@ -377,7 +378,7 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     c.step = integer_value(env, o.Get("step"), "counters.step", 0, max_count);
     c.state_step = integer_value(env, o.Get("stateStep"), "counters.stateStep", 0, max_count);
     c.active = flag_value(env, o.Get("active"), "counters.active") ? 1 : 0;
-    c.kind = (int32_t)integer_value(env, o.Get("kind"), "counters.kind", 0, FRUGAL_SEL_GRASS);
+    c.kind = (int32_t)integer_value(env, o.Get("kind"), "counters.kind", 0, FRUGAL_SELECTION_MAX);
     c.axis = (int32_t)integer_value(env, o.Get("axis"), "counters.axis", 0, 2);
     c.selection_count = integer_value(env, o.Get("selectionCount"), "counters.selectionCount", 0, max_count);
     return a.done(frugal_optimizer_restore_param(live(env), param, &c));

@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "memory.h"
 #include "optimizer.h"
+#include "schema.generated.h"
 #include "../math/dtype_convert.h"
 
 using namespace frugal;
@@ -59,12 +60,57 @@ void check_dtype(int32_t d, const char* name) {
 void check_aligned(const void* p, int32_t dtype, const char* name) {
   if ((uintptr_t)p % dtype_size(dtype)) invalid(std::string(name) + ": pointer is not aligned to its elements");
 }
+
+// ABI growth (frugal.h): a caller's struct is one of the layouts some frugal.h gave it, told apart
+// by its size field. Its fields are read as given, and the fields a newer header added take this
+// library's defaults. Only the bytes up to the caller's last field are read: padding is not data.
+template <size_t N>
+const AbiLayout* layout_of(uint32_t size, const AbiLayout (&layouts)[N]) {
+  for (const AbiLayout& l : layouts)
+    if (l.size == size) return &l;
+  return nullptr;
+}
+template <class T, size_t N>
+T read_sized(const T* in, const AbiLayout (&layouts)[N], void (*defaults)(T*), const char* name, const char* init) {
+  need(in, name);
+  const AbiLayout* layout = layout_of(in->size, layouts);
+  if (!layout) {
+    std::string sizes;
+    for (size_t i = 0; i < N; i++)
+      sizes += (i ? (i + 1 == N ? " or " : ", ") : "") + std::to_string(layouts[i].size) + " (ABI " +
+               std::to_string(layouts[i].abi) + ")";
+    invalid(std::string(name) + ".size: expected " + sizes + ", the struct's size in a frugal.h, as " + init +
+            " sets it; got " + std::to_string(in->size));
+  }
+  T out;
+  memset(&out, 0, sizeof out);
+  defaults(&out);
+  memcpy(&out, in, layout->end);
+  out.size = sizeof(T);
+  return out;
+}
+template <class T, size_t N>
+void init_sized(T* out, uint32_t size, const AbiLayout (&layouts)[N], void (*defaults)(T*)) {
+  if (!out || size < sizeof(uint32_t)) return;
+  const AbiLayout* layout = layout_of(size, layouts);
+  if (layout) {
+    T full;
+    memset(&full, 0, sizeof full);
+    defaults(&full);
+    memcpy(out, &full, layout->size);
+  }
+  out->size = size;  // unknown: left for add_group / add_param to refuse by name
+}
+frugal_group_options group_options_of(const frugal_group_options* in) {
+  return read_sized(in, GROUP_OPTIONS_LAYOUTS, schema_group_options_default, "options", "frugal_group_options_default");
+}
 }  // namespace
 
 extern "C" {
 
 const char* frugal_last_error(void) { return last_error().c_str(); }
-const char* frugal_version(void) { return "0.1.0"; }
+const char* frugal_version(void) { return FRUGAL_PACKAGE_VERSION; }
+int32_t frugal_abi_version(void) { return FRUGAL_ABI_VERSION; }
 
 frugal_status frugal_cuda_device_count(int32_t* count) {
   return guarded([&] {
@@ -281,27 +327,12 @@ frugal_status frugal_cast(int32_t device, const void* src, frugal_dtype src_dtyp
   });
 }
 
-void frugal_group_options_default(frugal_group_options* o) {
-  if (!o) return;
-  memset(o, 0, sizeof *o);
-  o->lr = 1e-3f;
-  o->state_full = FRUGAL_RULE_ADAMW;
-  o->beta1 = 0.9f;
-  o->beta2 = 0.999f;
-  o->eps = 1e-8f;
-  o->bias_correction = 1;
-  o->eps_mode = FRUGAL_EPS_TORCH;
-  o->state_full_lr_scale = 1.f;
-  o->state_dtype = FRUGAL_F32;
-  o->state_free = FRUGAL_RULE_NONE;
-  o->state_free_lr_scale = 1.f;
-  o->selection = FRUGAL_SEL_ALL;
-  o->density = 1.f;
-  o->update_gap = 200;
-  o->reset_statistics = 1;
-  o->block_order = FRUGAL_ORDER_DESCENDING;
-  o->side = FRUGAL_SIDE_STD;
-  o->grass_sampling = FRUGAL_GRASS_TOP_R;
+void frugal_group_options_init(frugal_group_options* out, uint32_t size) {
+  init_sized(out, size, GROUP_OPTIONS_LAYOUTS, schema_group_options_default);
+}
+
+void frugal_param_desc_init(frugal_param_desc* out, uint32_t size) {
+  init_sized(out, size, PARAM_DESC_LAYOUTS, schema_param_desc_default);
 }
 
 frugal_status frugal_optimizer_create(int32_t device, frugal_optimizer** out) {
@@ -322,23 +353,23 @@ frugal_status frugal_optimizer_destroy(frugal_optimizer* opt) {
 
 frugal_status frugal_optimizer_add_group(frugal_optimizer* opt, const frugal_group_options* options, int32_t* group) {
   return guarded([&] {
-    need(options, "options");
-    int g = opt_of(opt).add_group(*options);
+    int g = opt_of(opt).add_group(group_options_of(options));
     if (group) *group = g;
   });
 }
 
 frugal_status frugal_optimizer_set_group_options(frugal_optimizer* opt, int32_t group, const frugal_group_options* options) {
   return guarded([&] {
-    need(options, "options");
-    opt_of(opt).set_group_options(group, *options);
+    opt_of(opt).set_group_options(group, group_options_of(options));
   });
 }
 
-frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, const frugal_param_desc* desc,
+frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, const frugal_param_desc* desc_in,
                                          int32_t* param) {
   return guarded([&] {
-    need(desc, "desc");
+    const frugal_param_desc d = read_sized(desc_in, PARAM_DESC_LAYOUTS, schema_param_desc_default, "desc",
+                                           "frugal_param_desc_default");
+    const frugal_param_desc* desc = &d;
     // The element count (and its byte size) must fit the core's int64 arithmetic: a shape whose
     // product wraps would describe a small param over a huge buffer.
     if (desc->ndim >= 1 && desc->ndim <= FRUGAL_MAX_DIMS) {

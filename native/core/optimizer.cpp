@@ -5,6 +5,7 @@
 #include <cstring>
 #include "devices.h"
 #include "errors.h"
+#include "schema.generated.h"
 
 namespace frugal {
 
@@ -27,47 +28,23 @@ const char* dtype_name(int32_t d) {
 }  // namespace
 
 void validate_group_options(const frugal_group_options& o) {
-  if (!(o.lr >= 0) || !std::isfinite(o.lr)) invalid("lr: expected a finite number >= 0, got " + num(o.lr));
-  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
-    invalid("weight_decay: expected a finite number >= 0, got " + num(o.weight_decay));
-  if (!(o.beta1 >= 0 && o.beta1 < 1)) invalid("beta1: expected a number in [0, 1), got " + num(o.beta1));
-  if (!(o.beta2 >= 0 && o.beta2 < 1)) invalid("beta2: expected a number in [0, 1), got " + num(o.beta2));
-  if (!(o.eps >= 0) || !std::isfinite(o.eps)) invalid("eps: expected a finite number >= 0, got " + num(o.eps));
+  // Each field in its own range (schema/options.json); here, the rules between fields.
+  schema_check_group_options(o);
   validate_eps(o);
-  if (!(o.momentum >= 0 && o.momentum < 1)) invalid("momentum: expected a number in [0, 1), got " + num(o.momentum));
-  if (!(o.dampening >= 0 && o.dampening <= 1)) invalid("dampening: expected a number in [0, 1], got " + num(o.dampening));
-  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
-    invalid("nesterov: needs momentum > 0 and dampening 0 (as torch.optim.SGD)");
-  if (!(o.l2 >= 0) || !std::isfinite(o.l2)) invalid("l2: expected a finite number >= 0, got " + num(o.l2));
-  if (!(o.state_full_lr_scale >= 0) || !std::isfinite(o.state_full_lr_scale))
-    invalid("state_full_lr_scale: expected a finite number >= 0, got " + num(o.state_full_lr_scale));
-  if (!(o.state_free_lr_scale >= 0) || !std::isfinite(o.state_free_lr_scale))
-    invalid("state_free_lr_scale: expected a finite number >= 0, got " + num(o.state_free_lr_scale));
+  // Which rules may stand where is the rule table's to say (native/math/rules/rule_table.h), and
+  // which selections take a caller's choice the selection registry's; here, the rules between fields.
   if (!rule_allowed(o.state_full, RuleRole::StateFull))
     invalid("state_full: expected " + rule_choices(RuleRole::StateFull) + ", got " + std::to_string(o.state_full));
   if (!rule_allowed(o.state_free, RuleRole::StateFree))
     invalid("state_free: expected " + rule_choices(RuleRole::StateFree) + " (a state-free rule keeps no state), got " +
             std::to_string(o.state_free));
+  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+    invalid("nesterov: needs momentum > 0 and dampening 0 (as torch.optim.SGD)");
   if (o.state_free == FRUGAL_RULE_FREEZE && o.selection != FRUGAL_SEL_BLOCKS)
     invalid("state_free: freeze (5) leaves whole blocks untouched and needs selection blocks");
-  if (o.selection < FRUGAL_SEL_ALL || o.selection > FRUGAL_SEL_GRASS)
-    invalid("selection: expected 0..9, got " + std::to_string(o.selection));
   if (selection_kind(o.selection).chooses && !rule_allowed(o.state_full, RuleRole::Partial))
     invalid(std::string("state_full: selection '") + selection_name(o.selection) + "' needs " +
             rule_choices(RuleRole::Partial));
-  // density 0 (rho = 0 in FRUGAL) is allowed: every projectable param then gets only the state-free rule.
-  if (!(o.density >= 0 && o.density <= 1)) invalid("density: expected a number in [0, 1], got " + num(o.density));
-  if (o.rank < 0) invalid("rank: expected >= 0 (0: from density), got " + std::to_string(o.rank));
-  if (o.update_gap < 1) invalid("update_gap: expected an integer >= 1, got " + std::to_string(o.update_gap));
-  if (o.state_dtype != FRUGAL_F32 && o.state_dtype != FRUGAL_BF16)
-    invalid(std::string("state_dtype: expected float32 or bfloat16, got ") + dtype_name(o.state_dtype));
-  if (o.block_order < FRUGAL_ORDER_DESCENDING || o.block_order > FRUGAL_ORDER_RANDOM_CYCLE)
-    invalid("block_order: expected 0..4, got " + std::to_string(o.block_order));
-  if (o.side < FRUGAL_SIDE_STD || o.side > FRUGAL_SIDE_RIGHT) invalid("side: expected 0..3, got " + std::to_string(o.side));
-  if (o.grass_sampling < FRUGAL_GRASS_TOP_R || o.grass_sampling > FRUGAL_GRASS_UNIFORM)
-    invalid("grass_sampling: expected 0..2, got " + std::to_string(o.grass_sampling));
-  if (o.eps_mode != FRUGAL_EPS_TORCH && o.eps_mode != FRUGAL_EPS_HF)
-    invalid("eps_mode: expected 0 (torch) or 1 (hf), got " + std::to_string(o.eps_mode));
   if (o.external_selection && !selection_kind(o.selection).caller_selection)
     invalid("external_selection: supported for " + selection_names_with(&SelectionKind::caller_selection, "and") +
             ", not '" + selection_name(o.selection) + "'");

@@ -47,6 +47,7 @@ const NATIVE_SOURCES = [
   'native/core/step_checks.cpp',
   'native/core/eps_check.cpp',
   'native/core/workspace_pool.cpp',
+  'native/core/schema.generated.cpp',
 ];
 
 function onPath(cmd) {
