@@ -2,6 +2,7 @@
 // Brown corpus with FRUGAL's pretraining recipe, about ten minutes on two cores), and their
 // checks, which name the option and what was expected.
 import { ModelConfig, PRESET_NAMES } from '../model/config';
+import { MAX_THREADS } from '../threads';
 
 export const METHODS = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'] as const;
 export type MethodName = (typeof METHODS)[number];
@@ -127,7 +128,10 @@ export function checkTrainOptions(o: TrainOptions): void {
   int('log-every', o.logEvery, 1);
   int('checkpoint-every', o.checkpointEvery, 0);
   if (o.resume && !o.checkpointDir) throw new Error('--resume: needs --checkpoint-dir (where the checkpoint is)');
-  if (o.threads !== undefined) int('threads', o.threads, 1);
+  if (o.threads !== undefined) {
+    int('threads', o.threads, 1);
+    if (o.threads > MAX_THREADS) throw new RangeError(`--threads: expected at most ${MAX_THREADS} (the CPU thread pool's limit), got ${o.threads}`);
+  }
   if (o.sparseBackward && o.optimizer !== 'grass' && !o.compare) {
     throw new Error(`--sparse-backward: needs --optimizer grass (compressed gradients are Grass's), got '${o.optimizer}'`);
   }

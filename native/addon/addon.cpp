@@ -72,6 +72,22 @@ Napi::Value CudaMathStatus(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, frugal_cuda_math_status(device_value(env, info[0], "device")));
 }
 
+// ---- CPU threads ----
+
+// setNumThreads(threads): 1..256, or 0 for the default (FRUGAL_NUM_THREADS, else every core).
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  require_args(env, info, 1, "setNumThreads");
+  check(env, frugal_set_num_threads((int32_t)integer_value(env, info[0], "threads", 0, 256)));
+  return env.Undefined();
+}
+
+Napi::Value NumThreads(const Napi::CallbackInfo& info) {
+  int32_t threads = 0;
+  check(info.Env(), frugal_get_num_threads(&threads));
+  return Napi::Number::New(info.Env(), threads);
+}
+
 // ---- streams ----
 
 // streamCreate(device) -> bigint
@@ -360,6 +376,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaUnavailableReason", Napi::Function::New<CudaUnavailableReason>(env, "cudaUnavailableReason"));
   exports.Set("cudaDeviceInfo", Napi::Function::New<CudaDeviceInfo>(env, "cudaDeviceInfo"));
   exports.Set("cudaMathAvailable", Napi::Function::New<CudaMathAvailable>(env, "cudaMathAvailable"));
+  exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
+  exports.Set("numThreads", Napi::Function::New<NumThreads>(env, "numThreads"));
   exports.Set("streamCreate", Napi::Function::New<StreamCreate>(env, "streamCreate"));
   exports.Set("streamDestroy", Napi::Function::New<StreamDestroy>(env, "streamDestroy"));
   exports.Set("synchronize", Napi::Function::New<Synchronize>(env, "synchronize"));
