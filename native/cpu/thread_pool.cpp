@@ -128,19 +128,20 @@ Pool& pool_locked() {
   return *g_pool;
 }
 
-// Small or nested jobs: on the calling thread. Not marked as inside a task, since this thread
-// holds no part of the pool: what the tasks call may still use it.
+// Small or nested jobs, and every job of a one-thread pool: on the calling thread, without the
+// pool's lock and not marked as inside a task, so what the tasks call may still use the pool.
 void run_inline(int64_t count, const std::function<void(int64_t)>& fn) {
   for (int64_t t = 0; t < count; t++) fn(t);
 }
 
 void run_job(int64_t count, const std::function<void(int64_t)>& fn, bool one_per_thread) {
   if (count <= 0) return;
-  if (count == 1 || t_inside_task) return run_inline(count, fn);
+  if (count == 1 || t_inside_task || pool_threads() == 1) return run_inline(count, fn);
+  // Through the pool even if it was resized to one thread meanwhile: the caller then drains every
+  // task itself, marked as inside a task, so a nested call runs inline instead of waiting for
+  // the lock this thread holds.
   std::lock_guard<std::mutex> lock(g_use);
-  Pool& p = pool_locked();
-  if (p.threads() == 1) return run_inline(count, fn);
-  p.run(count, fn, one_per_thread);
+  pool_locked().run(count, fn, one_per_thread);
 }
 
 }  // namespace
