@@ -4,6 +4,7 @@ export { DType, DTYPES, dtypeSize } from './dtype';
 export { Device, DeviceInfo, devices, cudaDeviceCount, cudaMathStatus, cudaUnavailableReason } from './device';
 export { MemoryByCategory, MemoryStats, memoryStats, releaseWorkspace, resetPeakMemory } from './memory';
 export { Stream, synchronize } from './stream';
+export { setNumThreads, numThreads } from './threads';
 export { Event } from './event';
 export { Tensor, TensorOptions, RandnOptions, RandOptions, HostArray } from './tensor';
 // The raw addon (lib/native.ts) is internal: its functions take raw pointers and cannot check

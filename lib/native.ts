@@ -103,6 +103,8 @@ export interface NativeAddon {
   cudaDeviceInfo(device: number): NativeDeviceInfo;
   cudaMathAvailable(device: number): boolean;
   cudaMathStatus(device: number): string;
+  setNumThreads(threads: number): void;
+  numThreads(): number;
   streamCreate(device: number): bigint;
   streamDestroy(device: number, stream: bigint): void;
   synchronize(device: number, stream: bigint | null): void;
@@ -194,7 +196,10 @@ export interface NativeDebugPaths {
   gemmRequested: string;
   gemmKernel: string;
   gemmNote: string;
+  /** The CPU thread pool's size (0 until first used). */
   poolThreads: number;
+  /** Distinct threads that ran a chunk of an optimizer loop since the start or _debugResetPaths(). */
+  loopThreads: number;
   cublasPath: string;
   cusolverPath: string;
 }

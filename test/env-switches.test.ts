@@ -89,6 +89,78 @@ describe('FRUGAL_NUM_THREADS', () => {
   });
 });
 
+// The optimizer's loops run on the same pool as the model ops. A child steps AdamW on a 2^20
+// element param (32 chunks of the loop's 2^15 minimum, so every pool thread gets one) and reports
+// how many distinct threads ran loop chunks (loopThreads, counted from _debugResetPaths() on).
+// `before` runs first (on `lib`), `between` after the first steps, before the second.
+interface LoopChild {
+  first: { loopThreads: number; poolThreads: number };
+  second: { loopThreads: number; poolThreads: number };
+}
+async function loopChild(env: Record<string, string>, before = '', between = ''): Promise<LoopChild> {
+  const script = `require('ts-node').register({ transpileOnly: true, project: 'test/tsconfig.json' });
+    const lib = require('./lib');
+    const { native } = require('./lib/native');
+    ${before}
+    const p = lib.Tensor.zeros([1 << 20]);
+    p.grad = lib.Tensor.randn([1 << 20], { seed: 1 });
+    const opt = new lib.AdamW([p], { lr: 0.01 });
+    const steps = () => {
+      native()._debugResetPaths();
+      for (let i = 0; i < 5; i++) opt.step();
+      const { loopThreads, poolThreads } = native()._debugPaths();
+      return { loopThreads, poolThreads };
+    };
+    const first = steps();
+    ${between}
+    const second = steps();
+    process.stdout.write(JSON.stringify({ first, second }) + '\\n');`;
+  return childJson<LoopChild>(await runNodeChild(script, env));
+}
+
+describe('the optimizer loops share the CPU thread pool', () => {
+  it.each([
+    ['1', 1],
+    ['3', 3],
+  ])('FRUGAL_NUM_THREADS=%s: %i threads run the loops, the same ones at every step', async (value, threads) => {
+    const r = await loopChild({ FRUGAL_NUM_THREADS: value });
+    // Five steps of several loops each: threads started per call would count anew every time.
+    expect(r.first).toEqual({ loopThreads: threads, poolThreads: threads });
+    expect(r.second).toEqual(r.first);
+  });
+
+  it('control: unset, one thread per hardware thread runs them', async () => {
+    const cores = Math.min(require('os').cpus().length, 32);
+    const r = await loopChild({});
+    expect(r.first.loopThreads).toBe(cores);
+  });
+
+  it('setNumThreads resizes the pool for the loops (and 0 goes back to FRUGAL_NUM_THREADS)', async () => {
+    const r = await loopChild({ FRUGAL_NUM_THREADS: '3' }, 'lib.setNumThreads(2);', 'lib.setNumThreads(0);');
+    expect(r.first).toEqual({ loopThreads: 2, poolThreads: 2 });
+    expect(r.second).toEqual({ loopThreads: 3, poolThreads: 3 });
+  });
+
+  it('the trainer\'s --threads sizes the pool the optimizer loops use', async () => {
+    // A two-step micro run with threads: 2 under FRUGAL_NUM_THREADS=3; then the big param's steps.
+    const train = `const { train } = require('./lib/train/trainer');
+      const { microRun } = require('./test/helpers/seeded');
+      const dir = require('fs').mkdtempSync('/tmp/frugal-threads-');
+      train(microRun(dir, { optimizer: 'adamw', steps: 2, threads: 2 }));
+      require('fs').rmSync(dir, { recursive: true });`;
+    const r = await loopChild({ FRUGAL_NUM_THREADS: '3' }, train);
+    expect(r.first).toEqual({ loopThreads: 2, poolThreads: 2 });
+  });
+
+  it('setNumThreads refuses a count outside 0..256, naming it', () => {
+    const lib = require('../lib') as typeof import('../lib');
+    expect(() => lib.setNumThreads(257)).toThrow(/^setNumThreads: threads: expected an integer from 1 to 256, or 0 for the default, got 257$/);
+    expect(() => lib.setNumThreads(1.5)).toThrow(/threads: expected an integer/);
+    expect(() => native().setNumThreads(-1)).toThrow(/^threads: expected an integer in \[0, 256\], got -1$/);
+    expect(lib.numThreads()).toBeGreaterThanOrEqual(1);
+  });
+});
+
 // cuBLAS and cuSOLVER are loaded on the first call that needs them, which needs a CUDA device.
 const cudaDevices = native().cudaDeviceCount();
 const describeCuda = cudaDevices > 0 ? describe : describe.skip;

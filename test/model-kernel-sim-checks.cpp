@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "math/dtype_convert.h"
-#include "model/model_ops.h"
+#include "cpu/model/cpu_model_ops.h"
 #include "sim_runtime.h"
 #include "model/model_cuda.h"
 
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
       const size_t tbytes = vocab * dim * dtype_size(dt);
       std::vector<float> out(n * dim);
       std::vector<uint8_t> grad((const uint8_t*)table, (const uint8_t*)table + tbytes);
-      cpu_embedding_forward(ids.data(), n, table, dt, dim, out.data());
+      cpu_embedding_forward(ids.data(), n, table, dt, vocab, dim, out.data());
       cpu_embedding_backward(ids.data(), n, dout.data(), grad.data(), dt, vocab, dim, acc);
       auto r = both_orders("embedding", [&] {
         Dev I(ids), T(table, tbytes), O(zeros(n * dim)), D(dout), G(table, tbytes);

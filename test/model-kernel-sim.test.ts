@@ -66,7 +66,8 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
   for (const f of fs.readdirSync(path.join(ROOT, 'cuda', 'model'))) {
     const src = path.join(ROOT, 'cuda', 'model', f);
     if (f.endsWith('.h')) fs.copyFileSync(src, path.join(modelDir, f));
-    else if (f === 'model_gemm.cu') continue; // host glue over the backend's GEMM (simulated by kernel-sim)
+    // Host glue: the GEMM over the backend's (simulated by kernel-sim), the ModelBackend adapter.
+    else if (f === 'model_gemm.cu' || f === 'model_backend.cu') continue;
     else if (f.endsWith('.cu') || f.endsWith('.cuh')) units.push(...generateFile(src, path.join(modelDir, f)).filter((u) => u.endsWith('.cu')));
   }
   // The model sources include ../../native/... relative to cuda/model.
@@ -80,9 +81,10 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
     // RACE_DETECTOR_FLAGS: the simulator's race detector sees every load and store of the kernels.
     ...units.map((u): [string, string[]] => [u, ['-x', 'c++', '-include', path.join(SIM, 'sim', 'sim_cuda.h'), ...RACE_DETECTOR_FLAGS]]),
     ...fs.readdirSync(path.join(SIM, 'sim')).filter((f) => f.endsWith('.cpp')).map((f): [string, string[]] => [path.join(SIM, 'sim', f), []]),
-    ...['thread_pool', 'cpu_gemm', 'cpu_row_ops', 'cpu_attention', 'cpu_cross_entropy'].map(
-      (f): [string, string[]] => [path.join(ROOT, 'native', 'model', `${f}.cpp`), []],
+    ...['cpu_gemm', 'cpu_row_ops', 'cpu_attention', 'cpu_cross_entropy'].map(
+      (f): [string, string[]] => [path.join(ROOT, 'native', 'cpu', 'model', `${f}.cpp`), []],
     ),
+    [path.join(ROOT, 'native', 'cpu', 'thread_pool.cpp'), []],
     [path.join(ROOT, 'native', 'core', 'host_linalg.cpp'), []],
     [path.join(ROOT, 'native', 'core', 'host_svd.cpp'), []],
     // The debug record of paths taken (GEMM kernel, pool size) that the model ops write to.

@@ -41,6 +41,8 @@ describe('frugal-optim train options', () => {
     [['--optimizer', 'badam', '--per-layer'], /--per-layer: not available with badam/],
     [['--compare', 'adamw,nope'], /--compare: unknown optimizer 'nope'/],
     [['--opt', 'density'], /--opt: expected NAME=VALUE/],
+    [['--threads', '0'], /--threads: expected an integer >= 1, got 0/],
+    [['--threads', '257'], /--threads: expected at most 256 \(the CPU thread pool's limit\), got 257/],
   ])('%j is refused', (argv, message) => {
     expect(() => parseTrainArgs(argv as string[])).toThrow(message);
   });

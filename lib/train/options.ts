@@ -3,6 +3,7 @@
 // checks, which name the option and what was expected.
 import { isMethodName, METHOD_NAMES, MethodName, METHODS } from '../methods/registry';
 import { ModelConfig, PRESET_NAMES } from '../model/config';
+import { MAX_THREADS } from '../threads';
 
 export type { MethodName };
 
@@ -115,7 +116,10 @@ export function checkTrainOptions(o: TrainOptions): void {
   int('log-every', o.logEvery, 1);
   int('checkpoint-every', o.checkpointEvery, 0);
   if (o.resume && !o.checkpointDir) throw new Error('--resume: needs --checkpoint-dir (where the checkpoint is)');
-  if (o.threads !== undefined) int('threads', o.threads, 1);
+  if (o.threads !== undefined) {
+    int('threads', o.threads, 1);
+    if (o.threads > MAX_THREADS) throw new RangeError(`--threads: expected at most ${MAX_THREADS} (the CPU thread pool's limit), got ${o.threads}`);
+  }
   if (o.sparseBackward && !METHODS[o.optimizer].sparseBackward && !o.compare) {
     throw new Error(`--sparse-backward: needs --optimizer grass (compressed gradients are Grass's), got '${o.optimizer}'`);
   }

@@ -11,6 +11,7 @@ import { modelConfig, parameterCount } from '../model/config';
 import { LlamaModel } from '../model/llama';
 import { native } from '../native';
 import { constant, cosineWithWarmup, linear, LRLambda } from '../schedule';
+import { setNumThreads } from '../threads';
 import { openCheckpoint, probeCheckpointPaths, refuseExistingCheckpoint, restoreCheckpoint, ResumePoint, saveCheckpoint } from './checkpoint';
 import { lockCheckpointDir } from './checkpoint-lock';
 import { GradientManager } from './gradients';
@@ -113,7 +114,8 @@ export async function trainAsync(o: TrainOptions, hooks: TrainHooks = {}): Promi
 /** The run as a generator that yields before every step: train() and trainAsync() drive it. */
 function* trainSteps(o: TrainOptions, hooks: TrainHooks): Generator<void, TrainResult, void> {
   const wallStart = process.hrtime.bigint();
-  if (o.threads !== undefined) process.env.FRUGAL_NUM_THREADS = String(o.threads);
+  // The CPU pool's size, for the model ops and the optimizer's loops alike (and for the rest of the process).
+  if (o.threads !== undefined) setNumThreads(o.threads);
   const device = resolveDevice(o.device);
   const outDir = o.outDir ?? path.join('runs', o.optimizer);
   const ckDir = o.checkpointDir;

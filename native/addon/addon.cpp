@@ -72,6 +72,20 @@ Napi::Value CudaMathStatus(const Napi::CallbackInfo& info) {
   return Napi::String::New(a.env, frugal_cuda_math_status(a.device(0)));
 }
 
+// ---- CPU threads ----
+
+// setNumThreads(threads): 1..256, or 0 for the default (FRUGAL_NUM_THREADS, else every core).
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Args a(info, 1, "setNumThreads");
+  return a.done(frugal_set_num_threads((int32_t)a.integer(0, "threads", 0, 256)));
+}
+
+Napi::Value NumThreads(const Napi::CallbackInfo& info) {
+  int32_t threads = 0;
+  check(info.Env(), frugal_get_num_threads(&threads));
+  return Napi::Number::New(info.Env(), threads);
+}
+
 // ---- streams and timing events (bigint handles; the TS classes own and destroy them) ----
 
 // streamCreate(device) -> bigint
@@ -335,6 +349,8 @@ const Binding kFunctions[] = {
     {"cudaUnavailableReason", CudaUnavailableReason},
     {"cudaDeviceInfo", CudaDeviceInfo},
     {"cudaMathAvailable", CudaMathAvailable},
+    {"setNumThreads", SetNumThreads},
+    {"numThreads", NumThreads},
     {"streamCreate", StreamCreate},
     {"streamDestroy", StreamDestroy},
     {"synchronize", Synchronize},

@@ -25,6 +25,7 @@ Napi::Value DebugPaths(const Napi::CallbackInfo& info) {
   out.Set("gemmKernel", notes.gemm_kernel);
   out.Set("gemmNote", notes.gemm_note);
   out.Set("poolThreads", Napi::Number::New(env, notes.pool_threads));
+  out.Set("loopThreads", Napi::Number::New(env, dbg::loop_threads()));
   out.Set("cublasPath", notes.cublas_path);
   out.Set("cusolverPath", notes.cusolver_path);
   return out;

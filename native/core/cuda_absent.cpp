@@ -1,6 +1,7 @@
 // CUDA entry points for builds without nvcc: no devices, and a reason that says how to get them.
 #include "cuda_api.h"
 #include "errors.h"
+#include "model_backend.h"
 
 namespace frugal {
 
@@ -23,6 +24,10 @@ void cuda_event_record(int, void*, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::st
 float cuda_event_elapsed_ms(int, void*, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("event: ") + kNoCuda); }
 void cuda_event_destroy(int, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("event: ") + kNoCuda); }
 Backend* cuda_backend(int, std::string* why) {
+  if (why) *why = kNoCuda;
+  return nullptr;
+}
+model::ModelBackend* cuda_model_backend(int, std::string* why) {
   if (why) *why = kNoCuda;
   return nullptr;
 }

@@ -17,13 +17,11 @@
 #include <numeric>
 #include <stdexcept>
 #include "host_linalg.h"
-#include "../model/thread_pool.h"
+#include "../cpu/thread_pool.h"
 
 namespace frugal {
 
 namespace {
-
-using model::parallel_range;
 
 double dot(const double* __restrict x, const double* __restrict y, int64_t n) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -193,7 +191,7 @@ void tridiagonal_qr(std::vector<double>& d, std::vector<double>& e, double* z, i
     if (!z) continue;
     // z <- z G for every rotation of the sweep, in order; rows are independent, so row blocks
     // run in parallel: one long block per thread, so each rotation is a long vector operation.
-    const int64_t block = std::max<int64_t>(64, (q + model::pool_threads() - 1) / model::pool_threads());
+    const int64_t block = std::max<int64_t>(64, (q + pool_threads() - 1) / pool_threads());
     parallel_range(q, (hi - lo) * q < (int64_t(1) << 14) ? q : block, [&](int64_t rb, int64_t re) {
       for (int64_t k = lo; k < hi; k++) {
         const double c = cs[k - lo], s = sn[k - lo];

@@ -8,7 +8,7 @@
 #include "../core/backend.h"
 #include "../math/counter_rng.h"
 #include "../math/dtype_convert.h"
-#include "../model/model_ops.h"
+#include "model/cpu_model_ops.h"
 #include "elementwise_cpu.h"
 #include "indexed_cpu.h"
 #include "parallel_for.h"

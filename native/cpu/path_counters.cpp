@@ -9,6 +9,9 @@ namespace debug {
 namespace {
 
 std::atomic<uint64_t> g_counts[PATH_COUNT];
+// A thread counts once per generation; a reset starts a new one.
+std::atomic<uint64_t> g_loop_generation{1};
+std::atomic<int> g_loop_threads{0};
 std::mutex g_notes_mutex;
 PathNotes g_notes;
 
@@ -33,7 +36,19 @@ const char* path_name(Path path) {
 
 void reset_path_counts() {
   for (auto& c : g_counts) c.store(0, std::memory_order_relaxed);
+  g_loop_generation.fetch_add(1);
+  g_loop_threads.store(0);
 }
+
+void note_loop_thread() {
+  thread_local uint64_t seen = 0;
+  const uint64_t generation = g_loop_generation.load(std::memory_order_relaxed);
+  if (seen == generation) return;
+  seen = generation;
+  g_loop_threads.fetch_add(1, std::memory_order_relaxed);
+}
+
+int loop_threads() { return g_loop_threads.load(std::memory_order_relaxed); }
 
 PathNotes path_notes() {
   std::lock_guard<std::mutex> lock(g_notes_mutex);

@@ -1,5 +1,6 @@
 // Debug record of which code path ran: the typed or the generic CPU optimizer loops, the GEMM
-// micro kernel, the model thread pool's size, the cuBLAS/cuSOLVER file that loaded. Tests set an
+// micro kernel, the CPU thread pool's size and how many threads ran the optimizer's loops, the
+// cuBLAS/cuSOLVER file that loaded. Tests set an
 // environment switch (FRUGAL_CPU_GENERIC_LOOPS, FRUGAL_GEMM_KERNEL, FRUGAL_NUM_THREADS,
 // FRUGAL_CUBLAS_PATH, FRUGAL_CUSOLVER_PATH) in a child process and read this back through the
 // addon's `_debugPaths()`, so they prove the switch changed the path and not only that two runs
@@ -28,14 +29,21 @@ void count_path(Path path);
 uint64_t path_count(Path path);
 // The JS-facing name of `path` (camelCase).
 const char* path_name(Path path);
+// Zeroes the counts, loop_threads() included.
 void reset_path_counts();
 
-// Facts recorded once per process, when they are decided.
+// The calling thread ran a chunk of an optimizer loop (parallel_for). loop_threads() is how many
+// distinct threads have since the last reset: with the persistent pool at most its size, however
+// many steps ran (threads started per call would each count anew).
+void note_loop_thread();
+int loop_threads();
+
+// Facts recorded when they are decided (once per process, the pool size at each resize).
 struct PathNotes {
   std::string gemm_requested;  // FRUGAL_GEMM_KERNEL as read ("" when unset)
   std::string gemm_kernel;     // the micro kernel chosen ("" until the first GEMM)
   std::string gemm_note;       // why the choice differs from the request ("" when it does not)
-  int pool_threads = 0;        // the model thread pool's size (0 until it is first used)
+  int pool_threads = 0;        // the CPU thread pool's size (0 until it is first used or sized)
   std::string cublas_path;     // the candidate dlopen accepted ("" until loaded)
   std::string cusolver_path;
 };

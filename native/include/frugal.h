@@ -145,6 +145,14 @@ FRUGAL_API int32_t frugal_cuda_math_available(int32_t device);
    the host SVD). Valid until the next call on this thread. */
 FRUGAL_API const char* frugal_cuda_math_status(int32_t device);
 
+/* ---- CPU threads ----
+   The CPU backend runs the optimizer's loops, the model ops and the host SVD on one persistent
+   pool of threads, the calling thread included. Its size is the last frugal_set_num_threads,
+   else FRUGAL_NUM_THREADS (1..256), else the hardware's thread count; results do not depend on
+   it. Setting it waits for work in progress on the pool. */
+FRUGAL_API frugal_status frugal_set_num_threads(int32_t threads); /* 1..256, or 0 for the default */
+FRUGAL_API frugal_status frugal_get_num_threads(int32_t* threads);
+
 /* ---- streams ---- */
 FRUGAL_API frugal_status frugal_stream_create(int32_t device, void** stream);
 FRUGAL_API frugal_status frugal_stream_destroy(int32_t device, void* stream);

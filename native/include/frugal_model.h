@@ -12,8 +12,8 @@
  *   of sequence b at row b * seq + t). Weights are [out, in] (y = x W^T) in float32 or bfloat16
  *   (float16 accepted), always accumulated in float32.
  * - Attention tensors q, k, v, out are [batch, seq, heads * head_dim].
- * - On the CPU the ops run on a persistent thread pool (FRUGAL_NUM_THREADS overrides its size) and
- *   their results do not depend on the number of threads.
+ * - On the CPU the ops run on the persistent thread pool of frugal.h's "CPU threads" (sized by
+ *   frugal_set_num_threads or FRUGAL_NUM_THREADS) and their results do not depend on its size.
  * - Ids, targets and gather indices are range-checked on the CPU. On a GPU that would need a host
  *   sync, so there an out-of-range id reads as a zero row (a target as an ignored position).
  * - CUDA attention takes head_dim <= 256 (any sequence length).

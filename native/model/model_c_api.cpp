@@ -1,18 +1,15 @@
-// The model ops' C ABI (frugal_model.h): each entry point checks its arguments, then dispatches
-// to the CPU implementation or, in builds with CUDA, the device's launchers, inside the core's
-// guard (core/api_guard.h) that turns exceptions into a status plus the thread's last error.
-// Validation happens before any work, so a failed call writes nothing.
+// The model ops' C ABI (frugal_model.h): each entry point checks its arguments, then calls the
+// device's ModelBackend (core/model_backend.h) from the registry (core/devices.h), inside the
+// core's guard (core/api_guard.h) that turns exceptions into a status plus the thread's last
+// error. Validation happens before any work, so a failed call writes nothing.
 #include <cmath>
 #include <string>
 
 #include "core/api_guard.h"
 #include "core/devices.h"
 #include "core/errors.h"
+#include "core/model_backend.h"
 #include "frugal_model.h"
-#include "model_ops.h"
-#ifdef FRUGAL_WITH_CUDA
-#include "../../cuda/model/model_cuda.h"
-#endif
 
 using namespace frugal;
 using namespace frugal::model;
@@ -46,17 +43,6 @@ void finite(float v, const char* name) {
   if (!std::isfinite(v)) invalid(std::string(name) + ": expected a finite number");
 }
 
-// The device must exist and have a backend; true for CUDA devices.
-bool on_cuda(int32_t device) {
-  backend_for(device);  // throws a clear error for an unknown or unusable device
-  if (device == FRUGAL_CPU) return false;
-#ifdef FRUGAL_WITH_CUDA
-  return true;
-#else
-  fail(FRUGAL_ERR_UNSUPPORTED, "device: model ops on " + device_name(device) + " need a build with CUDA");
-#endif
-}
-
 AttentionDesc attention_desc(const frugal_attention_shape* s) {
   need(s, "shape");
   positive(s->batch, "shape.batch");
@@ -70,11 +56,12 @@ AttentionDesc attention_desc(const frugal_attention_shape* s) {
   return a;
 }
 
-// Ids and targets are checked on the host for CPU buffers; on a GPU that would need a sync, so
-// the kernels treat out-of-range entries as padding instead (documented in frugal_model.h's
-// callers: the bench's tokenizers never produce them).
-void check_ids(int32_t device, const int32_t* ids, int64_t n, int64_t limit, const char* name, bool allow_negative) {
-  if (device != FRUGAL_CPU) return;
+// Ids and targets are checked where the host can read them (the CPU); on a GPU that would need a
+// sync, so the kernels treat out-of-range entries as padding instead (documented in
+// frugal_model.h: the bench's tokenizers never produce them).
+void check_ids(const ModelBackend* ops, const int32_t* ids, int64_t n, int64_t limit, const char* name,
+               bool allow_negative) {
+  if (!ops->buffers_on_host()) return;
   for (int64_t i = 0; i < n; i++) {
     int32_t v = ids[i];
     if (v >= limit || (v < 0 && !allow_negative))
@@ -84,24 +71,6 @@ void check_ids(int32_t device, const int32_t* ids, int64_t n, int64_t limit, con
 }
 
 }  // namespace
-
-#ifdef FRUGAL_WITH_CUDA
-#define FRUGAL_DISPATCH(cpu_call, cuda_call) \
-  do {                                       \
-    if (cuda) {                              \
-      cuda_ops::cuda_call;                   \
-    } else {                                 \
-      cpu_call;                              \
-    }                                        \
-  } while (0)
-#else
-#define FRUGAL_DISPATCH(cpu_call, cuda_call) \
-  do {                                       \
-    (void)cuda;                              \
-    (void)stream;                            \
-    cpu_call;                                \
-  } while (0)
-#endif
 
 extern "C" {
 
@@ -131,8 +100,8 @@ frugal_status frugal_model_gemm(int32_t device, int32_t trans_a, int32_t trans_b
     g.a = a; g.a_dtype = a_dtype; g.lda = lda;
     g.b = b; g.b_dtype = b_dtype; g.ldb = ldb;
     g.beta = beta; g.c = c; g.c_dtype = c_dtype; g.ldc = ldc;
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_gemm(g), gemm(device, g, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->gemm(g, stream);
   });
 }
 
@@ -147,10 +116,9 @@ frugal_status frugal_model_embedding_forward(int32_t device, const int32_t* ids,
     need_f32(ids, "ids");
     typed(table, dtype, "table", "dtype");
     need_f32(out, "out");
-    bool cuda = on_cuda(device);
-    check_ids(device, ids, n, vocab, "ids", false);
-    FRUGAL_DISPATCH(cpu_embedding_forward(ids, n, table, dtype, dim, out),
-                    embedding_forward(device, ids, n, table, dtype, vocab, dim, out, stream));
+    ModelBackend* ops = model_backend_for(device);
+    check_ids(ops, ids, n, vocab, "ids", false);
+    ops->embedding_forward(ids, n, table, dtype, vocab, dim, out, stream);
   });
 }
 
@@ -166,10 +134,9 @@ frugal_status frugal_model_embedding_backward(int32_t device, const int32_t* ids
       need_f32(ids, "ids");
       need_f32(dout, "dout");
     }
-    bool cuda = on_cuda(device);
-    check_ids(device, ids, n, vocab, "ids", false);
-    FRUGAL_DISPATCH(cpu_embedding_backward(ids, n, dout, dtable, dtype, vocab, dim, accumulate != 0),
-                    embedding_backward(device, ids, n, dout, dtable, dtype, vocab, dim, accumulate != 0, stream));
+    ModelBackend* ops = model_backend_for(device);
+    check_ids(ops, ids, n, vocab, "ids", false);
+    ops->embedding_backward(ids, n, dout, dtable, dtype, vocab, dim, accumulate != 0, stream);
   });
 }
 
@@ -185,9 +152,8 @@ frugal_status frugal_model_rmsnorm_forward(int32_t device, const float* x, const
     typed(w, w_dtype, "w", "w_dtype");
     need_f32(y, "y");
     need_f32(rstd, "rstd");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_rmsnorm_forward(x, w, w_dtype, y, rstd, rows, dim, eps),
-                    rmsnorm_forward(device, x, w, w_dtype, y, rstd, rows, dim, eps, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->rmsnorm_forward(x, w, w_dtype, y, rstd, rows, dim, eps, stream);
   });
 }
 
@@ -207,11 +173,9 @@ frugal_status frugal_model_rmsnorm_backward(int32_t device, const float* x, cons
       need_f32(dy, "dy");
       if (dx) need_f32(dx, "dx");
     }
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_rmsnorm_backward(x, w, w_dtype, rstd, dy, dx, accumulate_dx != 0, dw, dw_dtype,
-                                         accumulate_dw != 0, rows, dim),
-                    rmsnorm_backward(device, x, w, w_dtype, rstd, dy, dx, accumulate_dx != 0, dw, dw_dtype,
-                                     accumulate_dw != 0, rows, dim, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->rmsnorm_backward(x, w, w_dtype, rstd, dy, dx, accumulate_dx != 0, dw, dw_dtype, accumulate_dw != 0, rows, dim,
+                          stream);
   });
 }
 
@@ -222,8 +186,8 @@ frugal_status frugal_model_rope(int32_t device, float* x, const frugal_attention
     if (a.head_dim % 2) invalid("shape.head_dim: rotary embedding needs an even head_dim, got " + str(a.head_dim));
     if (!(theta > 1.f) || !std::isfinite(theta)) invalid("theta: expected a finite number > 1");
     need_f32(x, "x");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_rope(x, a, theta, inverse != 0), rope(device, x, a, theta, inverse != 0, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->rope(x, a, theta, inverse != 0, stream);
   });
 }
 
@@ -237,9 +201,8 @@ frugal_status frugal_model_attention_forward(int32_t device, const float* q, con
     need_f32(v, "v");
     need_f32(out, "out");
     need_f32(lse, "lse");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_attention_forward(q, k, v, out, lse, a),
-                    attention_forward(device, q, k, v, out, lse, a, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->attention_forward(q, k, v, out, lse, a, stream);
   });
 }
 
@@ -258,9 +221,8 @@ frugal_status frugal_model_attention_backward(int32_t device, const float* q, co
     need_f32(dq, "dq");
     need_f32(dk, "dk");
     need_f32(dv, "dv");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_attention_backward(q, k, v, out, lse, dout, dq, dk, dv, a),
-                    attention_backward(device, q, k, v, out, lse, dout, dq, dk, dv, a, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->attention_backward(q, k, v, out, lse, dout, dq, dk, dv, a, stream);
   });
 }
 
@@ -272,8 +234,8 @@ frugal_status frugal_model_swiglu_forward(int32_t device, const float* gate, con
     need_f32(gate, "gate");
     need_f32(up, "up");
     need_f32(out, "out");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_swiglu_forward(gate, up, out, n), swiglu_forward(device, gate, up, out, n, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->swiglu_forward(gate, up, out, n, stream);
   });
 }
 
@@ -287,9 +249,8 @@ frugal_status frugal_model_swiglu_backward(int32_t device, const float* gate, co
     need_f32(dout, "dout");
     need_f32(dgate, "dgate");
     need_f32(dup, "dup");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_swiglu_backward(gate, up, dout, dgate, dup, n),
-                    swiglu_backward(device, gate, up, dout, dgate, dup, n, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->swiglu_backward(gate, up, dout, dgate, dup, n, stream);
   });
 }
 
@@ -306,10 +267,9 @@ frugal_status frugal_model_cross_entropy(int32_t device, const float* logits, co
     if (losses) need_f32(losses, "losses");
     if (dlogits) need_f32(dlogits, "dlogits");
     if (!losses && !dlogits) invalid("losses, dlogits: expected at least one output buffer");
-    bool cuda = on_cuda(device);
-    check_ids(device, targets, rows, vocab, "targets", true);
-    FRUGAL_DISPATCH(cpu_cross_entropy(logits, targets, rows, vocab, losses, dlogits, grad_scale),
-                    cross_entropy(device, logits, targets, rows, vocab, losses, dlogits, grad_scale, stream));
+    ModelBackend* ops = model_backend_for(device);
+    check_ids(ops, targets, rows, vocab, "targets", true);
+    ops->cross_entropy(logits, targets, rows, vocab, losses, dlogits, grad_scale, stream);
   });
 }
 
@@ -320,8 +280,8 @@ frugal_status frugal_model_axpy(int32_t device, float* y, const float* x, int64_
     if (n == 0) return;
     need_f32(y, "y");
     need_f32(x, "x");
-    bool cuda = on_cuda(device);
-    FRUGAL_DISPATCH(cpu_axpy(y, x, n, alpha), axpy(device, y, x, n, alpha, stream));
+    ModelBackend* ops = model_backend_for(device);
+    ops->axpy(y, x, n, alpha, stream);
   });
 }
 
@@ -337,10 +297,9 @@ frugal_status frugal_model_gather_columns(int32_t device, const float* src, int6
     need_f32(idx, "idx");
     if (scale) need_f32(scale, "scale");
     need_f32(dst, "dst");
-    bool cuda = on_cuda(device);
-    check_ids(device, idx, k, cols, "idx", false);
-    FRUGAL_DISPATCH(cpu_gather_columns(src, rows, cols, idx, scale, k, dst),
-                    gather_columns(device, src, rows, cols, idx, scale, k, dst, stream));
+    ModelBackend* ops = model_backend_for(device);
+    check_ids(ops, idx, k, cols, "idx", false);
+    ops->gather_columns(src, rows, cols, idx, scale, k, dst, stream);
   });
 }
 

@@ -25,8 +25,8 @@ const NATIVE_SOURCES = [
   'native/cpu/cpu_backend.cpp',
   'native/core/host_linalg.cpp',
   'native/core/host_svd.cpp',
-  'native/model/cpu_gemm.cpp',
-  'native/model/thread_pool.cpp',
+  'native/cpu/model/cpu_gemm.cpp',
+  'native/cpu/thread_pool.cpp',
   'native/cpu/path_counters.cpp',
   // The core's host side, for the folding of options into rule scalars (state_full_scalars,
   // state_free_scalars in rule_scalars.cpp) that the optimizer checks run. Its CUDA entry points

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "model_ops.h"
-#include "thread_pool.h"
+#include "cpu_model_ops.h"
+#include "../thread_pool.h"
 
 namespace frugal {
 namespace model {

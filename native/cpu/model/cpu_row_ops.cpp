@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "../math/dtype_convert.h"
-#include "model_math.h"
-#include "model_ops.h"
-#include "thread_pool.h"
+#include "../../math/dtype_convert.h"
+#include "../../model/model_math.h"
+#include "cpu_model_ops.h"
+#include "../thread_pool.h"
 
 namespace frugal {
 namespace model {
@@ -29,7 +29,9 @@ int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 32768 / std::max<
 constexpr int64_t kColumnGrain = 64;
 }  // namespace
 
-void cpu_embedding_forward(const int32_t* ids, int64_t n, const void* table, int32_t dtype, int64_t dim, float* out) {
+// vocab is not read: the C API has range-checked the ids on the host.
+void cpu_embedding_forward(const int32_t* ids, int64_t n, const void* table, int32_t dtype, int64_t /*vocab*/,
+                           int64_t dim, float* out) {
   parallel_range(n, row_grain(dim), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; i++) {
       int64_t base = (int64_t)ids[i] * dim;

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "../cpu/path_counters.h"
-#include "../math/dtype_convert.h"
-#include "model_ops.h"
-#include "thread_pool.h"
+#include "../path_counters.h"
+#include "../../math/dtype_convert.h"
+#include "cpu_model_ops.h"
+#include "../thread_pool.h"
 
 // Target attributes and __builtin_cpu_supports are GCC / Clang features.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

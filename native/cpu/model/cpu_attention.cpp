@@ -7,9 +7,9 @@
 #include <limits>
 #include <vector>
 
-#include "model_math.h"
-#include "model_ops.h"
-#include "thread_pool.h"
+#include "../../model/model_math.h"
+#include "cpu_model_ops.h"
+#include "../thread_pool.h"
 
 namespace frugal {
 namespace model {
