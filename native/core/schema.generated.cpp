@@ -7,7 +7,7 @@
 
 #include "errors.h"
 #include "../math/dtype_convert.h"
-#include "../math/update_rules.h"
+#include "../math/rules/rule_table.h"
 
 namespace frugal {
 
@@ -21,6 +21,7 @@ static_assert((int32_t)RULE_ADAMW == (int32_t)FRUGAL_RULE_ADAMW, "Rule: RULE_ADA
 static_assert((int32_t)RULE_SGDM == (int32_t)FRUGAL_RULE_SGDM, "Rule: RULE_SGDM differs from FRUGAL_RULE_SGDM");
 static_assert((int32_t)RULE_SIGN == (int32_t)FRUGAL_RULE_SIGN, "Rule: RULE_SIGN differs from FRUGAL_RULE_SIGN");
 static_assert((int32_t)RULE_SGD == (int32_t)FRUGAL_RULE_SGD, "Rule: RULE_SGD differs from FRUGAL_RULE_SGD");
+static_assert((int32_t)RULE_FREEZE == (int32_t)FRUGAL_RULE_FREEZE, "Rule: RULE_FREEZE differs from FRUGAL_RULE_FREEZE");
 
 namespace {
 std::string num(double x) {
