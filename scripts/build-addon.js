@@ -129,8 +129,12 @@ function checkGypBuild() {
   }
 }
 
-// Everything generated from schema/options.json is committed; a schema edit is picked up here.
-run(process.execPath, [path.join(__dirname, 'gen-schema.js')], root);
+// Everything generated from schema/options.json is committed; a schema edit is picked up here
+// (where the generator and the schema exist: a copy of this script alone builds what is there).
+const generator = path.join(__dirname, 'gen-schema.js');
+if (fs.existsSync(generator) && fs.existsSync(path.join(root, 'schema', 'options.json'))) {
+  run(process.execPath, [generator], root);
+}
 if (process.argv.includes('--gyp')) checkGypBuild();
 else if (onPath('cmake')) buildWithCmake();
 else {
