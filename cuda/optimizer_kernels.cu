@@ -134,15 +134,6 @@ bool is_vectorizable(const ElementwiseJob& job) {
 // whose mask is 0); pass 2 walks the k * line_len state slots of the selected lines and applies the
 // state-full rule. Two launches on one stream, so pass 2 sees pass 1's parameters.
 
-__device__ __forceinline__ int64_t line_length(const IndexedJob& job) {
-  return job.axis == AXIS_ROWS ? job.cols : (job.axis == AXIS_COLS ? job.rows : 1);
-}
-
-// Flat index of element t of line `line`.
-__device__ __forceinline__ int64_t element_of(const IndexedJob& job, int64_t line, int64_t t) {
-  return job.axis == AXIS_ROWS ? line * job.cols + t : (job.axis == AXIS_COLS ? t * job.cols + line : line);
-}
-
 // Decay and the state-free rule on the lines that are not selected. Elements of selected lines
 // are left alone: the state-full kernels decay and update them with one rounding.
 __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const IndexedJob job, const float* gscale,
@@ -181,8 +172,8 @@ __device__ __forceinline__ float state_full_decay(const IndexedJob& job) { retur
 // rho_j * delta_j of selection entry j, element t of its line (flat index e), on the param's
 // value p0 before the step; updates the entry's moments.
 __device__ __forceinline__ float indexed_entry_delta(const IndexedJob& job, const SlotScalars* slot_scalars, int64_t j,
-                                                     int64_t t, int64_t e, int64_t line_len, float p0, float gs) {
-  const int64_t slot = job.axis == AXIS_COLS ? t * job.k + j : j * line_len + t;
+                                                     int64_t t, int64_t e, float p0, float gs) {
+  const int64_t slot = job.geometry().slot(j, t, job.k);
   const float rho = job.scale ? job.scale[j] : 1.f;
   const float gc = job.gc ? load_elem(job.gc, job.gc_dtype, slot) * gs : rho * load_elem(job.g, job.g_dtype, e) * gs;
   float mv = job.m ? load_elem(job.m, job.state_dtype, slot) : 0.f;
@@ -196,10 +187,10 @@ __device__ __forceinline__ float indexed_entry_delta(const IndexedJob& job, cons
 
 // The state-full update of one slot (selection entry j, element t of its line), decay included.
 __device__ __forceinline__ void indexed_slot_update(const IndexedJob& job, const SlotScalars* slot_scalars, int64_t j,
-                                                    int64_t t, int64_t line_len, float gs) {
-  const int64_t e = element_of(job, job.idx[j], t);
+                                                    int64_t t, float gs) {
+  const int64_t e = job.geometry().element(job.idx[j], t);
   const float p0 = load_elem(job.p, job.p_dtype, e);
-  const float delta = indexed_entry_delta(job, slot_scalars, j, t, e, line_len, p0, gs);
+  const float delta = indexed_entry_delta(job, slot_scalars, j, t, e, p0, gs);
   store_elem(job.p, job.p_dtype, e, p0 * state_full_decay(job) - delta);
 }
 
@@ -211,16 +202,16 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const Indexe
                                                                    const SlotScalars* slot_scalars) {
   if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
-  const int64_t line_len = line_length(job);
+  const int64_t line_len = job.geometry().line_length();
   const int64_t slots = job.k * line_len;
   const int64_t stride = grid_thread_count();
   const bool cols = job.axis == AXIS_COLS;
   RowColWalker walk(global_thread_index(), stride, cols ? job.k : line_len);
   for (int64_t s = global_thread_index(); s < slots; s += stride, walk.advance()) {
     if (cols)
-      indexed_slot_update(job, slot_scalars, walk.col, walk.row, line_len, gs);
+      indexed_slot_update(job, slot_scalars, walk.col, walk.row, gs);
     else
-      indexed_slot_update(job, slot_scalars, walk.row, walk.col, line_len, gs);
+      indexed_slot_update(job, slot_scalars, walk.row, walk.col, gs);
   }
 }
 
@@ -233,7 +224,7 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(c
                                                                              const int32_t* sorted_entries) {
   if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
-  const int64_t line_len = line_length(job);
+  const int64_t line_len = job.geometry().line_length();
   const int64_t slots = job.k * line_len;
   const int64_t stride = grid_thread_count();
   RowColWalker st(global_thread_index(), stride, line_len);
@@ -241,11 +232,11 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(c
     const int64_t first = st.row;
     const uint32_t line = sorted_lines[first];
     if (first > 0 && sorted_lines[first - 1] == line) continue;  // not the start of its run
-    const int64_t e = element_of(job, line, st.col);
+    const int64_t e = job.geometry().element(line, st.col);
     const float p0 = load_elem(job.p, job.p_dtype, e);
     float acc = p0 * state_full_decay(job);
     for (int64_t r = first; r < job.k && sorted_lines[r] == line; ++r)
-      acc -= indexed_entry_delta(job, slot_scalars, sorted_entries[r], st.col, e, line_len, p0, gs);
+      acc -= indexed_entry_delta(job, slot_scalars, sorted_entries[r], st.col, e, p0, gs);
     store_elem(job.p, job.p_dtype, e, acc);
   }
 }
@@ -264,7 +255,7 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
                                const SlotScalars* slot_scalars, int64_t slots) {
   if (job.k > std::numeric_limits<int32_t>::max()) invalid("indexed_step: k exceeds 2^31 - 1 with duplicates");
   const int num = (int)job.k;
-  const int64_t lines = job.axis == AXIS_ROWS ? job.rows : (job.axis == AXIS_COLS ? job.cols : job.rows * job.cols);
+  const int64_t lines = job.geometry().lines();
   const int end_bit = bits_for((uint64_t)lines);
   const uint32_t* keys_in = reinterpret_cast<const uint32_t*>(job.idx);  // indices are non-negative
   size_t sort_bytes = 0;
@@ -358,7 +349,7 @@ void launch_indexed_step(const DeviceEnv& env, const IndexedJob& job, const floa
   // The state-full pass runs even for a rule without an update: it carries the selected lines' decay.
   if (job.k <= 0) return;
   if (!job.gc && !job.g) invalid("indexed_step: neither g nor gc is given for the selected lines");
-  const int64_t line_len = job.axis == AXIS_ROWS ? job.cols : (job.axis == AXIS_COLS ? job.rows : 1);
+  const int64_t line_len = job.geometry().line_length();
   const int64_t slots = job.k * line_len;
   StreamScratch scalars(job.slot_step ? sizeof(SlotScalars) * (size_t)job.k : 0, env.stream);
   const SlotScalars* slot_scalars = nullptr;

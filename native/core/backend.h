@@ -67,6 +67,7 @@ struct IndexedJob {
   int32_t has_duplicates;     // idx repeats a line: the scatter must accumulate
   int32_t* slot_step;         // k per-entry step counters (advanced here), or null
   AdamBiasInputs bias;        // with slot_step: what each entry's scalars are made from
+  FRUGAL_HD LineGeometry geometry() const { return LineGeometry{axis, rows, cols}; }
 };
 
 // Row-major fp32 GEMM: C = alpha * op(A) op(B) + beta * C, op(A) is m x k, op(B) is k x n.

@@ -20,14 +20,6 @@ namespace {
 
 inline float gscale_value(const float* gscale) { return gscale ? *gscale : 1.f; }
 
-// Which element of a rows x cols matrix is position t of line `line` along `axis`.
-inline int64_t element_of(int32_t axis, int64_t line, int64_t t, int64_t cols) {
-  switch (axis) {
-    case AXIS_ROWS: return line * cols + t;
-    case AXIS_COLS: return t * cols + line;
-    default: return line;
-  }
-}
 
 // Large copies and fills in chunks across the cores: one thread's memmove moves about half of what
 // the machine can, and the benchmarks' copy baseline should be the machine's, not one core's.
@@ -137,6 +129,7 @@ class CpuBackend final : public Backend {
     // Pass 1: decay and the state-free rule on the lines that are not selected (the selected ones
     // are left to pass 2, which rounds them once). Skipped when it would change nothing, so a
     // Grass step touches only its k selected lines.
+    const LineGeometry geo = job.geometry();
     const bool free_applies = job.state_free.rule != RULE_NONE && job.mask && job.g;
     const bool pass1 = job.decay != 1.f || free_applies;
     const bool generic_only = generic_loops_forced();
@@ -148,7 +141,7 @@ class CpuBackend final : public Backend {
     } else if (pass1) {
       parallel_for(total, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; i++) {
-          int64_t line = job.axis == AXIS_ROWS ? i / job.cols : (job.axis == AXIS_COLS ? i % job.cols : i);
+          int64_t line = geo.line_of(i);
           if (job.mask && job.mask[line]) continue;
           float p0 = load_elem(job.p, job.p_dtype, i);
           float d = free_applies ? rule_delta(load_elem(job.g, job.g_dtype, i) * gs, p0, nullptr, nullptr, job.state_free)
@@ -168,11 +161,11 @@ class CpuBackend final : public Backend {
     // Pass 2: the state-full rule on the selected lines, scattered back with the decay pass 1 left
     // out: p = p0 * decay - sum of rho_j * delta_j, in fp32, stored once.
     const float decay = job.mask ? job.decay : 1.f;
-    int64_t line_len = job.axis == AXIS_ROWS ? job.cols : (job.axis == AXIS_COLS ? job.rows : 1);
+    int64_t line_len = geo.line_length();
     // rho_j * delta_j of entry j, element t of its line (flat index e), on the param's value p0.
     auto entry_delta = [&](int64_t j, int64_t t, int64_t e, float p0) {
       float rho = job.scale ? job.scale[j] : 1.f;
-      int64_t s = job.axis == AXIS_COLS ? t * job.k + j : j * line_len + t;
+      int64_t s = geo.slot(j, t, job.k);
       float gc = job.gc ? load_elem(job.gc, job.gc_dtype, s) * gs : rho * load_elem(job.g, job.g_dtype, e) * gs;
       float m = job.m ? load_elem(job.m, job.state_dtype, s) : 0.f;
       float v = job.v ? load_elem(job.v, job.state_dtype, s) : 0.f;
@@ -193,7 +186,7 @@ class CpuBackend final : public Backend {
         if (r == 0 || job.idx[order[r]] != job.idx[order[r - 1]]) runs.push_back(r);
       runs.push_back(job.k);
       auto run_element = [&](size_t run, int64_t t) {
-        int64_t e = element_of(job.axis, job.idx[order[runs[run]]], t, job.cols);
+        int64_t e = geo.element(job.idx[order[runs[run]]], t);
         float p0 = load_elem(job.p, job.p_dtype, e);
         float acc = p0 * decay;
         for (int64_t r = runs[run]; r < runs[run + 1]; r++) acc -= entry_delta(order[r], t, e, p0);
@@ -207,7 +200,7 @@ class CpuBackend final : public Backend {
       return;
     }
     auto apply = [&](int64_t j, int64_t t) {
-      int64_t e = element_of(job.axis, job.idx[j], t, job.cols);
+      int64_t e = geo.element(job.idx[j], t);
       float p0 = load_elem(job.p, job.p_dtype, e);
       store_elem(job.p, job.p_dtype, e, p0 * decay - entry_delta(j, t, e, p0));
     };
@@ -309,13 +302,14 @@ class CpuBackend final : public Backend {
       }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, rows)));
       return;
     }
-    int64_t lines = axis == AXIS_ROWS ? rows : cols;
-    int64_t len = axis == AXIS_ROWS ? cols : rows;
+    const LineGeometry geo{axis, rows, cols};  // rows here (columns took the path above)
+    int64_t lines = geo.lines();
+    int64_t len = geo.line_length();
     parallel_for(lines, [&](int64_t lb, int64_t le) {
       for (int64_t l = lb; l < le; l++) {
         double s = 0;
         for (int64_t t = 0; t < len; t++) {
-          double x = load_elem(g, dtype, element_of(axis, l, t, cols));
+          double x = load_elem(g, dtype, geo.element(l, t));
           s += x * x;
         }
         out[l] = (float)std::sqrt(s);

@@ -155,11 +155,12 @@ struct Pass2 {
   }
   // Selected lines [jb, je) (ROWS or COORDS).
   void lines(int64_t jb, int64_t je) const {
-    const int64_t len = job.axis == AXIS_ROWS ? job.cols : 1;
+    const LineGeometry geo = job.geometry();
+    const int64_t len = geo.line_length();
     for (int64_t j = jb; j < je; j++) {
       const float rho = job.scale ? job.scale[j] : 1.f;
       const RuleScalars rs = entry(j);
-      const int64_t base = job.axis == AXIS_ROWS ? job.idx[j] * job.cols : job.idx[j];
+      const int64_t base = geo.element(job.idx[j], 0);
       for (int64_t t = 0; t < len; t++) element(base + t, j * len + t, rho, rs);
     }
   }

@@ -188,7 +188,7 @@ class LineSelection : public SelectionState {
   virtual void choose(SelectionContext& ctx, ParamState& p, std::vector<int32_t>& idx, std::vector<float>& scales,
                       StreamHandle s) = 0;
   // What a refresh refuses of its own choice at this step.
-  virtual void check_own_choice(const frugal_group_options& o, const ParamState& p) const {}
+  virtual void check_own_choice(const frugal_group_options& /*o*/, const ParamState& /*p*/) const {}
   virtual bool chooses_from_gradient() const { return false; }
   virtual bool repeats_allowed() const { return false; }  // an index may appear more than once
   virtual bool keeps_scales() const { return false; }     // importance scales (else all 1)

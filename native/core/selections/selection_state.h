@@ -76,34 +76,34 @@ class SelectionState {
   const SelectionKind& kind() const { return kind_; }
 
   // Once, when the param joins its group.
-  virtual void attach(SelectionContext& ctx, ParamState& p) {}
+  virtual void attach(SelectionContext& /*ctx*/, ParamState& /*p*/) {}
   // What refresh() would refuse at this step; step_checks.cpp asks every param before any changes.
-  virtual void check_refresh(const SelectionContext& ctx, const ParamState& p) const {}
+  virtual void check_refresh(const SelectionContext& /*ctx*/, const ParamState& /*p*/) const {}
   // Whether this refresh decomposes the gradient, so a NaN or Inf in it cannot be refreshed from.
-  virtual bool refresh_needs_finite_gradient(const ParamState& p) const { return false; }
+  virtual bool refresh_needs_finite_gradient(const ParamState& /*p*/) const { return false; }
   // Re-chooses the state-full part (checked already) and reshapes the moments to match.
-  virtual void refresh(SelectionContext& ctx, ParamState& p, StreamHandle s) {}
+  virtual void refresh(SelectionContext& /*ctx*/, ParamState& /*p*/, StreamHandle /*s*/) {}
   // One step's update of the param (p.step is counted already). Whole-tensor updates go into
   // `jobs`, one multi-tensor launch for every group; the others are enqueued here.
   virtual void step(SelectionContext& ctx, ParamState& p, const float* gscale, std::vector<ElementwiseJob>& jobs,
                     StreamHandle s) = 0;
 
   // A caller's choice for the next refresh (set_selection): refuses one this kind cannot take.
-  virtual void check_caller_selection(const ParamState& p, int64_t count) const {}
+  virtual void check_caller_selection(const ParamState& /*p*/, int64_t /*count*/) const {}
   // The elements a compressed gradient holds (kinds with compressed_gradient).
-  virtual int64_t compressed_gradient_elems(const ParamState& p) const { return 0; }
+  virtual int64_t compressed_gradient_elems(const ParamState& /*p*/) const { return 0; }
 
   virtual void describe(frugal_selection_info& out) const = 0;
   virtual void counters(const ParamState& p, frugal_param_counters& out) const = 0;
   // The selection's own tensors after the moments, in the order checkpoints name them.
-  virtual void list_state(StateTensorList& out) const {}
+  virtual void list_state(StateTensorList& /*out*/) const {}
   virtual uint64_t state_bytes() const { return 0; }
   // From a checkpoint's counters (kind checked already): the selection's shape and zeroed state,
   // moments included, for the caller to fill; refuses counters that do not fit this param, before
   // anything changes.
   virtual void restore(SelectionContext& ctx, ParamState& p, const frugal_param_counters& c) = 0;
   // Checks restored state the caller filled in (indices as addresses); a no-op once checked.
-  virtual void verify(SelectionContext& ctx, ParamState& p, StreamHandle s) {}
+  virtual void verify(SelectionContext& /*ctx*/, ParamState& /*p*/, StreamHandle /*s*/) {}
 
  protected:
   const SelectionKind& kind_;
