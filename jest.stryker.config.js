@@ -45,7 +45,8 @@ const FOCUSED = {
   checkpoint: ['checkpoint.test.ts', 'checkpoint-corrupt.test.ts', 'checkpoint-api.test.ts', 'checkpoint-corruption.test.ts',
     'skipped-steps-file.test.ts', 'stryker-kills/checkpoint.test.ts'],
   optim: ['optim-basic.test.ts', 'optim-errors.test.ts', 'methods.test.ts', 'robustness.test.ts', 'mutation-kills.test.ts',
-    'checkpoint.test.ts', 'option-coverage.test.ts', 'blocks-authors.test.ts', 'overlapping-params.test.ts', 'stryker-kills/optim.test.ts'],
+    'checkpoint.test.ts', 'option-coverage.test.ts', 'blocks-authors.test.ts', 'overlapping-params.test.ts',
+    'stryker-kills/options.test.ts', 'stryker-kills/optimizer.test.ts'],
 };
 const STRYKER_TESTS = process.env.STRYKER_TESTS;
 function unknownSet() {
