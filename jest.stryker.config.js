@@ -47,6 +47,9 @@ const FOCUSED = {
   optim: ['optim-basic.test.ts', 'optim-errors.test.ts', 'methods.test.ts', 'robustness.test.ts', 'mutation-kills.test.ts',
     'checkpoint.test.ts', 'option-coverage.test.ts', 'blocks-authors.test.ts', 'overlapping-params.test.ts',
     'stryker-kills/options.test.ts', 'stryker-kills/optimizer.test.ts'],
+  // The kill tests alone: run on the lines of a part's survivors to score the part with them added
+  // (a mutant killed before stays killed; one that survived is killed if these tests kill it).
+  kills: ['stryker-kills/*.test.ts'],
 };
 const STRYKER_TESTS = process.env.STRYKER_TESTS;
 function unknownSet() {

@@ -329,6 +329,25 @@ describe('copyFrom, cast and fill', () => {
   });
 });
 
+describe('survivors of the first run that the tests above did not aim at', () => {
+  test('a float tensor filled beyond 2^24 takes the float path, not the int32 one', () => {
+    // kills: `this.dtype === 'int32' && Math.abs(value) > EXACT_IN_FLOAT32` -> `||` and `dtype === 'int32'` -> true
+    expect(Array.from(Tensor.zeros([3]).fill(1e8).toArray())).toEqual([1e8, 1e8, 1e8]);
+  });
+
+  test('to() keeps the dtype', () => {
+    // kills: `Tensor.empty(this.shape, { dtype: this.dtype, device })` -> `{}` in to()
+    const t = Tensor.fromArray([1.5, 2], [2], { dtype: 'bfloat16' });
+    const c = t.to('cpu');
+    expect([c.dtype, Array.from(c.toArray())]).toEqual(['bfloat16', [1.5, 2]]);
+  });
+
+  test('an empty tensor borrowed at any byte offset has no address to misalign', () => {
+    // kills: `bytes > 0 ? host.address + BigInt(byteOffset) : 0n` -> `bytes >= 0`
+    expect(Tensor.fromArrayBuffer(new ArrayBuffer(8), [0], 'float32', 2).numel).toBe(0);
+  });
+});
+
 describe('properties, dispose and pins', () => {
   test('nbytes, ndim and numel follow shape and dtype', () => {
     // kills: `numel * dtypeSize` -> `/`; the shape reduce -> `/`
