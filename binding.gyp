@@ -14,7 +14,7 @@
       ],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "FRUGAL_BUILDING=1"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-fno-math-errno", "-ffp-contract=off"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-fno-math-errno", "-ffp-contract=off", "-Wall", "-Wextra"],
       "xcode_settings": {"GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
     }
   ]

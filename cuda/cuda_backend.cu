@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -440,7 +441,9 @@ void cuda_device_info(int ordinal, frugal_device_info* out) {
   cudaDeviceProp prop;
   cuda::check(cudaGetDeviceProperties(&prop, ordinal), "device properties query");
   std::memset(out, 0, sizeof(*out));
-  std::strncpy(out->name, prop.name, sizeof(out->name) - 1);
+  // The name's length bounded by both buffers (out is zeroed, so the copy stays terminated).
+  const size_t name_len = std::min(strnlen(prop.name, sizeof(prop.name)), sizeof(out->name) - 1);
+  std::memcpy(out->name, prop.name, name_len);
   out->total_memory = (uint64_t)prop.totalGlobalMem;
   out->cc_major = prop.major;
   out->cc_minor = prop.minor;

@@ -213,6 +213,7 @@ export function native(): NativeAddon {
     // FRUGAL_ADDON_PATH: a build elsewhere than build/ (scripts/mutate-native.js tests mutated
     // addons built in their own directory, leaving the developer's build/ alone).
     const override = process.env.FRUGAL_ADDON_PATH;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time
     addon = (override ? require(path.resolve(override)) : bindings('frugal')) as NativeAddon;
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)) +

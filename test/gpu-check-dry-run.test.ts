@@ -71,7 +71,6 @@ describe('scripts/gpu-check.sh --dry-run', () => {
   });
 
   test('a report from a GPU run turns into the statement, part by part', () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const doc = require('../scripts/gpu-check/status-doc.js');
     const parts = report.parts.map((p) => ({ ...p, status: p.id === 'benches' ? 'fail' : 'pass' }));
     const status = doc.statusFromReport({ finished: '2027-01-05T10:00:00Z', machine: { gpu: 'NVIDIA H200', driver: '580.1' }, parts });

@@ -3,7 +3,7 @@
 // BAdam's block schedule, and state sizes. The numbers themselves are checked against the
 // reference runs and invariants in test/reference*.test.ts and test/invariants*.test.ts.
 import { AdamW, BAdam, Frugal, GaLore, Grass, memoryStats, releaseWorkspace, SelectionContext, Tensor } from '../lib';
-import { expectBitIdentical, expectClose, setGrads } from './helpers/update-rules';
+import { expectBitIdentical, setGrads } from './helpers/update-rules';
 
 function params(shapes: number[][], seed = 0): Tensor[] {
   return shapes.map((s, i) => Tensor.randn(s, { seed: seed + i }));

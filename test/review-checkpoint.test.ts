@@ -18,7 +18,6 @@ import { ChildScripts, compileChildScripts } from './helpers/child-scripts';
 import { microRun, stepLosses as losses } from './helpers/seeded';
 
 // The real module object (not an import wrapper), so that spies reach the fs calls lib/ makes.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const fs: typeof FS = require('fs');
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-review-ckpt-'));

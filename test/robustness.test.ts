@@ -1,7 +1,7 @@
 // Inputs that once crashed the process or gave silently wrong numbers: corrupt checkpoints,
 // detached borrowed buffers, absurd ranks, a compressed gradient left over from a rejected step,
 // an updateGap changed between steps, BAdam's inactive norms, and resuming blocks without resets.
-import { BAdam, Frugal, Grass, Optimizer, Tensor } from '../lib';
+import { BAdam, Frugal, Grass, Tensor } from '../lib';
 
 function withGrad(shape: number[], seed: number, gseed = seed + 100): Tensor {
   const t = Tensor.randn(shape, { seed });

@@ -44,7 +44,10 @@ function concat(ts) {
   const parts = ts.map((t) => t.toArray());
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -55,7 +58,7 @@ async function main() {
       const ps = pair([big], dtype, 1);
       const [a, b] = run(ps, (p) => new AdamW(p, { lr: 1e-3, weightDecay: 0.1 }));
       expectBitwise(`adamw-${big.join('x')}-${dtype}`, ps.ref[0].toArray(), ps.dev[0].toArray(), 'one AdamW step (shared math)');
-      a.dispose(), b.dispose(), ps.dispose();
+      a.dispose(); b.dispose(); ps.dispose();
     });
   }
 
@@ -69,7 +72,7 @@ async function main() {
       const ps = pair(shapes, 'float32', 7);
       const [a, b] = run(ps, make, 2);
       expectBitwise(`list-200-${name}`, concat(ps.ref), concat(ps.dev), `200 tensors, two ${name} steps (one multi-tensor list)`);
-      a.dispose(), b.dispose(), ps.dispose();
+      a.dispose(); b.dispose(); ps.dispose();
     }
   });
 
@@ -78,7 +81,7 @@ async function main() {
       const ps = pair([[384, 256], [256, 384], [64]], 'float32', 11);
       const [a, b] = run(ps, (p) => new Frugal(p, { lr: 1e-3, selection, density: 0.25, updateGap: 2 }), 3);
       expectBitwise(`indexed-frugal-${selection}`, concat(ps.ref), concat(ps.dev), `FRUGAL ${selection}, 3 steps with a refresh (shared math)`);
-      a.dispose(), b.dispose(), ps.dispose();
+      a.dispose(); b.dispose(); ps.dispose();
     }
   });
 
@@ -95,7 +98,7 @@ async function main() {
         const same = JSON.stringify(Array.from(ia.indices.toArray())) === JSON.stringify(Array.from(ib.indices.toArray()));
         report(`line-norms-${axis}-${sampling}`, same, `${axis} matrix, ${ia.orientation}: selected lines ${same ? 'identical' : 'differ'}`);
         if (same) expectBitwise(`grass-${axis}-${sampling}`, ps.ref[0].toArray(), ps.dev[0].toArray(), 'Grass step on the same lines');
-        a.dispose(), b.dispose(), ps.dispose();
+        a.dispose(); b.dispose(); ps.dispose();
       }
     }
   });
@@ -132,7 +135,7 @@ async function main() {
     let maxAbs = 0;
     for (let i = 0; i < ra.length; i++) maxAbs = Math.max(maxAbs, Math.abs(ra[i] - rb[i]));
     report('galore', maxAbs <= 1e-3 * lr, `GaLore 2 steps: max |diff| ${maxAbs.toExponential(2)} (stated limit ${1e-3 * lr}); ${o.device.startsWith('cuda') ? f.cudaMathStatus(o.device) : 'cpu'}`);
-    a.dispose(), b.dispose(), ps.dispose();
+    a.dispose(); b.dispose(); ps.dispose();
   });
 
   await check(o, 'galore-fallback', () => {
@@ -150,7 +153,7 @@ async function main() {
     report('galore-fallback-forced', forced, `math status: ${status}`);
     if (process.env.FRUGAL_CUSOLVER_PATH) expectBitwise('galore-fallback', concat(ps.ref), concat(ps.dev), 'GaLore with the fallback GEMM and host SVD');
     else expectUlps('galore-fallback', concat(ps.ref), concat(ps.dev), 1 << 20, 'GaLore with the fallback GEMM (cuSOLVER basis)');
-    a.dispose(), b.dispose(), ps.dispose();
+    a.dispose(); b.dispose(); ps.dispose();
   });
 
   finish(__filename);

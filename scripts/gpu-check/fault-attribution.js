@@ -7,7 +7,6 @@
 //   - an optimizer step whose kernels fault fails (FRUGAL_SYNC_LAUNCHES=1).
 'use strict';
 
-const path = require('path');
 const { spawnSync } = require('child_process');
 const { options, check, report, finish, ROOT } = require('./common');
 

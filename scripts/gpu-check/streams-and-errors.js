@@ -86,7 +86,7 @@ async function main() {
     }
     s.synchronize();
     ref.forEach((p, i) => expectBitwise(`staged-refreshes-${i}`, p.toArray(), dev[i].toArray(), 'FRUGAL columns, a refresh every step, async stream'));
-    a.dispose(), b.dispose(), s.destroy();
+    a.dispose(); b.dispose(); s.destroy();
   });
 
   await check(o, 'nan-svd-error', () => {

@@ -31,7 +31,7 @@ const chance = (p) => random() < p;
 
 const WEIRD = [null, undefined, NaN, Infinity, -Infinity, -1, 0, 1e308, -0, 'x', '1', true, {}, [], () => 1, 1n, Symbol('s')];
 const weird = () => pick(WEIRD);
-const number = () => (chance(0.8) ? pick([0, 1e-3, 0.01, 0.1, 0.5, 0.9, 0.999, 1, 2, 10, 1e-8]) : weird());
+const _number = () => (chance(0.8) ? pick([0, 1e-3, 0.01, 0.1, 0.5, 0.9, 0.999, 1, 2, 10, 1e-8]) : weird());
 
 function shape() {
   if (chance(0.1)) return pick([[-1], [1.5], ['2'], [1, 1, 1, 1, 1, 1, 1, 1, 1], 'shape', null, [2 ** 60, 2 ** 60]]);
