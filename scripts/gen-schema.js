@@ -321,8 +321,9 @@ function addonFields(schema) {
   const out = [
     `// ${GENERATED_BY}.`,
     '// The addon\'s half of the option schema: each enum\'s highest value, and frugal_group_options\'s',
-    '// fields as X(name, kind, enum maximum) for group_options.h. An enum field takes any value of its',
-    '// type here (a type check); which values an option accepts is the core\'s to say.',
+    '// fields as X(name, kind, enum maximum: a number, so every row has one form) for group_options.h.',
+    '// An enum field takes any value of its type here (a type check); which values an option accepts',
+    '// is the core\'s to say.',
     '#pragma once',
     '#include <cstdint>',
     '',
@@ -333,7 +334,7 @@ function addonFields(schema) {
   out.push('#define FRUGAL_GROUP_OPTION_FIELDS(X) \\');
   options.fields.forEach((f, i) => {
     const end = i === options.fields.length - 1 ? '' : ' \\';
-    out.push(`  X(${f.c}, ${f.enum ? 'ENUM' : kinds[f.type]}, ${f.enum ? `${f.enum.c.toUpperCase()}_MAX` : 0})${end}`);
+    out.push(`  X(${f.c}, ${f.enum ? 'ENUM' : kinds[f.type]}, ${f.enum ? f.enum.max : 0})${end}`);
   });
   out.push('');
   return out.join('\n');
