@@ -441,16 +441,26 @@ function tsValue(f, v) {
   return String(v);
 }
 
+// The TS check of an int32 option also names its top: a larger value does not fit the C field,
+// and would otherwise reach the addon's marshalling, whose message names neither the JS option
+// nor the option's range. (The core's own message keeps the min alone: its field cannot exceed it.)
+const INT32_MAX = 2 ** 31 - 1;
+function tsRangeWords(f) {
+  if (f.type !== 'int32') return rangeWords(f);
+  const words = `an integer in [${f.range.min}, ${INT32_MAX}]`;
+  return f.note ? `${words} (${f.note})` : words;
+}
+
 function tsRangeCheck(f) {
   const r = f.range;
   let ok;
-  if (f.type === 'int32') ok = `Number.isSafeInteger(v) && (v as number) >= ${r.min}`;
+  if (f.type === 'int32') ok = `Number.isSafeInteger(v) && (v as number) >= ${r.min} && (v as number) <= ${INT32_MAX}`;
   else {
     ok = `isNumber(v) && v >= ${r.min}`;
     if (r.below !== undefined) ok += ` && v < ${r.below}`;
     if (r.max !== undefined) ok += ` && v <= ${r.max}`;
   }
-  return `  ${f.js.name}: { expected: '${rangeWords(f)}', ok: (v) => ${ok} },`;
+  return `  ${f.js.name}: { expected: '${tsRangeWords(f)}', ok: (v) => ${ok} },`;
 }
 
 function tsSource(schema) {
