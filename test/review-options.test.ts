@@ -30,3 +30,13 @@ describe('int32 options above 2^31 - 1', () => {
     }
   });
 });
+
+describe('seed', () => {
+  test('a number above 2^53 is refused saying why (it is an integer in [0, 2^64), but not exactly one: pass a bigint)', () => {
+    expect(() => new Frugal([param()], { seed: 2 ** 53 + 2 })).toThrow(
+      new RangeError("Frugal: option 'seed' must be an integer in [0, 2^64) (a bigint above 2^53 - 1), got 9007199254740994"),
+    );
+    const opt = new Frugal([param()], { seed: 2n ** 53n + 2n });
+    opt.dispose();
+  });
+});
