@@ -24,8 +24,101 @@ function fail(message) {
 
 // ---- reading and checking the schema ----
 
+// The schema as JSON.parse gave it, or a message naming the file and what is wrong with it.
+function readSchemaFile() {
+  const file = path.join('schema', 'options.json');
+  let text;
+  try {
+    text = fs.readFileSync(path.join(root, file), 'utf8');
+  } catch (e) {
+    fail(`${file}: cannot read it (${e.code || e.message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    fail(`${file}: not valid JSON: ${e.message}`);
+  }
+}
+
+// The shape the generators rely on, checked before any of them runs: an edit that breaks it is
+// named here instead of surfacing as a TypeError, or as "undefined" written into C and TS sources.
+function checkShape(schema) {
+  const isName = (x) => typeof x === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x);
+  const isArray = (x, what) => {
+    if (!Array.isArray(x) || x.length === 0) fail(`${what}: expected a non-empty array, got ${JSON.stringify(x)}`);
+  };
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) fail('the schema: expected a JSON object');
+  isArray(schema.enums, 'enums');
+  isArray(schema.structs, 'structs');
+  const enumNames = new Set();
+  schema.enums.forEach((e, i) => {
+    if (typeof e !== 'object' || e === null || !isName(e.c)) fail(`enums[${i}].c: expected a C identifier`);
+    if (enumNames.has(e.c)) fail(`enums[${i}]: ${e.c} is defined twice`);
+    enumNames.add(e.c);
+    if (typeof e.prefix !== 'string') fail(`${e.c}.prefix: expected a string`);
+    isArray(e.values, `${e.c}.values`);
+    const seen = new Set();
+    e.values.forEach((v, j) => {
+      if (typeof v !== 'object' || v === null || !isName(v.c)) fail(`${e.c}.values[${j}].c: expected a C identifier`);
+      if (seen.has(v.c)) fail(`${e.c}.${v.c}: named twice`);
+      seen.add(v.c);
+      if (typeof v.js !== 'string' || !v.js) fail(`${e.c}.${v.c}.js: expected its JS name (a string)`);
+    });
+  });
+  const types = [...Object.keys(C_TYPES), ...enumNames];
+  const isInt = (x) => Number.isSafeInteger(x);
+  const defaultOk = {
+    float: (x) => typeof x === 'number' && Number.isFinite(x),
+    double: (x) => typeof x === 'number' && Number.isFinite(x),
+    int32: (x) => isInt(x) && x >= -(2 ** 31) && x < 2 ** 31,
+    int64: isInt,
+    uint64: (x) => isInt(x) && x >= 0,
+    flag: (x) => x === 0 || x === 1,
+    pointer: (x) => x === null,
+  };
+  schema.structs.forEach((st, i) => {
+    if (typeof st !== 'object' || st === null || !isName(st.c)) fail(`structs[${i}].c: expected a C identifier`);
+    if (typeof st.region !== 'string' || !st.region) fail(`${st.c}.region: expected the name of its frugal.h markers`);
+    isArray(st.fields, `${st.c}.fields`);
+    const seen = new Set(['size']);  // the size field every sized struct starts with
+    st.fields.forEach((f, j) => {
+      if (typeof f !== 'object' || f === null || !isName(f.c)) fail(`${st.c}.fields[${j}].c: expected a C identifier`);
+      if (seen.has(f.c)) fail(`${st.c}.${f.c}: a field of that name comes earlier`);
+      seen.add(f.c);
+      const at = `${st.c}.${f.c}`;
+      if (!types.includes(f.type)) fail(`${at}.type: expected one of ${types.join(', ')}, got ${JSON.stringify(f.type)}`);
+      if (f.count !== undefined && !isName(f.count) && !(isInt(f.count) && f.count > 0)) {
+        fail(`${at}.count: expected a positive integer or a macro name, got ${JSON.stringify(f.count)}`);
+      }
+      // Enum defaults are checked against the enum's values below.
+      if (defaultOk[f.type] && !defaultOk[f.type](f.default)) {
+        fail(`${at}.default: ${JSON.stringify(f.default)} is not a valid ${f.type} value`);
+      }
+      if (f.range !== undefined) {
+        const r = f.range;
+        if (!['float', 'double', 'int32'].includes(f.type)) fail(`${at}.range: only float, double and int32 fields have one`);
+        const bound = (k) => r[k] === undefined || (typeof r[k] === 'number' && Number.isFinite(r[k]));
+        if (typeof r !== 'object' || r === null || typeof r.min !== 'number' || !bound('min') || !bound('max') || !bound('below')) {
+          fail(`${at}.range: expected {min, and max or below: finite numbers}, got ${JSON.stringify(r)}`);
+        }
+        if (f.type === 'int32' && (r.max !== undefined || r.below !== undefined)) fail(`${at}.range: an int32 range has a min only`);
+        if (r.max !== undefined && r.below !== undefined) fail(`${at}.range: max or below, not both`);
+        const top = r.max ?? r.below;
+        if (top !== undefined && !(top > r.min)) fail(`${at}.range: the upper bound ${top} is not above min ${r.min}`);
+        if (!(f.default >= r.min) || (r.max !== undefined && f.default > r.max) || (r.below !== undefined && f.default >= r.below)) {
+          fail(`${at}.default: ${f.default} lies outside its own range ${JSON.stringify(r)}`);
+        }
+      }
+      if (f.js !== undefined && (typeof f.js !== 'object' || f.js === null || !isName(f.js.name))) {
+        fail(`${at}.js.name: expected the JS option name (an identifier)`);
+      }
+    });
+  });
+}
+
 function loadSchema() {
-  const schema = JSON.parse(fs.readFileSync(path.join(root, 'schema', 'options.json'), 'utf8'));
+  const schema = readSchemaFile();
+  checkShape(schema);
   const enums = new Map();
   for (const e of schema.enums) {
     let next = 0;
@@ -349,16 +442,26 @@ function tsValue(f, v) {
   return String(v);
 }
 
+// The TS check of an int32 option also names its top: a larger value does not fit the C field,
+// and would otherwise reach the addon's marshalling, whose message names neither the JS option
+// nor the option's range. (The core's own message keeps the min alone: its field cannot exceed it.)
+const INT32_MAX = 2 ** 31 - 1;
+function tsRangeWords(f) {
+  if (f.type !== 'int32') return rangeWords(f);
+  const words = `an integer in [${f.range.min}, ${INT32_MAX}]`;
+  return f.note ? `${words} (${f.note})` : words;
+}
+
 function tsRangeCheck(f) {
   const r = f.range;
   let ok;
-  if (f.type === 'int32') ok = `Number.isSafeInteger(v) && (v as number) >= ${r.min}`;
+  if (f.type === 'int32') ok = `Number.isSafeInteger(v) && (v as number) >= ${r.min} && (v as number) <= ${INT32_MAX}`;
   else {
     ok = `isNumber(v) && v >= ${r.min}`;
     if (r.below !== undefined) ok += ` && v < ${r.below}`;
     if (r.max !== undefined) ok += ` && v <= ${r.max}`;
   }
-  return `  ${f.js.name}: { expected: '${rangeWords(f)}', ok: (v) => ${ok} },`;
+  return `  ${f.js.name}: { expected: '${tsRangeWords(f)}', ok: (v) => ${ok} },`;
 }
 
 function tsSource(schema) {

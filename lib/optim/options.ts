@@ -196,7 +196,7 @@ export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
   selectionKind: oneOf('blocks', 'columns', 'rows', 'coordinates', 'grass'),
   orientation: oneOf('std', 'rows', 'columns'),
   seed: {
-    expected: 'an integer in [0, 2^64)',
+    expected: 'an integer in [0, 2^64) (a bigint above 2^53 - 1)',
     ok: (v) =>
       (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
       (typeof v === 'bigint' && v >= 0n && v < 1n << 64n),

@@ -194,8 +194,8 @@ export const SCHEMA_CHECKS = {
   },
   stateFreeLrScale: { expected: 'a finite number >= 0', ok: (v) => isNumber(v) && v >= 0 },
   density: { expected: 'a number in [0, 1]', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
-  rank: { expected: 'an integer >= 0 (0: from density)', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
-  updateGap: { expected: 'an integer >= 1', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1 },
+  rank: { expected: 'an integer in [0, 2147483647] (0: from density)', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 2147483647 },
+  updateGap: { expected: 'an integer in [1, 2147483647]', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 2147483647 },
   resetStatistics: { expected: 'a boolean', ok: (v) => typeof v === 'boolean' },
   blockOrder: {
     expected: `one of ${OPTION_VALUES.blockOrder.map((n) => `'${n}'`).join(', ')}`,

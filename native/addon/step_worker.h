@@ -51,19 +51,33 @@ class StepWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     held_.clear();
     settled_();
-    report_native_memory(env, alloc_delta_);
-    if (status_ == FRUGAL_OK) deferred_.Resolve(env.Undefined());
-    else deferred_.Reject(status_error(env, status_, message_.c_str()).Value());
+    settle_unless_torn_down([&] {
+      report_native_memory(env, alloc_delta_);
+      if (status_ == FRUGAL_OK) deferred_.Resolve(env.Undefined());
+      else deferred_.Reject(status_error(env, status_, message_.c_str()).Value());
+    });
   }
 
   // Execute never calls SetError; kept so that a failure of the worker machinery still settles.
   void OnError(const Napi::Error& error) override {
     held_.clear();
     settled_();
-    deferred_.Reject(error.Value());
+    settle_unless_torn_down([&] { deferred_.Reject(error.Value()); });
   }
 
  private:
+  // A worker thread terminated while the step ran: Node finishes the step, then completes it in an
+  // environment that can no longer run JS, where every call into it fails. No one is left to
+  // await the promise; an exception escaping here would abort the whole process.
+  template <class F>
+  void settle_unless_torn_down(F settle) {
+    try {
+      settle();
+    } catch (const Napi::Error&) {
+      // In a live environment resolving or rejecting a promise of ours does not fail.
+    }
+  }
+
   Napi::ObjectReference owner_;  // the JS optimizer: not collected (nor its handle destroyed) meanwhile
   Napi::Promise::Deferred deferred_;
   frugal_optimizer* handle_;
