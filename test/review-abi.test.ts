@@ -55,13 +55,13 @@ describe('gen-schema --check on an edited or corrupted schema', () => {
     return { status: r.status, err: r.err.trim() };
   }
   const original = fs.readFileSync(path.join(ROOT, 'schema', 'options.json'), 'utf8');
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const edited = (edit: (s: any) => void) => {
     const s = JSON.parse(original);
     edit(s);
     return JSON.stringify(s);
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const field = (s: any, name: string) => s.structs[0].fields.find((f: { c: string }) => f.c === name);
 
   test.each([
