@@ -2,8 +2,6 @@
 // Writes what the model ops' C API list (FRUGAL_MODEL_C_API and FRUGAL_MODEL_C_ARGS_<op> in
 // native/core/model_backend.h) implies outside C++, where no preprocessor can expand it:
 //   native/include/frugal_model.h         the C declarations, between <model-ops:...> markers (plain C)
-//   native/addon/model_ops.generated.h    the same lists for the addon's bindings (the addon sees
-//                                         only the C API, not the core's headers)
 //   lib/model/native-ops.ts               the ModelOps interface, between <model-ops:...> markers
 // Usage: node scripts/gen-model-ops.js            write the files that changed
 //        node scripts/gen-model-ops.js --check    exit 1 naming each stale file (a jest test)
@@ -109,28 +107,6 @@ function wrap(head, params, tail, limit, indent) {
   return lines.join('\n');
 }
 
-function addonHeader(ops) {
-  const out = [
-    `// ${GENERATED_BY}.`,
-    "// The model ops' C functions for the addon's bindings (model_bindings.cpp): X(op, jsName) in",
-    '// order, and each one\'s arguments between the device and the stream as A(kind, C type, C name,',
-    '// JS name). The kinds are described in native/core/model_backend.h.',
-    '#pragma once',
-    '',
-    '// clang-format off',
-    '#define FRUGAL_MODEL_C_API(X) \\',
-    ...ops.map((op, i) => `  X(${op.c}, ${op.js})${i === ops.length - 1 ? '' : ' \\'}`),
-  ];
-  for (const op of ops) {
-    out.push('', `#define FRUGAL_MODEL_C_ARGS_${op.c}(A) \\`);
-    op.args.forEach((a, i) =>
-      out.push(`  A(${a.kind}, ${a.type}, ${a.c}, ${a.js})${i === op.args.length - 1 ? '' : ' \\'}`),
-    );
-  }
-  out.push('// clang-format on', '');
-  return out.join('\n');
-}
-
 function tsInterface(ops) {
   const out = [`  // ${GENERATED_BY}.`];
   for (const op of ops) {
@@ -157,32 +133,19 @@ function replaceRegion(text, open, close, body, file) {
   return text.slice(0, lineEnd + 1) + body + '\n' + text.slice(closeLine);
 }
 
+// Each output: its file, the markers of its region and the region's text.
 function outputs() {
   const ops = readOps();
+  const regions = [
+    ['native/include/frugal_model.h', '/* <model-ops:declarations>', '/* </model-ops:declarations> */', cDeclarations(ops)],
+    ['lib/model/native-ops.ts', '// <model-ops:interface>', '// </model-ops:interface>', tsInterface(ops)],
+  ];
   const files = new Map();
-  const header = 'native/include/frugal_model.h';
-  files.set(
-    header,
-    replaceRegion(
-      fs.readFileSync(path.join(root, header), 'utf8'),
-      '/* <model-ops:declarations>',
-      '/* </model-ops:declarations> */',
-      cDeclarations(ops),
-      header,
-    ).replace(/\/\* <model-ops:declarations>.*\*\//, `/* <model-ops:declarations> ${GENERATED_SHORT} */`),
-  );
-  files.set('native/addon/model_ops.generated.h', addonHeader(ops));
-  const ts = 'lib/model/native-ops.ts';
-  files.set(
-    ts,
-    replaceRegion(
-      fs.readFileSync(path.join(root, ts), 'utf8'),
-      '// <model-ops:interface>',
-      '// </model-ops:interface>',
-      tsInterface(ops),
-      ts,
-    ),
-  );
+  for (const [file, open, close, body] of regions) {
+    const text = replaceRegion(fs.readFileSync(path.join(root, file), 'utf8'), open, close, body, file);
+    // The C marker names its generator on its own line (the TS region's first line does).
+    files.set(file, text.replace(/\/\* <model-ops:declarations>.*\*\//, `/* <model-ops:declarations> ${GENERATED_SHORT} */`));
+  }
   return files;
 }
 

@@ -1,14 +1,14 @@
 // Node-API bindings of the model ops (frugal_model.h), attached to the addon's exports as
 // `model`: one JS function per C function, arguments in the same order, pointers as bigint,
 // every failed status thrown as a JS Error carrying frugal_last_error() (args.h's check()). The
-// functions are expanded from the C API's list (model_ops.generated.h, written from
-// native/core/model_backend.h by scripts/gen-model-ops.js), so an op needs nothing here.
+// functions are expanded from the C API's list (FRUGAL_MODEL_C_API in core/model_backend.h), so an
+// op needs nothing here.
 // The addon's init calls RegisterModelBindings(env, exports).
 #include <napi.h>
 
 #include "args.h"
 #include "frugal_model.h"
-#include "model_ops.generated.h"
+#include "core/model_backend.h"
 
 namespace frugal_addon {
 namespace {
@@ -28,7 +28,7 @@ frugal_attention_shape attention_shape(Napi::Env env, const Napi::Value& v) {
   return s;
 }
 
-// Reads JS argument i as the C API's argument of the given kind (model_ops.generated.h) into
+// Reads JS argument i as the C API's argument of the given kind (core/model_backend.h) into
 // arg_<C name>: one statement per argument, so they are read, and their errors reported, left to
 // right.
 #define FRUGAL_JS_ARG_PTR(type, name, js) type arg_##name = static_cast<type>(a.ptr(i++, #js));

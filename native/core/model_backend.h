@@ -104,9 +104,9 @@ struct AttentionDesc {
 // number), SHAPE (an {batch, seq, heads, headDim, scale?} object). The // lines above each args
 // list are the function's comment in frugal_model.h. The C API (native/model/model_c_api.cpp)
 // defines checked_<op>(device, arguments, stream): its checks, then the call through the backend.
-// scripts/gen-model-ops.js reads this text (one A(...) per argument, as written here) and writes
-// frugal_model.h's declarations, native/addon/model_ops.generated.h and the TS types; the build
-// runs it and a test fails when they are stale.
+// The addon's bindings expand the same lists; scripts/gen-model-ops.js reads this text (one
+// A(...) per argument, as written here) and writes frugal_model.h's declarations and the TS
+// types, which C and TS cannot expand; the build runs it and a test fails when they are stale.
 #define FRUGAL_MODEL_C_API(X)              \
   X(gemm, gemm)                            \
   X(embedding_forward, embeddingForward)   \
@@ -124,37 +124,41 @@ struct AttentionDesc {
 
 // C = alpha * op(A) op(B) + beta * C, op(A) m x k, op(B) k x n, with leading dimensions (row
 // strides) lda, ldb, ldc. A, B: F32/BF16/F16; C: F32/BF16/F16. beta == 0 ignores C's contents.
-#define FRUGAL_MODEL_C_ARGS_gemm(A)                                                                      \
-  A(FLAG, int32_t, trans_a, transA)                                                                      \
-  A(FLAG, int32_t, trans_b, transB) A(SIZE, int64_t, m, m) A(SIZE, int64_t, n, n) A(SIZE, int64_t, k, k) \
-      A(NUM, float, alpha, alpha) A(PTR, const void*, a, a) A(DTYPE, frugal_dtype, a_dtype, aDtype)      \
-          A(SIZE, int64_t, lda, lda) A(PTR, const void*, b, b) A(DTYPE, frugal_dtype, b_dtype, bDtype)   \
-              A(SIZE, int64_t, ldb, ldb) A(NUM, float, beta, beta) A(PTR, void*, c, c)                   \
-                  A(DTYPE, frugal_dtype, c_dtype, cDtype) A(SIZE, int64_t, ldc, ldc)
+#define FRUGAL_MODEL_C_ARGS_gemm(A)                                                                    \
+  A(FLAG, int32_t, trans_a, transA)                                                                    \
+  A(FLAG, int32_t, trans_b, transB)                                                                    \
+  A(SIZE, int64_t, m, m) A(SIZE, int64_t, n, n) A(SIZE, int64_t, k, k) A(NUM, float, alpha, alpha)     \
+      A(PTR, const void*, a, a) A(DTYPE, frugal_dtype, a_dtype, aDtype) A(SIZE, int64_t, lda, lda)     \
+          A(PTR, const void*, b, b) A(DTYPE, frugal_dtype, b_dtype, bDtype) A(SIZE, int64_t, ldb, ldb) \
+              A(NUM, float, beta, beta) A(PTR, void*, c, c) A(DTYPE, frugal_dtype, c_dtype, cDtype)    \
+                  A(SIZE, int64_t, ldc, ldc)
 // out[i, :] = table[ids[i], :], table vocab x dim. Ids must lie in [0, vocab).
-#define FRUGAL_MODEL_C_ARGS_embedding_forward(A)                                                \
-  A(PTR, const int32_t*, ids, ids)                                                              \
-  A(SIZE, int64_t, n, n) A(PTR, const void*, table, table) A(DTYPE, frugal_dtype, dtype, dtype) \
-      A(SIZE, int64_t, vocab, vocab) A(SIZE, int64_t, dim, dim) A(PTR, float*, out, out)
+#define FRUGAL_MODEL_C_ARGS_embedding_forward(A)                                                        \
+  A(PTR, const int32_t*, ids, ids)                                                                      \
+  A(SIZE, int64_t, n, n)                                                                                \
+  A(PTR, const void*, table, table) A(DTYPE, frugal_dtype, dtype, dtype) A(SIZE, int64_t, vocab, vocab) \
+      A(SIZE, int64_t, dim, dim) A(PTR, float*, out, out)
 // dtable[ids[i], :] += dout[i, :]; dtable is zeroed first unless accumulate. Deterministic.
-#define FRUGAL_MODEL_C_ARGS_embedding_backward(A)                                                    \
-  A(PTR, const int32_t*, ids, ids)                                                                   \
-  A(SIZE, int64_t, n, n) A(PTR, const float*, dout, dout) A(PTR, void*, dtable, dtable)              \
-      A(DTYPE, frugal_dtype, dtype, dtype) A(SIZE, int64_t, vocab, vocab) A(SIZE, int64_t, dim, dim) \
-          A(FLAG, int32_t, accumulate, accumulate)
+#define FRUGAL_MODEL_C_ARGS_embedding_backward(A)                                                     \
+  A(PTR, const int32_t*, ids, ids)                                                                    \
+  A(SIZE, int64_t, n, n)                                                                              \
+  A(PTR, const float*, dout, dout) A(PTR, void*, dtable, dtable) A(DTYPE, frugal_dtype, dtype, dtype) \
+      A(SIZE, int64_t, vocab, vocab) A(SIZE, int64_t, dim, dim) A(FLAG, int32_t, accumulate, accumulate)
 // y = x * rstd * w with rstd[r] = 1 / sqrt(mean(x[r, :]^2) + eps), kept for the backward.
-#define FRUGAL_MODEL_C_ARGS_rmsnorm_forward(A)                                                                      \
-  A(PTR, const float*, x, x)                                                                                        \
-  A(PTR, const void*, w, w) A(DTYPE, frugal_dtype, w_dtype, wDtype) A(PTR, float*, y, y) A(PTR, float*, rstd, rstd) \
-      A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, dim, dim) A(NUM, float, eps, eps)
+#define FRUGAL_MODEL_C_ARGS_rmsnorm_forward(A)                                                                         \
+  A(PTR, const float*, x, x)                                                                                           \
+  A(PTR, const void*, w, w)                                                                                            \
+  A(DTYPE, frugal_dtype, w_dtype, wDtype) A(PTR, float*, y, y) A(PTR, float*, rstd, rstd) A(SIZE, int64_t, rows, rows) \
+      A(SIZE, int64_t, dim, dim) A(NUM, float, eps, eps)
 // dx (+)= the input gradient (dx may be NULL), dw (+)= sum over rows of dy * x * rstd (dw may be
 // NULL). accumulate_* adds to the buffer's contents instead of overwriting them.
-#define FRUGAL_MODEL_C_ARGS_rmsnorm_backward(A)                                                              \
-  A(PTR, const float*, x, x)                                                                                 \
-  A(PTR, const void*, w, w) A(DTYPE, frugal_dtype, w_dtype, wDtype) A(PTR, const float*, rstd, rstd)         \
-      A(PTR, const float*, dy, dy) A(NULLABLE, float*, dx, dx) A(FLAG, int32_t, accumulate_dx, accumulateDx) \
-          A(NULLABLE, void*, dw, dw) A(DTYPE, frugal_dtype, dw_dtype, dwDtype)                               \
-              A(FLAG, int32_t, accumulate_dw, accumulateDw) A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, dim, dim)
+#define FRUGAL_MODEL_C_ARGS_rmsnorm_backward(A)                                                            \
+  A(PTR, const float*, x, x)                                                                               \
+  A(PTR, const void*, w, w)                                                                                \
+  A(DTYPE, frugal_dtype, w_dtype, wDtype) A(PTR, const float*, rstd, rstd) A(PTR, const float*, dy, dy)    \
+      A(NULLABLE, float*, dx, dx) A(FLAG, int32_t, accumulate_dx, accumulateDx) A(NULLABLE, void*, dw, dw) \
+          A(DTYPE, frugal_dtype, dw_dtype, dwDtype) A(FLAG, int32_t, accumulate_dw, accumulateDw)          \
+              A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, dim, dim)
 // Rotary position embedding in place on [batch, seq, heads * head_dim] (pairs i and i + head_dim/2,
 // angle pos * theta^(-2i / head_dim)); inverse rotates back, which is the forward's backward.
 #define FRUGAL_MODEL_C_ARGS_rope(A) \
@@ -162,30 +166,33 @@ struct AttentionDesc {
   A(SHAPE, const frugal_attention_shape*, shape, shape) A(NUM, float, theta, theta) A(FLAG, int32_t, inverse, inverse)
 // Causal softmax attention; lse ([batch, heads, seq] floats) receives each query's log-sum-exp of
 // its scaled scores, which the backward uses to recompute the probabilities.
-#define FRUGAL_MODEL_C_ARGS_attention_forward(A)                                                          \
-  A(PTR, const float*, q, q)                                                                              \
-  A(PTR, const float*, k, k) A(PTR, const float*, v, v) A(PTR, float*, out, out) A(PTR, float*, lse, lse) \
+#define FRUGAL_MODEL_C_ARGS_attention_forward(A)                               \
+  A(PTR, const float*, q, q)                                                   \
+  A(PTR, const float*, k, k)                                                   \
+  A(PTR, const float*, v, v) A(PTR, float*, out, out) A(PTR, float*, lse, lse) \
       A(SHAPE, const frugal_attention_shape*, shape, shape)
 // dq, dk, dv are overwritten.
-#define FRUGAL_MODEL_C_ARGS_attention_backward(A)                                                                     \
-  A(PTR, const float*, q, q)                                                                                          \
-  A(PTR, const float*, k, k) A(PTR, const float*, v, v) A(PTR, const float*, out, out) A(PTR, const float*, lse, lse) \
-      A(PTR, const float*, dout, dout) A(PTR, float*, dq, dq) A(PTR, float*, dk, dk) A(PTR, float*, dv, dv)           \
+#define FRUGAL_MODEL_C_ARGS_attention_backward(A)                                                           \
+  A(PTR, const float*, q, q)                                                                                \
+  A(PTR, const float*, k, k)                                                                                \
+  A(PTR, const float*, v, v) A(PTR, const float*, out, out) A(PTR, const float*, lse, lse)                  \
+      A(PTR, const float*, dout, dout) A(PTR, float*, dq, dq) A(PTR, float*, dk, dk) A(PTR, float*, dv, dv) \
           A(SHAPE, const frugal_attention_shape*, shape, shape)
 // out = silu(gate) * up over n elements, and its backward (dgate, dup overwritten).
 #define FRUGAL_MODEL_C_ARGS_swiglu_forward(A) \
   A(PTR, const float*, gate, gate) A(PTR, const float*, up, up) A(PTR, float*, out, out) A(SIZE, int64_t, n, n)
-#define FRUGAL_MODEL_C_ARGS_swiglu_backward(A)                                                                        \
-  A(PTR, const float*, gate, gate)                                                                                    \
-  A(PTR, const float*, up, up) A(PTR, const float*, dout, dout) A(PTR, float*, dgate, dgate) A(PTR, float*, dup, dup) \
-      A(SIZE, int64_t, n, n)
+#define FRUGAL_MODEL_C_ARGS_swiglu_backward(A) \
+  A(PTR, const float*, gate, gate)             \
+  A(PTR, const float*, up, up)                 \
+  A(PTR, const float*, dout, dout) A(PTR, float*, dgate, dgate) A(PTR, float*, dup, dup) A(SIZE, int64_t, n, n)
 // Per-row cross-entropy of logits [rows, vocab] against targets (a target < 0 is ignored: loss 0,
 // gradient 0). losses (rows floats) may be NULL; dlogits, when not NULL, receives
 // (softmax - onehot) * grad_scale and may alias logits. Targets must be < vocab.
-#define FRUGAL_MODEL_C_ARGS_cross_entropy(A)                                                           \
-  A(PTR, const float*, logits, logits)                                                                 \
-  A(PTR, const int32_t*, targets, targets) A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, vocab, vocab) \
-      A(NULLABLE, float*, losses, losses) A(NULLABLE, float*, dlogits, dlogits) A(NUM, float, grad_scale, gradScale)
+#define FRUGAL_MODEL_C_ARGS_cross_entropy(A)                                                      \
+  A(PTR, const float*, logits, logits)                                                            \
+  A(PTR, const int32_t*, targets, targets)                                                        \
+  A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, vocab, vocab) A(NULLABLE, float*, losses, losses) \
+      A(NULLABLE, float*, dlogits, dlogits) A(NUM, float, grad_scale, gradScale)
 // y += alpha * x over n elements (residual connections).
 #define FRUGAL_MODEL_C_ARGS_axpy(A) \
   A(PTR, float*, y, y) A(PTR, const float*, x, x) A(SIZE, int64_t, n, n) A(NUM, float, alpha, alpha)
@@ -193,10 +200,11 @@ struct AttentionDesc {
 // With Grass's selection (indices and scales from frugal_optimizer_get_selection) this forms the
 // compressed gradient of a linear layer without its full weight gradient: rows selected,
 // Gc = gather(dY)^T X; columns selected, Gc = dY^T gather(X). Indices must lie in [0, cols).
-#define FRUGAL_MODEL_C_ARGS_gather_columns(A)                                                \
-  A(PTR, const float*, src, src)                                                             \
-  A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, cols, cols) A(PTR, const int32_t*, idx, idx) \
-      A(NULLABLE, const float*, scale, scale) A(SIZE, int64_t, k, k) A(PTR, float*, dst, dst)
+#define FRUGAL_MODEL_C_ARGS_gather_columns(A)                                                           \
+  A(PTR, const float*, src, src)                                                                        \
+  A(SIZE, int64_t, rows, rows)                                                                          \
+  A(SIZE, int64_t, cols, cols) A(PTR, const int32_t*, idx, idx) A(NULLABLE, const float*, scale, scale) \
+      A(SIZE, int64_t, k, k) A(PTR, float*, dst, dst)
 
 // Strips the parentheses of a parameter or argument list from the table.
 #define FRUGAL_UNPAREN(...) __VA_ARGS__
