@@ -51,7 +51,10 @@ AttentionDesc attention_desc(const frugal_attention_shape* s) {
   positive(s->head_dim, "shape.head_dim");
   finite(s->scale, "shape.scale");
   AttentionDesc a;
-  a.batch = s->batch; a.seq = s->seq; a.heads = s->heads; a.head_dim = s->head_dim;
+  a.batch = s->batch;
+  a.seq = s->seq;
+  a.heads = s->heads;
+  a.head_dim = s->head_dim;
   a.scale = s->scale != 0.f ? s->scale : 1.f / std::sqrt((float)s->head_dim);
   return a;
 }
@@ -70,237 +73,222 @@ void check_ids(const ModelBackend* ops, const int32_t* ids, int64_t n, int64_t l
   }
 }
 
-}  // namespace
-
-extern "C" {
-
-frugal_status frugal_model_gemm(int32_t device, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
-                                float alpha, const void* a, frugal_dtype a_dtype, int64_t lda, const void* b,
-                                frugal_dtype b_dtype, int64_t ldb, float beta, void* c, frugal_dtype c_dtype,
-                                int64_t ldc, void* stream) {
-  return guarded([&] {
-    non_negative(m, "m");
-    non_negative(n, "n");
-    non_negative(k, "k");
-    finite(alpha, "alpha");
-    finite(beta, "beta");
-    if (m == 0 || n == 0) return;
-    typed(c, c_dtype, "c", "c_dtype");
-    if (ldc < n) invalid("ldc: expected >= n (" + str(n) + "), got " + str(ldc));
-    if (k > 0) {
-      typed(a, a_dtype, "a", "a_dtype");
-      typed(b, b_dtype, "b", "b_dtype");
-      int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
-      if (lda < a_cols) invalid("lda: expected >= " + str(a_cols) + " (columns of A as stored), got " + str(lda));
-      if (ldb < b_cols) invalid("ldb: expected >= " + str(b_cols) + " (columns of B as stored), got " + str(ldb));
-    }
-    GemmDesc g;
-    g.trans_a = trans_a != 0; g.trans_b = trans_b != 0;
-    g.m = m; g.n = n; g.k = k; g.alpha = alpha;
-    g.a = a; g.a_dtype = a_dtype; g.lda = lda;
-    g.b = b; g.b_dtype = b_dtype; g.ldb = ldb;
-    g.beta = beta; g.c = c; g.c_dtype = c_dtype; g.ldc = ldc;
-    ModelBackend* ops = model_backend_for(device);
-    ops->gemm(g, stream);
-  });
+// Each op's checks, then its one call through the interface; the C entry points below wrap them.
+void checked_gemm(int32_t device, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const void* a, frugal_dtype a_dtype, int64_t lda, const void* b, frugal_dtype b_dtype, int64_t ldb,
+                  float beta, void* c, frugal_dtype c_dtype, int64_t ldc, void* stream) {
+  non_negative(m, "m");
+  non_negative(n, "n");
+  non_negative(k, "k");
+  finite(alpha, "alpha");
+  finite(beta, "beta");
+  if (m == 0 || n == 0) return;
+  typed(c, c_dtype, "c", "c_dtype");
+  if (ldc < n) invalid("ldc: expected >= n (" + str(n) + "), got " + str(ldc));
+  if (k > 0) {
+    typed(a, a_dtype, "a", "a_dtype");
+    typed(b, b_dtype, "b", "b_dtype");
+    int64_t a_cols = trans_a ? m : k, b_cols = trans_b ? k : n;
+    if (lda < a_cols) invalid("lda: expected >= " + str(a_cols) + " (columns of A as stored), got " + str(lda));
+    if (ldb < b_cols) invalid("ldb: expected >= " + str(b_cols) + " (columns of B as stored), got " + str(ldb));
+  }
+  GemmDesc g;
+  g.trans_a = trans_a != 0;
+  g.trans_b = trans_b != 0;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = alpha;
+  g.a = a;
+  g.a_dtype = a_dtype;
+  g.lda = lda;
+  g.b = b;
+  g.b_dtype = b_dtype;
+  g.ldb = ldb;
+  g.beta = beta;
+  g.c = c;
+  g.c_dtype = c_dtype;
+  g.ldc = ldc;
+  ModelBackend* ops = model_backend_for(device);
+  ops->gemm(g, stream);
 }
 
-frugal_status frugal_model_embedding_forward(int32_t device, const int32_t* ids, int64_t n, const void* table,
-                                             frugal_dtype dtype, int64_t vocab, int64_t dim, float* out,
-                                             void* stream) {
-  return guarded([&] {
-    non_negative(n, "n");
-    positive(vocab, "vocab");
-    positive(dim, "dim");
-    if (n == 0) return;
+void checked_embedding_forward(int32_t device, const int32_t* ids, int64_t n, const void* table, frugal_dtype dtype,
+                               int64_t vocab, int64_t dim, float* out, void* stream) {
+  non_negative(n, "n");
+  positive(vocab, "vocab");
+  positive(dim, "dim");
+  if (n == 0) return;
+  need_f32(ids, "ids");
+  typed(table, dtype, "table", "dtype");
+  need_f32(out, "out");
+  ModelBackend* ops = model_backend_for(device);
+  check_ids(ops, ids, n, vocab, "ids", false);
+  ops->embedding_forward(ids, n, table, dtype, vocab, dim, out, stream);
+}
+
+void checked_embedding_backward(int32_t device, const int32_t* ids, int64_t n, const float* dout, void* dtable,
+                                frugal_dtype dtype, int64_t vocab, int64_t dim, int32_t accumulate, void* stream) {
+  non_negative(n, "n");
+  positive(vocab, "vocab");
+  positive(dim, "dim");
+  typed(dtable, dtype, "dtable", "dtype");
+  if (n > 0) {
     need_f32(ids, "ids");
-    typed(table, dtype, "table", "dtype");
-    need_f32(out, "out");
-    ModelBackend* ops = model_backend_for(device);
-    check_ids(ops, ids, n, vocab, "ids", false);
-    ops->embedding_forward(ids, n, table, dtype, vocab, dim, out, stream);
-  });
+    need_f32(dout, "dout");
+  }
+  ModelBackend* ops = model_backend_for(device);
+  check_ids(ops, ids, n, vocab, "ids", false);
+  ops->embedding_backward(ids, n, dout, dtable, dtype, vocab, dim, accumulate != 0, stream);
 }
 
-frugal_status frugal_model_embedding_backward(int32_t device, const int32_t* ids, int64_t n, const float* dout,
-                                              void* dtable, frugal_dtype dtype, int64_t vocab, int64_t dim,
-                                              int32_t accumulate, void* stream) {
-  return guarded([&] {
-    non_negative(n, "n");
-    positive(vocab, "vocab");
-    positive(dim, "dim");
-    typed(dtable, dtype, "dtable", "dtype");
-    if (n > 0) {
-      need_f32(ids, "ids");
-      need_f32(dout, "dout");
-    }
-    ModelBackend* ops = model_backend_for(device);
-    check_ids(ops, ids, n, vocab, "ids", false);
-    ops->embedding_backward(ids, n, dout, dtable, dtype, vocab, dim, accumulate != 0, stream);
-  });
+void checked_rmsnorm_forward(int32_t device, const float* x, const void* w, frugal_dtype w_dtype, float* y, float* rstd,
+                             int64_t rows, int64_t dim, float eps, void* stream) {
+  non_negative(rows, "rows");
+  positive(dim, "dim");
+  if (!(eps > 0.f) || !std::isfinite(eps)) invalid("eps: expected a finite number > 0");
+  if (rows == 0) return;
+  need_f32(x, "x");
+  typed(w, w_dtype, "w", "w_dtype");
+  need_f32(y, "y");
+  need_f32(rstd, "rstd");
+  ModelBackend* ops = model_backend_for(device);
+  ops->rmsnorm_forward(x, w, w_dtype, y, rstd, rows, dim, eps, stream);
 }
 
-frugal_status frugal_model_rmsnorm_forward(int32_t device, const float* x, const void* w, frugal_dtype w_dtype,
-                                           float* y, float* rstd, int64_t rows, int64_t dim, float eps,
-                                           void* stream) {
-  return guarded([&] {
-    non_negative(rows, "rows");
-    positive(dim, "dim");
-    if (!(eps > 0.f) || !std::isfinite(eps)) invalid("eps: expected a finite number > 0");
-    if (rows == 0) return;
+void checked_rmsnorm_backward(int32_t device, const float* x, const void* w, frugal_dtype w_dtype, const float* rstd,
+                              const float* dy, float* dx, int32_t accumulate_dx, void* dw, frugal_dtype dw_dtype,
+                              int32_t accumulate_dw, int64_t rows, int64_t dim, void* stream) {
+  non_negative(rows, "rows");
+  positive(dim, "dim");
+  if (dw) typed(dw, dw_dtype, "dw", "dw_dtype");
+  if (rows == 0 && !dw) return;
+  if (rows > 0) {
     need_f32(x, "x");
     typed(w, w_dtype, "w", "w_dtype");
-    need_f32(y, "y");
     need_f32(rstd, "rstd");
-    ModelBackend* ops = model_backend_for(device);
-    ops->rmsnorm_forward(x, w, w_dtype, y, rstd, rows, dim, eps, stream);
-  });
+    need_f32(dy, "dy");
+    if (dx) need_f32(dx, "dx");
+  }
+  ModelBackend* ops = model_backend_for(device);
+  ops->rmsnorm_backward(x, w, w_dtype, rstd, dy, dx, accumulate_dx != 0, dw, dw_dtype, accumulate_dw != 0, rows, dim,
+                        stream);
 }
 
-frugal_status frugal_model_rmsnorm_backward(int32_t device, const float* x, const void* w, frugal_dtype w_dtype,
-                                            const float* rstd, const float* dy, float* dx, int32_t accumulate_dx,
-                                            void* dw, frugal_dtype dw_dtype, int32_t accumulate_dw, int64_t rows,
-                                            int64_t dim, void* stream) {
-  return guarded([&] {
-    non_negative(rows, "rows");
-    positive(dim, "dim");
-    if (dw) typed(dw, dw_dtype, "dw", "dw_dtype");
-    if (rows == 0 && !dw) return;
-    if (rows > 0) {
-      need_f32(x, "x");
-      typed(w, w_dtype, "w", "w_dtype");
-      need_f32(rstd, "rstd");
-      need_f32(dy, "dy");
-      if (dx) need_f32(dx, "dx");
-    }
-    ModelBackend* ops = model_backend_for(device);
-    ops->rmsnorm_backward(x, w, w_dtype, rstd, dy, dx, accumulate_dx != 0, dw, dw_dtype, accumulate_dw != 0, rows, dim,
-                          stream);
-  });
+void checked_rope(int32_t device, float* x, const frugal_attention_shape* shape, float theta, int32_t inverse,
+                  void* stream) {
+  AttentionDesc a = attention_desc(shape);
+  if (a.head_dim % 2) invalid("shape.head_dim: rotary embedding needs an even head_dim, got " + str(a.head_dim));
+  if (!(theta > 1.f) || !std::isfinite(theta)) invalid("theta: expected a finite number > 1");
+  need_f32(x, "x");
+  ModelBackend* ops = model_backend_for(device);
+  ops->rope(x, a, theta, inverse != 0, stream);
 }
 
-frugal_status frugal_model_rope(int32_t device, float* x, const frugal_attention_shape* shape, float theta,
-                                int32_t inverse, void* stream) {
-  return guarded([&] {
-    AttentionDesc a = attention_desc(shape);
-    if (a.head_dim % 2) invalid("shape.head_dim: rotary embedding needs an even head_dim, got " + str(a.head_dim));
-    if (!(theta > 1.f) || !std::isfinite(theta)) invalid("theta: expected a finite number > 1");
-    need_f32(x, "x");
-    ModelBackend* ops = model_backend_for(device);
-    ops->rope(x, a, theta, inverse != 0, stream);
-  });
+void checked_attention_forward(int32_t device, const float* q, const float* k, const float* v, float* out, float* lse,
+                               const frugal_attention_shape* shape, void* stream) {
+  AttentionDesc a = attention_desc(shape);
+  need_f32(q, "q");
+  need_f32(k, "k");
+  need_f32(v, "v");
+  need_f32(out, "out");
+  need_f32(lse, "lse");
+  ModelBackend* ops = model_backend_for(device);
+  ops->attention_forward(q, k, v, out, lse, a, stream);
 }
 
-frugal_status frugal_model_attention_forward(int32_t device, const float* q, const float* k, const float* v,
-                                             float* out, float* lse, const frugal_attention_shape* shape,
-                                             void* stream) {
-  return guarded([&] {
-    AttentionDesc a = attention_desc(shape);
-    need_f32(q, "q");
-    need_f32(k, "k");
-    need_f32(v, "v");
-    need_f32(out, "out");
-    need_f32(lse, "lse");
-    ModelBackend* ops = model_backend_for(device);
-    ops->attention_forward(q, k, v, out, lse, a, stream);
-  });
+void checked_attention_backward(int32_t device, const float* q, const float* k, const float* v, const float* out,
+                                const float* lse, const float* dout, float* dq, float* dk, float* dv,
+                                const frugal_attention_shape* shape, void* stream) {
+  AttentionDesc a = attention_desc(shape);
+  need_f32(q, "q");
+  need_f32(k, "k");
+  need_f32(v, "v");
+  need_f32(out, "out");
+  need_f32(lse, "lse");
+  need_f32(dout, "dout");
+  need_f32(dq, "dq");
+  need_f32(dk, "dk");
+  need_f32(dv, "dv");
+  ModelBackend* ops = model_backend_for(device);
+  ops->attention_backward(q, k, v, out, lse, dout, dq, dk, dv, a, stream);
 }
 
-frugal_status frugal_model_attention_backward(int32_t device, const float* q, const float* k, const float* v,
-                                              const float* out, const float* lse, const float* dout, float* dq,
-                                              float* dk, float* dv, const frugal_attention_shape* shape,
-                                              void* stream) {
-  return guarded([&] {
-    AttentionDesc a = attention_desc(shape);
-    need_f32(q, "q");
-    need_f32(k, "k");
-    need_f32(v, "v");
-    need_f32(out, "out");
-    need_f32(lse, "lse");
-    need_f32(dout, "dout");
-    need_f32(dq, "dq");
-    need_f32(dk, "dk");
-    need_f32(dv, "dv");
-    ModelBackend* ops = model_backend_for(device);
-    ops->attention_backward(q, k, v, out, lse, dout, dq, dk, dv, a, stream);
-  });
+void checked_swiglu_forward(int32_t device, const float* gate, const float* up, float* out, int64_t n, void* stream) {
+  non_negative(n, "n");
+  if (n == 0) return;
+  need_f32(gate, "gate");
+  need_f32(up, "up");
+  need_f32(out, "out");
+  ModelBackend* ops = model_backend_for(device);
+  ops->swiglu_forward(gate, up, out, n, stream);
 }
 
-frugal_status frugal_model_swiglu_forward(int32_t device, const float* gate, const float* up, float* out, int64_t n,
-                                          void* stream) {
-  return guarded([&] {
-    non_negative(n, "n");
-    if (n == 0) return;
-    need_f32(gate, "gate");
-    need_f32(up, "up");
-    need_f32(out, "out");
-    ModelBackend* ops = model_backend_for(device);
-    ops->swiglu_forward(gate, up, out, n, stream);
-  });
+void checked_swiglu_backward(int32_t device, const float* gate, const float* up, const float* dout, float* dgate,
+                             float* dup, int64_t n, void* stream) {
+  non_negative(n, "n");
+  if (n == 0) return;
+  need_f32(gate, "gate");
+  need_f32(up, "up");
+  need_f32(dout, "dout");
+  need_f32(dgate, "dgate");
+  need_f32(dup, "dup");
+  ModelBackend* ops = model_backend_for(device);
+  ops->swiglu_backward(gate, up, dout, dgate, dup, n, stream);
 }
 
-frugal_status frugal_model_swiglu_backward(int32_t device, const float* gate, const float* up, const float* dout,
-                                           float* dgate, float* dup, int64_t n, void* stream) {
-  return guarded([&] {
-    non_negative(n, "n");
-    if (n == 0) return;
-    need_f32(gate, "gate");
-    need_f32(up, "up");
-    need_f32(dout, "dout");
-    need_f32(dgate, "dgate");
-    need_f32(dup, "dup");
-    ModelBackend* ops = model_backend_for(device);
-    ops->swiglu_backward(gate, up, dout, dgate, dup, n, stream);
-  });
+void checked_cross_entropy(int32_t device, const float* logits, const int32_t* targets, int64_t rows, int64_t vocab,
+                           float* losses, float* dlogits, float grad_scale, void* stream) {
+  non_negative(rows, "rows");
+  positive(vocab, "vocab");
+  finite(grad_scale, "grad_scale");
+  if (rows == 0) return;
+  need_f32(logits, "logits");
+  need_f32(targets, "targets");
+  if (losses) need_f32(losses, "losses");
+  if (dlogits) need_f32(dlogits, "dlogits");
+  if (!losses && !dlogits) invalid("losses, dlogits: expected at least one output buffer");
+  ModelBackend* ops = model_backend_for(device);
+  check_ids(ops, targets, rows, vocab, "targets", true);
+  ops->cross_entropy(logits, targets, rows, vocab, losses, dlogits, grad_scale, stream);
 }
 
-frugal_status frugal_model_cross_entropy(int32_t device, const float* logits, const int32_t* targets, int64_t rows,
-                                         int64_t vocab, float* losses, float* dlogits, float grad_scale,
-                                         void* stream) {
-  return guarded([&] {
-    non_negative(rows, "rows");
-    positive(vocab, "vocab");
-    finite(grad_scale, "grad_scale");
-    if (rows == 0) return;
-    need_f32(logits, "logits");
-    need_f32(targets, "targets");
-    if (losses) need_f32(losses, "losses");
-    if (dlogits) need_f32(dlogits, "dlogits");
-    if (!losses && !dlogits) invalid("losses, dlogits: expected at least one output buffer");
-    ModelBackend* ops = model_backend_for(device);
-    check_ids(ops, targets, rows, vocab, "targets", true);
-    ops->cross_entropy(logits, targets, rows, vocab, losses, dlogits, grad_scale, stream);
-  });
+void checked_axpy(int32_t device, float* y, const float* x, int64_t n, float alpha, void* stream) {
+  non_negative(n, "n");
+  finite(alpha, "alpha");
+  if (n == 0) return;
+  need_f32(y, "y");
+  need_f32(x, "x");
+  ModelBackend* ops = model_backend_for(device);
+  ops->axpy(y, x, n, alpha, stream);
 }
 
-frugal_status frugal_model_axpy(int32_t device, float* y, const float* x, int64_t n, float alpha, void* stream) {
-  return guarded([&] {
-    non_negative(n, "n");
-    finite(alpha, "alpha");
-    if (n == 0) return;
-    need_f32(y, "y");
-    need_f32(x, "x");
-    ModelBackend* ops = model_backend_for(device);
-    ops->axpy(y, x, n, alpha, stream);
-  });
+void checked_gather_columns(int32_t device, const float* src, int64_t rows, int64_t cols, const int32_t* idx,
+                            const float* scale, int64_t k, float* dst, void* stream) {
+  non_negative(rows, "rows");
+  positive(cols, "cols");
+  non_negative(k, "k");
+  if (rows == 0 || k == 0) return;
+  need_f32(src, "src");
+  need_f32(idx, "idx");
+  if (scale) need_f32(scale, "scale");
+  need_f32(dst, "dst");
+  ModelBackend* ops = model_backend_for(device);
+  check_ids(ops, idx, k, cols, "idx", false);
+  ops->gather_columns(src, rows, cols, idx, scale, k, dst, stream);
 }
 
-frugal_status frugal_model_gather_columns(int32_t device, const float* src, int64_t rows, int64_t cols,
-                                          const int32_t* idx, const float* scale, int64_t k, float* dst,
-                                          void* stream) {
-  return guarded([&] {
-    non_negative(rows, "rows");
-    positive(cols, "cols");
-    non_negative(k, "k");
-    if (rows == 0 || k == 0) return;
-    need_f32(src, "src");
-    need_f32(idx, "idx");
-    if (scale) need_f32(scale, "scale");
-    need_f32(dst, "dst");
-    ModelBackend* ops = model_backend_for(device);
-    check_ids(ops, idx, k, cols, "idx", false);
-    ops->gather_columns(src, rows, cols, idx, scale, k, dst, stream);
-  });
-}
+}  // namespace
 
+// frugal_model_<op>(device, arguments, stream) for every entry of FRUGAL_MODEL_C_API: the
+// arguments are FRUGAL_MODEL_C_ARGS_<op>'s, and checked_<op> above must take them in that order.
+#define FRUGAL_C_PARAM(kind, type, name, js) , type name
+#define FRUGAL_C_NAME(kind, type, name, js) , name
+#define FRUGAL_C_ENTRY(op, js)                                                                             \
+  frugal_status frugal_model_##op(int32_t device FRUGAL_MODEL_C_ARGS_##op(FRUGAL_C_PARAM), void* stream) { \
+    return guarded([&] { checked_##op(device FRUGAL_MODEL_C_ARGS_##op(FRUGAL_C_NAME), stream); });         \
+  }
+
+extern "C" {
+FRUGAL_MODEL_C_API(FRUGAL_C_ENTRY)
 }  // extern "C"
