@@ -52,8 +52,10 @@ inline std::vector<BuiltArch> built_archs(bool* known) {
       (rest[0] == 'a' ? a.specific : a.family) = true;
       rest = rest.substr(1);
     }
-    if (rest == "-real") a.ptx = false;
-    else if (rest == "-virtual") a.sass = false;
+    if (rest == "-real")
+      a.ptx = false;
+    else if (rest == "-virtual")
+      a.sass = false;
     out.push_back(a);
   }
   if (out.empty()) *known = false;

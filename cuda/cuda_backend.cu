@@ -76,20 +76,20 @@ std::string installed_driver() {
     supported = 0;
   }
   if (supported == 0 && module_version.empty()) return "no NVIDIA driver is installed (libcuda.so.1 was not found)";
-  std::string text = "the installed driver is " + (module_version.empty() ? std::string("of unknown version") : module_version);
+  std::string text =
+      "the installed driver is " + (module_version.empty() ? std::string("of unknown version") : module_version);
   if (supported) text += " (supports CUDA " + cuda_version_text(supported) + ")";
   return text;
 }
 
 std::string driver_requirement() {
-  return "this build's CUDA " + cuda_version_text(CUDART_VERSION) + " runtime needs NVIDIA driver " + required_driver() +
-         " or newer";
+  return "this build's CUDA " + cuda_version_text(CUDART_VERSION) + " runtime needs NVIDIA driver " +
+         required_driver() + " or newer";
 }
 
 std::string describe_unavailable(cudaError_t err) {
   switch (err) {
-    case cudaErrorNoDevice:
-      return "no CUDA-capable GPU was found (" + installed_driver() + ")";
+    case cudaErrorNoDevice: return "no CUDA-capable GPU was found (" + installed_driver() + ")";
     case cudaErrorInsufficientDriver:
       return "the NVIDIA driver is missing or too old: " + installed_driver() + "; " + driver_requirement();
     default:
@@ -487,7 +487,8 @@ float cuda_event_elapsed_ms(int ordinal, void* start, void* end) {
   cuda::DeviceGuard device(ordinal);
   cuda::check(cudaEventSynchronize(static_cast<cudaEvent_t>(end)), "event synchronize");
   float ms = 0.f;
-  cuda::check(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)), "event elapsed time");
+  cuda::check(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)),
+              "event elapsed time");
   return ms;
 }
 
@@ -514,7 +515,8 @@ std::string cuda_math_status(int ordinal) {
   std::string blas_why, solver_why;
   const bool blas = cuda_libs::cublas_loaded(&blas_why), solver = cuda_libs::cusolver_loaded(&solver_why);
   return (blas ? "cuBLAS loaded from " + cuda_libs::cublas_path() : blas_why + "; GEMMs use the fallback kernel") +
-         "; " + (solver ? "cuSOLVER loaded from " + cuda_libs::cusolver_path() : solver_why + "; SVDs run on the host") +
+         "; " +
+         (solver ? "cuSOLVER loaded from " + cuda_libs::cusolver_path() : solver_why + "; SVDs run on the host") +
          "; no handle created yet";
 }
 
@@ -522,7 +524,9 @@ Backend* cuda_backend(int ordinal, std::string* why) {
   std::string reason;
   const int count = cuda_device_count(&reason);
   if (ordinal < 0 || ordinal >= count) {
-    if (why) *why = "device: cuda:" + std::to_string(ordinal) + " does not exist (" + cuda::devices_phrase(count, reason) + ")";
+    if (why)
+      *why =
+          "device: cuda:" + std::to_string(ordinal) + " does not exist (" + cuda::devices_phrase(count, reason) + ")";
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(cuda::backends_mutex);

@@ -43,10 +43,8 @@ inline bool is_async_error(cudaError_t err) {
     case cudaErrorInvalidPc:
     case cudaErrorHardwareStackError:
     case cudaErrorAssert:
-    case cudaErrorECCUncorrectable:
-      return true;
-    default:
-      return false;
+    case cudaErrorECCUncorrectable: return true;
+    default: return false;
   }
 }
 
@@ -68,9 +66,9 @@ inline void check(cudaError_t err, const char* what) {
 inline void check_pending(const char* what) {
   const cudaError_t err = cudaPeekAtLastError();
   if (err != cudaSuccess)
-    throw_cuda_error(err, (std::string("earlier asynchronous work (the error was pending before ") + what +
-                           " enqueued anything)")
-                              .c_str());
+    throw_cuda_error(
+        err, (std::string("earlier asynchronous work (the error was pending before ") + what + " enqueued anything)")
+                 .c_str());
 }
 
 // After a kernel launch: catches bad launch configurations (the launch's own) and asynchronous
@@ -81,7 +79,8 @@ inline void check_launch(const char* kernel) {
   if (sync_launches()) {
     const cudaError_t err = cudaDeviceSynchronize();
     if (err != cudaSuccess)
-      throw_cuda_error(err, (std::string(kernel) + ", or work another stream had in flight (FRUGAL_SYNC_LAUNCHES=1 waited "
+      throw_cuda_error(err, (std::string(kernel) +
+                             ", or work another stream had in flight (FRUGAL_SYNC_LAUNCHES=1 waited "
                              "for the whole device after this launch, so the fault may come from any of its streams)")
                                 .c_str());
   }

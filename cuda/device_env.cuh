@@ -15,8 +15,8 @@ struct DeviceEnv {
   cudaStream_t stream;
 };
 
-constexpr int kBlock = 256;          // threads per block for the streaming kernels
-constexpr int kBlocksPerSm = 8;      // 8 x 256 = 2048 resident threads: a full SM on sm_80 / sm_90
+constexpr int kBlock = 256;      // threads per block for the streaming kernels
+constexpr int kBlocksPerSm = 8;  // 8 x 256 = 2048 resident threads: a full SM on sm_80 / sm_90
 
 // Blocks for a grid-stride loop over `items` work items, `per_block` per block and pass: enough
 // to fill every SM, never more than the work needs.
@@ -59,7 +59,9 @@ class StreamScratch {
   StreamScratch& operator=(const StreamScratch&) = delete;
 
   template <typename T>
-  T* at(size_t byte_offset) const { return reinterpret_cast<T*>(static_cast<char*>(ptr_) + byte_offset); }
+  T* at(size_t byte_offset) const {
+    return reinterpret_cast<T*>(static_cast<char*>(ptr_) + byte_offset);
+  }
 
  private:
   cudaStream_t stream_;

@@ -9,8 +9,8 @@
 namespace frugal {
 namespace cuda_libs {
 
-const int kStatusNotLoaded = -1;  // our own: the library could not be loaded (math_libs.cpp)
-const int kBlasAllocFailed = 3;   // CUBLAS_STATUS_ALLOC_FAILED
+const int kStatusNotLoaded = -1;   // our own: the library could not be loaded (math_libs.cpp)
+const int kBlasAllocFailed = 3;    // CUBLAS_STATUS_ALLOC_FAILED
 const int kSolverAllocFailed = 2;  // CUSOLVER_STATUS_ALLOC_FAILED
 
 inline const char* blas_status_name(int status) {
@@ -50,7 +50,9 @@ inline const char* solver_status_name(int status) {
 }
 
 // "CUBLAS_STATUS_ALLOC_FAILED (3)".
-inline std::string blas_status_text(int status) { return std::string(blas_status_name(status)) + " (" + std::to_string(status) + ")"; }
+inline std::string blas_status_text(int status) {
+  return std::string(blas_status_name(status)) + " (" + std::to_string(status) + ")";
+}
 inline std::string solver_status_text(int status) {
   return std::string(solver_status_name(status)) + " (" + std::to_string(status) + ")";
 }

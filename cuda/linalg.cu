@@ -33,7 +33,7 @@ using cuda_libs::check_solver;
 constexpr int kTile = 32;
 constexpr int kTileRows = 8;
 
-__global__ void __launch_bounds__(kTile * kTileRows) gemm_tiled_kernel(const GemmArgs args) {
+__global__ void __launch_bounds__(kTile* kTileRows) gemm_tiled_kernel(const GemmArgs args) {
   __shared__ float a_tile[kTile][kTile + 1];  // a_tile[i][l] = op(A)(row0 + i, k0 + l)
   __shared__ float b_tile[kTile][kTile + 1];  // b_tile[l][j] = op(B)(k0 + l, col0 + j)
   const int tx = threadIdx.x, ty = threadIdx.y;
@@ -87,9 +87,7 @@ void gemm_fallback(const DeviceEnv& env, const GemmArgs& args) {
   check_launch("gemm fallback kernel");
 }
 
-void warn_fallback(const std::string& what) {
-  std::fprintf(stderr, "frugal-optim: warning: %s\n", what.c_str());
-}
+void warn_fallback(const std::string& what) { std::fprintf(stderr, "frugal-optim: warning: %s\n", what.c_str()); }
 
 // Creates a library handle, or records why not (see MathHandles). Returns null when the library
 // is unusable for good; throws out of memory (to be retried next call) on an allocation failure.
@@ -138,8 +136,8 @@ void* solver_handle(MathHandles& handles) {
   const bool loaded = cuda_libs::cusolver_loaded(&why);
   handles.solver = create_handle(handles, "cuSOLVER", "cusolverDnCreate", loaded, why, cuda_libs::kSolverAllocFailed,
                                  cuda_libs::solver_create, cuda_libs::solver_status_text,
-                                 "SVD refreshes run on the host for the rest of the process",
-                                 &handles.solver_failed, &handles.solver_error);
+                                 "SVD refreshes run on the host for the rest of the process", &handles.solver_failed,
+                                 &handles.solver_error);
   return handles.solver;
 }
 
@@ -175,8 +173,8 @@ bool all_finite(const DeviceEnv& env, const float* a, int64_t n) {
 
 // ---------------------------------------------------------------------------------------------
 // out (cols x rows, row-major) = in (rows x cols, row-major) transposed, through a shared tile.
-__global__ void __launch_bounds__(kTile * kTileRows) transpose_kernel(const float* in, int64_t rows, int64_t cols,
-                                                                    float* out) {
+__global__ void __launch_bounds__(kTile* kTileRows)
+    transpose_kernel(const float* in, int64_t rows, int64_t cols, float* out) {
   __shared__ float tile[kTile][kTile + 1];
   const int64_t row_tiles = (rows + kTile - 1) / kTile, col_tiles = (cols + kTile - 1) / kTile;
   for (int64_t rt = blockIdx.y; rt < row_tiles; rt += gridDim.y) {
@@ -217,8 +215,8 @@ void run_gemm(const DeviceEnv& env, MathHandles& handles, const GemmArgs& args) 
       const int op_a = args.trans_a ? cuda_libs::BLAS_OP_T : cuda_libs::BLAS_OP_N;
       const int op_b = args.trans_b ? cuda_libs::BLAS_OP_T : cuda_libs::BLAS_OP_N;
       check_blas(cuda_libs::blas_sgemm(h, op_b, op_a, (int)args.n, (int)args.m, (int)args.k, &args.alpha, args.b,
-                                          (int)args.ldb, args.a, (int)args.lda, &args.beta, args.c, (int)args.ldc),
-                    "cublasSgemm");
+                                       (int)args.ldb, args.a, (int)args.lda, &args.beta, args.c, (int)args.ldc),
+                 "cublasSgemm");
       return;
     }
   }
@@ -244,12 +242,12 @@ bool run_svd(const DeviceEnv& env, MathHandles& handles, const float* a, int64_t
 
   const bool direct = n >= m;
   const int rows = (int)(direct ? n : m), cols = (int)(direct ? m : n);  // of the column-major input
-  const int64_t q = cols;                                                  // = min(m, n)
+  const int64_t q = cols;                                                // = min(m, n)
   int lwork = 0;
   check_solver(cuda_libs::solver_sgesvd_buffer_size(h, rows, cols, &lwork), "cusolverDnSgesvd_bufferSize");
 
   const size_t input_bytes = align_up(sizeof(float) * (size_t)(m * n));
-  const size_t u_bytes = direct ? 0 : align_up(sizeof(float) * (size_t)(rows * q));  // column-major U (m x q)
+  const size_t u_bytes = direct ? 0 : align_up(sizeof(float) * (size_t)(rows * q));   // column-major U (m x q)
   const size_t vt_bytes = direct ? 0 : align_up(sizeof(float) * (size_t)(q * cols));  // column-major VT (q x n)
   const size_t work_bytes = align_up(sizeof(float) * (size_t)(lwork > 0 ? lwork : 1));
   const size_t rwork_bytes = align_up(sizeof(float) * (size_t)q);
@@ -277,17 +275,18 @@ bool run_svd(const DeviceEnv& env, MathHandles& handles, const float* a, int64_t
 
   // gesvd overwrites its input, and a is the caller's.
   if (direct)
-    check(cudaMemcpyAsync(x, a, sizeof(float) * (size_t)(m * n), cudaMemcpyDeviceToDevice, env.stream), "svd input copy");
+    check(cudaMemcpyAsync(x, a, sizeof(float) * (size_t)(m * n), cudaMemcpyDeviceToDevice, env.stream),
+          "svd input copy");
   else
     transpose(env, a, m, n, x);  // row-major n x m = column-major m x n
 
-  float* u_out = direct ? vt : u_col;  // column-major rows x q
+  float* u_out = direct ? vt : u_col;   // column-major rows x q
   float* vt_out = direct ? u : vt_col;  // column-major q x cols
   check_solver(cuda_libs::solver_sgesvd(h, 'S', 'S', rows, cols, x, rows, s, u_out, rows, vt_out, (int)q, work, lwork,
-                                         rwork, info_device),
-                "cusolverDnSgesvd");
+                                        rwork, info_device),
+               "cusolverDnSgesvd");
   if (!direct) {
-    transpose(env, u_col, q, m, u);   // column-major m x q is row-major q x m
+    transpose(env, u_col, q, m, u);    // column-major m x q is row-major q x m
     transpose(env, vt_col, n, q, vt);  // column-major q x n is row-major n x q
   }
   int info = 0;

@@ -22,8 +22,8 @@ namespace cuda {
 struct MathHandles {
   std::mutex mutex;
   void* blas = nullptr;
-  bool blas_failed = false;    // final: GEMMs use the fallback kernel
-  std::string blas_error;      // why, for the status report; empty while fine
+  bool blas_failed = false;  // final: GEMMs use the fallback kernel
+  std::string blas_error;    // why, for the status report; empty while fine
   void* solver = nullptr;
   bool solver_failed = false;  // final: SVDs use the host
   std::string solver_error;

@@ -46,8 +46,8 @@ typedef int (*SolverCreateFn)(void**);
 typedef int (*SolverDestroyFn)(void*);
 typedef int (*SolverSetStreamFn)(void*, void*);
 typedef int (*SolverSgesvdBufferSizeFn)(void*, int, int, int*);
-typedef int (*SolverSgesvdFn)(void*, signed char, signed char, int, int, float*, int, float*, float*, int, float*,
-                              int, float*, int, float*, int*);
+typedef int (*SolverSgesvdFn)(void*, signed char, signed char, int, int, float*, int, float*, float*, int, float*, int,
+                              float*, int, float*, int*);
 
 // The full path the loader resolved a handle to ("" if it cannot say).
 std::string path_of(void* lib) {
@@ -60,7 +60,8 @@ std::string path_of(void* lib) {
 void* open_first(const char* env_var, const std::vector<const char*>& sonames, std::string* why) {
   std::vector<std::string> candidates;
   const char* override_path = std::getenv(env_var);
-  if (override_path && *override_path) candidates.push_back(override_path);
+  if (override_path && *override_path)
+    candidates.push_back(override_path);
   else
     for (const char* name : sonames) candidates.push_back(name);
   std::string tried;
@@ -125,8 +126,7 @@ struct Cusolver {
   std::string path;
 
   Cusolver() {
-    void* lib = open_first("FRUGAL_CUSOLVER_PATH", {"libcusolver.so.12", "libcusolver.so.11", "libcusolver.so"},
-                           &why);
+    void* lib = open_first("FRUGAL_CUSOLVER_PATH", {"libcusolver.so.12", "libcusolver.so.11", "libcusolver.so"}, &why);
     if (!lib) return;
     path = path_of(lib);
     ok = resolve(lib, "cusolverDnCreate", &create, &why) && resolve(lib, "cusolverDnDestroy", &destroy, &why) &&
@@ -171,8 +171,8 @@ int blas_set_stream(void* handle, void* stream) {
 int blas_set_workspace(void* handle, void* workspace, size_t bytes) {
   return cublas().ok ? cublas().set_workspace(handle, workspace, bytes) : kNotLoaded;
 }
-int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a,
-               int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
+int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a, int lda,
+               const float* b, int ldb, const float* beta, float* c, int ldc) {
   if (!cublas().ok) return kNotLoaded;
   return cublas().sgemm(handle, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

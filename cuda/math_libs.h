@@ -26,8 +26,8 @@ int blas_set_stream(void* handle, void* stream);
 // cublasSetWorkspace_v2: the handle's workspace until the next cublasSetStream (which resets it).
 int blas_set_workspace(void* handle, void* workspace, size_t bytes);
 // Column-major SGEMM, exactly cublasSgemm_v2 (alpha and beta on the host).
-int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a,
-               int lda, const float* b, int ldb, const float* beta, float* c, int ldc);
+int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a, int lda,
+               const float* b, int ldb, const float* beta, float* c, int ldc);
 
 int solver_create(void** handle);
 int solver_destroy(void* handle);

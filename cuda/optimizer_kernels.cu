@@ -136,8 +136,8 @@ bool is_vectorizable(const ElementwiseJob& job) {
 
 // Decay and the state-free rule on the lines that are not selected. Elements of selected lines
 // are left alone: the state-full kernels decay and update them with one rounding.
-__global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const IndexedJob job, const float* gscale,
-                                                                    bool apply_free) {
+__global__ void __launch_bounds__(kBlock)
+    indexed_decay_free_kernel(const IndexedJob job, const float* gscale, bool apply_free) {
   if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t n = job.rows * job.cols;
@@ -156,8 +156,8 @@ __global__ void __launch_bounds__(kBlock) indexed_decay_free_kernel(const Indexe
 // Per-entry step counters (index selections without resets): advance each entry's counter and
 // compute its bias-corrected scalars once, for the state-full kernels to read. A skipped step
 // (nonFinite 'skip') leaves the counters alone, as the CPU backend does.
-__global__ void __launch_bounds__(kBlock) indexed_slot_scalars_kernel(const IndexedJob job, const float* gscale,
-                                                                      SlotScalars* out) {
+__global__ void __launch_bounds__(kBlock)
+    indexed_slot_scalars_kernel(const IndexedJob job, const float* gscale, SlotScalars* out) {
   if (step_skipped(gscale)) return;
   for (int64_t j = global_thread_index(); j < job.k; j += grid_thread_count()) {
     int32_t t = job.slot_step[j];
@@ -198,8 +198,8 @@ __device__ __forceinline__ void indexed_slot_update(const IndexedJob& job, const
 // Threads walk the slots in state order (j fastest for columns, t fastest otherwise), so the
 // moments and gc are read contiguously; for columns the parameter reads are then 32 columns of
 // one row, as close to coalesced as the selection allows.
-__global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const IndexedJob job, const float* gscale,
-                                                                   const SlotScalars* slot_scalars) {
+__global__ void __launch_bounds__(kBlock)
+    indexed_state_full_kernel(const IndexedJob job, const float* gscale, const SlotScalars* slot_scalars) {
   if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t line_len = job.geometry().line_length();
@@ -218,10 +218,9 @@ __global__ void __launch_bounds__(kBlock) indexed_state_full_kernel(const Indexe
 // Repeated lines: the selection entries sorted by line (stable, so entries of one line stay in
 // the order j), one thread per (run of equal lines, element t) adding the run's updates in order
 // j in fp32 to p0 * decay and storing once. Deterministic, and identical to the CPU's loop.
-__global__ void __launch_bounds__(kBlock) indexed_state_full_duplicates_kernel(const IndexedJob job, const float* gscale,
-                                                                             const SlotScalars* slot_scalars,
-                                                                             const uint32_t* sorted_lines,
-                                                                             const int32_t* sorted_entries) {
+__global__ void __launch_bounds__(kBlock)
+    indexed_state_full_duplicates_kernel(const IndexedJob job, const float* gscale, const SlotScalars* slot_scalars,
+                                         const uint32_t* sorted_lines, const int32_t* sorted_entries) {
   if (step_skipped(gscale)) return;
   const float gs = read_gscale(gscale);
   const int64_t line_len = job.geometry().line_length();
@@ -275,7 +274,7 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
                                         end_bit, env.stream),
         "indexed_step: sort of duplicate indices");
   indexed_state_full_duplicates_kernel<<<grid_blocks(env, slots), kBlock, 0, env.stream>>>(job, gscale, slot_scalars,
-                                                                                        keys_out, entries_out);
+                                                                                           keys_out, entries_out);
   check_launch("indexed_step state-full kernel (duplicates)");
 }
 
@@ -284,9 +283,9 @@ void launch_indexed_duplicates(const DeviceEnv& env, const IndexedJob& job, cons
 // rule table's (rule_direction: the rule's own where it has one, SGDM's for every other rule), as
 // on the CPU.
 
-__global__ void __launch_bounds__(kBlock) compressed_direction_kernel(float* gc, void* m, void* v, int32_t state_dtype,
-                                                                    int64_t n, const RuleScalars rule,
-                                                                    const float* gate) {
+__global__ void __launch_bounds__(kBlock)
+    compressed_direction_kernel(float* gc, void* m, void* v, int32_t state_dtype, int64_t n, const RuleScalars rule,
+                                const float* gate) {
   if (step_skipped(gate)) return;
   for (int64_t i = global_thread_index(); i < n; i += grid_thread_count()) {
     float mv = m ? load_elem(m, state_dtype, i) : 0.f;
@@ -354,7 +353,8 @@ void launch_indexed_step(const DeviceEnv& env, const IndexedJob& job, const floa
   StreamScratch scalars(job.slot_step ? sizeof(SlotScalars) * (size_t)job.k : 0, env.stream);
   const SlotScalars* slot_scalars = nullptr;
   if (job.slot_step) {
-    indexed_slot_scalars_kernel<<<grid_blocks(env, job.k), kBlock, 0, env.stream>>>(job, gscale, scalars.at<SlotScalars>(0));
+    indexed_slot_scalars_kernel<<<grid_blocks(env, job.k), kBlock, 0, env.stream>>>(job, gscale,
+                                                                                    scalars.at<SlotScalars>(0));
     check_launch("indexed_step slot scalars kernel");
     slot_scalars = scalars.at<SlotScalars>(0);
   }

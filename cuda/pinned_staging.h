@@ -51,8 +51,10 @@ class PinnedStaging {
       if (state == cudaSuccess) return b;
       // The runtime records "not ready" as the thread's last error too: cleared here, or the next
       // launch check would report it under an unrelated kernel's name. Any other answer is an error.
-      if (state == cudaErrorNotReady) cudaGetLastError();
-      else check(state, "copy to device (staging event query)");
+      if (state == cudaErrorNotReady)
+        cudaGetLastError();
+      else
+        check(state, "copy to device (staging event query)");
     }
     if (buffers_.size() < kMaxBuffers) {
       buffers_.emplace_back();

@@ -51,7 +51,8 @@ __global__ void __launch_bounds__(kBlock) sum_squares_partial_kernel(const SumSq
   if (threadIdx.x == 0) partials[blockIdx.x] = block_total;
 }
 
-__global__ void __launch_bounds__(kBlock) sum_squares_finish_kernel(const double* partials, int64_t count, double* acc) {
+__global__ void __launch_bounds__(kBlock)
+    sum_squares_finish_kernel(const double* partials, int64_t count, double* acc) {
   double sum = 0.0;
   for (int64_t i = threadIdx.x; i < count; i += blockDim.x) sum += partials[i];
   __shared__ typename BlockSum::TempStorage temp;
@@ -69,8 +70,8 @@ __global__ void step_scalars_kernel(const double* sumsq, float max_norm, int32_t
 // line_norms
 
 // Rows: one block per row (grid-stride over rows), threads across the row's columns.
-__global__ void __launch_bounds__(kBlock) row_norms_kernel(const void* g, int32_t dtype, int64_t rows, int64_t cols,
-                                                         float* out) {
+__global__ void __launch_bounds__(kBlock)
+    row_norms_kernel(const void* g, int32_t dtype, int64_t rows, int64_t cols, float* out) {
   __shared__ typename BlockSum::TempStorage temp;
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     double sum = 0.0;
@@ -86,8 +87,8 @@ __global__ void __launch_bounds__(kBlock) row_norms_kernel(const void* g, int32_
 constexpr int kColTile = 32;
 constexpr int kRowGroups = 32;
 
-__global__ void __launch_bounds__(kColTile * kRowGroups) col_norms_kernel(const void* g, int32_t dtype, int64_t rows,
-                                                                         int64_t cols, float* out) {
+__global__ void __launch_bounds__(kColTile* kRowGroups)
+    col_norms_kernel(const void* g, int32_t dtype, int64_t rows, int64_t cols, float* out) {
   __shared__ double partial[kRowGroups][kColTile + 1];
   for (int64_t c0 = (int64_t)blockIdx.x * kColTile; c0 < cols; c0 += (int64_t)gridDim.x * kColTile) {
     const int64_t c = c0 + threadIdx.x;

@@ -17,7 +17,8 @@ __global__ void fill_kernel(void* p, int32_t dtype, int64_t n, float value) {
 
 __global__ void random_kernel(void* p, int32_t dtype, int64_t n, int32_t dist, uint64_t seed, float a, float b) {
   for (int64_t i = global_thread_index(); i < n; i += grid_thread_count()) {
-    float x = dist == 0 ? a + (b - a) * counter_uniform(seed, (uint64_t)i, 0) : a + b * counter_normal(seed, (uint64_t)i);
+    float x =
+        dist == 0 ? a + (b - a) * counter_uniform(seed, (uint64_t)i, 0) : a + b * counter_normal(seed, (uint64_t)i);
     store_elem(p, dtype, i, x);
   }
 }

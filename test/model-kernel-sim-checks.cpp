@@ -51,10 +51,15 @@ struct Dev {
     cudaMalloc(&p, b);
     cudaMemcpy(p, host, b, cudaMemcpyHostToDevice);
   }
-  template <typename T> explicit Dev(const std::vector<T>& v) : Dev(v.data(), v.size() * sizeof(T)) {}
+  template <typename T>
+  explicit Dev(const std::vector<T>& v) : Dev(v.data(), v.size() * sizeof(T)) {}
   ~Dev() { cudaFree(p); }
-  template <typename T> T* as() { return static_cast<T*>(p); }
-  template <typename T> std::vector<T> get() {
+  template <typename T>
+  T* as() {
+    return static_cast<T*>(p);
+  }
+  template <typename T>
+  std::vector<T> get() {
     std::vector<T> v(bytes / sizeof(T));
     cudaMemcpy(v.data(), p, bytes, cudaMemcpyDeviceToHost);
     return v;
@@ -68,27 +73,40 @@ static void expect_close(const char* what, const std::vector<float>& gpu, const 
   for (float c : cpu) scale = std::max(scale, (double)std::fabs(c));
   for (size_t i = 0; i < cpu.size(); i++) {
     double d = std::fabs((double)gpu[i] - cpu[i]) / scale;
-    if (!(d <= worst)) { worst = d; at = i; }
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
   }
   if (gpu.size() != cpu.size() || !(worst <= tol)) {
     failures++;
-    std::printf("FAIL %s: worst relative difference %.3g at %zu (gpu %.7g cpu %.7g)\n", what, worst, at, gpu[at], cpu[at]);
+    std::printf("FAIL %s: worst relative difference %.3g at %zu (gpu %.7g cpu %.7g)\n", what, worst, at, gpu[at],
+                cpu[at]);
   } else {
     passed++;
   }
 }
 
 // Runs `run` in both orders; returns the forward-order outputs, checks the reverse order matches bit for bit.
-static std::vector<std::vector<float>> both_orders(const char* what, const std::function<std::vector<std::vector<float>>()>& run) {
+static std::vector<std::vector<float>> both_orders(const char* what,
+                                                   const std::function<std::vector<std::vector<float>>()>& run) {
   sim::set_order(sim::Order::Forward);
   auto a = run();
   sim::set_order(sim::Order::Reverse);
   auto b = run();
   sim::set_order(sim::Order::Forward);
   bool same = a.size() == b.size();
-  for (size_t i = 0; same && i < a.size(); i++) same = a[i].size() == b[i].size() && std::memcmp(a[i].data(), b[i].data(), a[i].size() * 4) == 0;
-  if (!same) { failures++; std::printf("FAIL %s: the two run orders differ\n", what); } else passed++;
-  for (auto& e : sim::drain_errors()) { failures++; std::printf("FAIL %s: simulator: %s\n", what, e.c_str()); }
+  for (size_t i = 0; same && i < a.size(); i++)
+    same = a[i].size() == b[i].size() && std::memcmp(a[i].data(), b[i].data(), a[i].size() * 4) == 0;
+  if (!same) {
+    failures++;
+    std::printf("FAIL %s: the two run orders differ\n", what);
+  } else
+    passed++;
+  for (auto& e : sim::drain_errors()) {
+    failures++;
+    std::printf("FAIL %s: simulator: %s\n", what, e.c_str());
+  }
   return a;
 }
 
@@ -99,20 +117,29 @@ static std::vector<float> widen_bf16(const std::vector<uint16_t>& v) {
 }
 
 static void check_attention(int64_t batch, int64_t seq, int64_t heads, int64_t hd) {
-  AttentionDesc a; a.batch = batch; a.seq = seq; a.heads = heads; a.head_dim = hd; a.scale = 1.f / std::sqrt((float)hd);
+  AttentionDesc a;
+  a.batch = batch;
+  a.seq = seq;
+  a.heads = heads;
+  a.head_dim = hd;
+  a.scale = 1.f / std::sqrt((float)hd);
   const size_t n = (size_t)(batch * seq * heads * hd), nl = (size_t)(batch * heads * seq);
   auto q = rnd(n, 1), k = rnd(n, 2), v = rnd(n, 3), dout = rnd(n, 4);
   std::vector<float> out(n), lse(nl), dq(n), dk(n), dv(n);
   cpu_attention_forward(q.data(), k.data(), v.data(), out.data(), lse.data(), a);
-  cpu_attention_backward(q.data(), k.data(), v.data(), out.data(), lse.data(), dout.data(), dq.data(), dk.data(), dv.data(), a);
+  cpu_attention_backward(q.data(), k.data(), v.data(), out.data(), lse.data(), dout.data(), dq.data(), dk.data(),
+                         dv.data(), a);
   char name[96];
-  std::snprintf(name, sizeof name, "attention b%lld s%lld h%lld d%lld", (long long)batch, (long long)seq, (long long)heads, (long long)hd);
+  std::snprintf(name, sizeof name, "attention b%lld s%lld h%lld d%lld", (long long)batch, (long long)seq,
+                (long long)heads, (long long)hd);
   auto r = both_orders(name, [&] {
     Dev Q(q), K(k), V(v), D(dout), O(out), L(lse), DQ(dq), DK(dk), DV(dv);
-    cuda_ops::attention_forward(0, Q.as<float>(), K.as<float>(), V.as<float>(), O.as<float>(), L.as<float>(), a, nullptr);
-    cuda_ops::attention_backward(0, Q.as<float>(), K.as<float>(), V.as<float>(), O.as<float>(), L.as<float>(), D.as<float>(),
-                                 DQ.as<float>(), DK.as<float>(), DV.as<float>(), a, nullptr);
-    return std::vector<std::vector<float>>{O.get<float>(), L.get<float>(), DQ.get<float>(), DK.get<float>(), DV.get<float>()};
+    cuda_ops::attention_forward(0, Q.as<float>(), K.as<float>(), V.as<float>(), O.as<float>(), L.as<float>(), a,
+                                nullptr);
+    cuda_ops::attention_backward(0, Q.as<float>(), K.as<float>(), V.as<float>(), O.as<float>(), L.as<float>(),
+                                 D.as<float>(), DQ.as<float>(), DK.as<float>(), DV.as<float>(), a, nullptr);
+    return std::vector<std::vector<float>>{O.get<float>(), L.get<float>(), DQ.get<float>(), DK.get<float>(),
+                                           DV.get<float>()};
   });
   expect_close((std::string(name) + " out").c_str(), r[0], out, 1e-4f);
   expect_close((std::string(name) + " lse").c_str(), r[1], lse, 1e-5f);
@@ -141,8 +168,8 @@ int main(int argc, char** argv) {
       Dev X(x), W(wcpu, dim * dtype_size(wdt)), DY(dy), Y(zeros(rows * dim)), R(zeros(rows)), DX(dx0),
           DW(zeros(dim, 0.5f));
       cuda_ops::rmsnorm_forward(0, X.as<float>(), W.p, wdt, Y.as<float>(), R.as<float>(), rows, dim, 1e-5f, nullptr);
-      cuda_ops::rmsnorm_backward(0, X.as<float>(), W.p, wdt, R.as<float>(), DY.as<float>(), DX.as<float>(), true, DW.p, F32, true,
-                                 rows, dim, nullptr);
+      cuda_ops::rmsnorm_backward(0, X.as<float>(), W.p, wdt, R.as<float>(), DY.as<float>(), DX.as<float>(), true, DW.p,
+                                 F32, true, rows, dim, nullptr);
       return std::vector<std::vector<float>>{Y.get<float>(), R.get<float>(), DX.get<float>(), DW.get<float>()};
     });
     expect_close("rmsnorm y", r[0], y, 1e-5f);
@@ -153,7 +180,11 @@ int main(int argc, char** argv) {
 
   // ---- rope ----
   {
-    AttentionDesc a; a.batch = 2; a.seq = 9; a.heads = 3; a.head_dim = 8;
+    AttentionDesc a;
+    a.batch = 2;
+    a.seq = 9;
+    a.heads = 3;
+    a.head_dim = 8;
     auto x = rnd(2 * 9 * 3 * 8, 9);
     std::vector<float> fwd = x, back;
     cpu_rope(fwd.data(), a, 10000.f, false);
@@ -183,14 +214,17 @@ int main(int argc, char** argv) {
     cpu_gather_columns(g.data(), rows, cols, idx.data(), sc.data(), kk, gathered.data());
     cpu_gather_columns(g.data(), rows, cols, idx.data(), nullptr, kk, gathered1.data());
     auto r = both_orders("swiglu/axpy/gather", [&] {
-      Dev G(g), U(u), D(d), O(zeros(n)), DG(zeros(n)), DU(zeros(n)), Y(y), I(idx), S(sc),
-          GA(zeros(rows * kk)), GB(zeros(rows * kk));
+      Dev G(g), U(u), D(d), O(zeros(n)), DG(zeros(n)), DU(zeros(n)), Y(y), I(idx), S(sc), GA(zeros(rows * kk)),
+          GB(zeros(rows * kk));
       cuda_ops::swiglu_forward(0, G.as<float>(), U.as<float>(), O.as<float>(), n, nullptr);
-      cuda_ops::swiglu_backward(0, G.as<float>(), U.as<float>(), D.as<float>(), DG.as<float>(), DU.as<float>(), n, nullptr);
+      cuda_ops::swiglu_backward(0, G.as<float>(), U.as<float>(), D.as<float>(), DG.as<float>(), DU.as<float>(), n,
+                                nullptr);
       cuda_ops::axpy(0, Y.as<float>(), G.as<float>(), n, -0.5f, nullptr);
-      cuda_ops::gather_columns(0, G.as<float>(), rows, cols, I.as<int32_t>(), S.as<float>(), kk, GA.as<float>(), nullptr);
+      cuda_ops::gather_columns(0, G.as<float>(), rows, cols, I.as<int32_t>(), S.as<float>(), kk, GA.as<float>(),
+                               nullptr);
       cuda_ops::gather_columns(0, G.as<float>(), rows, cols, I.as<int32_t>(), nullptr, kk, GB.as<float>(), nullptr);
-      return std::vector<std::vector<float>>{O.get<float>(), DG.get<float>(), DU.get<float>(), Y.get<float>(), GA.get<float>(), GB.get<float>()};
+      return std::vector<std::vector<float>>{O.get<float>(), DG.get<float>(), DU.get<float>(),
+                                             Y.get<float>(), GA.get<float>(), GB.get<float>()};
     });
     expect_close("swiglu forward", r[0], o, 1e-6f);
     expect_close("swiglu dgate", r[1], dg, 1e-6f);
@@ -210,7 +244,8 @@ int main(int argc, char** argv) {
     cpu_cross_entropy(dl.data(), t.data(), rows, vocab, losses.data(), dl.data(), 0.25f);
     auto r = both_orders("cross-entropy", [&] {
       Dev L(logits), T(t), LO(zeros(rows));
-      cuda_ops::cross_entropy(0, L.as<float>(), T.as<int32_t>(), rows, vocab, LO.as<float>(), L.as<float>(), 0.25f, nullptr);
+      cuda_ops::cross_entropy(0, L.as<float>(), T.as<int32_t>(), rows, vocab, LO.as<float>(), L.as<float>(), 0.25f,
+                              nullptr);
       return std::vector<std::vector<float>>{LO.get<float>(), L.get<float>()};
     });
     expect_close("cross-entropy losses", r[0], losses, 1e-5f);
@@ -237,8 +272,10 @@ int main(int argc, char** argv) {
         cuda_ops::embedding_forward(0, I.as<int32_t>(), n, T.p, dt, vocab, dim, O.as<float>(), nullptr);
         cuda_ops::embedding_backward(0, I.as<int32_t>(), n, D.as<float>(), G.p, dt, vocab, dim, acc, nullptr);
         std::vector<float> g;
-        if (dt == F32) g = G.get<float>();
-        else g = widen_bf16(G.get<uint16_t>());
+        if (dt == F32)
+          g = G.get<float>();
+        else
+          g = widen_bf16(G.get<uint16_t>());
         return std::vector<std::vector<float>>{O.get<float>(), g};
       });
       std::vector<float> gc(vocab * dim);
@@ -251,9 +288,16 @@ int main(int argc, char** argv) {
 
   // Every kernel of cuda/model (the test scans the sources for __global__ functions and passes
   // their names) must have been launched by some check above.
-  if (argc < 2) { failures++; std::printf("FAIL no kernel names given: pass every __global__ function of cuda/model\n"); }
+  if (argc < 2) {
+    failures++;
+    std::printf("FAIL no kernel names given: pass every __global__ function of cuda/model\n");
+  }
   for (int i = 1; i < argc; i++) {
-    if (sim::launch_count(argv[i]) == 0) { failures++; std::printf("FAIL kernel %s never ran\n", argv[i]); } else passed++;
+    if (sim::launch_count(argv[i]) == 0) {
+      failures++;
+      std::printf("FAIL kernel %s never ran\n", argv[i]);
+    } else
+      passed++;
   }
   std::printf("modelsim: %d passed, %d failed (%ld launches)\n", passed, failures, sim::total_launches());
   return failures ? 1 : 0;

@@ -19,7 +19,7 @@ namespace cuda_ops {
 namespace {
 
 constexpr int kAttnThreads = 128;
-constexpr int kTile = 128;                              // keys (or queries) per tile
+constexpr int kTile = 128;  // keys (or queries) per tile
 constexpr int kMaxHeadDim = 256;
 constexpr int kColumnsPerThread = kMaxHeadDim / kAttnThreads;
 
@@ -42,8 +42,8 @@ __device__ __forceinline__ float dot(const float* a, const float* b, int64_t n) 
 }
 
 // Block (b, h, i): out_i = softmax(q_i K^T * scale) V over keys 0..i, and lse_i.
-__global__ void __launch_bounds__(kAttnThreads) attention_forward_kernel(const float* q, const float* k, const float* v,
-                                                                         float* out, float* lse, Dims d) {
+__global__ void __launch_bounds__(kAttnThreads)
+    attention_forward_kernel(const float* q, const float* k, const float* v, float* out, float* lse, Dims d) {
   __shared__ float qi[kMaxHeadDim];
   __shared__ float p[kTile];
   __shared__ float red[kAttnThreads];
@@ -93,7 +93,8 @@ __global__ void __launch_bounds__(kAttnThreads) attention_forward_kernel(const f
 // delta[b, h, i] = dO_i . O_i (the softmax backward's row term).
 __global__ void attention_delta_kernel(const float* out, const float* dout, float* delta, Dims d) {
   const int64_t rows = d.batch * d.heads * d.seq;
-  for (int64_t task = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; task < rows; task += (int64_t)gridDim.x * blockDim.x) {
+  for (int64_t task = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; task < rows;
+       task += (int64_t)gridDim.x * blockDim.x) {
     const int64_t i = task % d.seq, h = (task / d.seq) % d.heads, b = task / (d.seq * d.heads);
     const int64_t at = row_at(d, b, h, i);
     delta[task] = dot(dout + at, out + at, d.head_dim);
@@ -101,9 +102,9 @@ __global__ void attention_delta_kernel(const float* out, const float* dout, floa
 }
 
 // Block (b, h, i): dS_ij = P_ij (dO_i . V_j - delta_i) * scale for j <= i; dQ_i = dS_i K.
-__global__ void __launch_bounds__(kAttnThreads) attention_dq_kernel(const float* q, const float* k, const float* v,
-                                                                    const float* lse, const float* delta,
-                                                                    const float* dout, float* dq, Dims d) {
+__global__ void __launch_bounds__(kAttnThreads)
+    attention_dq_kernel(const float* q, const float* k, const float* v, const float* lse, const float* delta,
+                        const float* dout, float* dq, Dims d) {
   __shared__ float qi[kMaxHeadDim];
   __shared__ float doi[kMaxHeadDim];
   __shared__ float ds[kTile];
@@ -146,9 +147,9 @@ __global__ void __launch_bounds__(kAttnThreads) attention_dq_kernel(const float*
 
 // Block (b, h, j): over the later queries i >= j, P_ij and dS_ij; dK_j = sum_i dS_ij Q_i and
 // dV_j = sum_i P_ij dO_i.
-__global__ void __launch_bounds__(kAttnThreads) attention_dkv_kernel(const float* q, const float* k, const float* v,
-                                                                     const float* lse, const float* delta,
-                                                                     const float* dout, float* dk, float* dv, Dims d) {
+__global__ void __launch_bounds__(kAttnThreads)
+    attention_dkv_kernel(const float* q, const float* k, const float* v, const float* lse, const float* delta,
+                         const float* dout, float* dk, float* dv, Dims d) {
   __shared__ float kj[kMaxHeadDim];
   __shared__ float vj[kMaxHeadDim];
   __shared__ float p[kTile];
@@ -219,9 +220,8 @@ void attention_forward(int device, const float* q, const float* k, const float* 
   cuda::check_launch("attention forward kernel");
 }
 
-void attention_backward(int device, const float* q, const float* k, const float* v, const float* out,
-                        const float* lse, const float* dout, float* dq, float* dk, float* dv, const AttentionDesc& a,
-                        void* stream) {
+void attention_backward(int device, const float* q, const float* k, const float* v, const float* out, const float* lse,
+                        const float* dout, float* dq, float* dk, float* dv, const AttentionDesc& a, void* stream) {
   const Dims d = dims_of(a);
   check_head_dim(d);
   Launch l(device, stream);

@@ -17,7 +17,9 @@ struct Launch {
   cuda::DeviceGuard guard;
   cudaStream_t stream;
   // An error already pending is earlier asynchronous work's, not this op's (cuda_check.cuh).
-  Launch(int device, void* s) : guard(device), stream(static_cast<cudaStream_t>(s)) { cuda::check_pending("a model op"); }
+  Launch(int device, void* s) : guard(device), stream(static_cast<cudaStream_t>(s)) {
+    cuda::check_pending("a model op");
+  }
 };
 
 // Blocks for a grid-stride loop over n items: enough to fill a large GPU, no more than needed.

@@ -15,8 +15,10 @@ class CudaModelBackend final : public ModelBackend {
   explicit CudaModelBackend(int device) : device_(device) {}
   bool buffers_on_host() const override { return false; }
 
-#define FRUGAL_CUDA_MODEL_ADAPTER(name, params, args) \
-  void name(FRUGAL_UNPAREN params, StreamHandle stream) override { cuda_ops::name(device_, FRUGAL_UNPAREN args, stream); }
+#define FRUGAL_CUDA_MODEL_ADAPTER(name, params, args)              \
+  void name(FRUGAL_UNPAREN params, StreamHandle stream) override { \
+    cuda_ops::name(device_, FRUGAL_UNPAREN args, stream);          \
+  }
   FRUGAL_MODEL_OPS(FRUGAL_CUDA_MODEL_ADAPTER)
 #undef FRUGAL_CUDA_MODEL_ADAPTER
 

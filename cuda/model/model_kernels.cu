@@ -17,8 +17,8 @@ namespace {
 
 // ---- embedding ----
 
-__global__ void embedding_forward_kernel(const int32_t* ids, int64_t n, const void* table, int32_t dtype,
-                                         int64_t vocab, int64_t dim, float* out) {
+__global__ void embedding_forward_kernel(const int32_t* ids, int64_t n, const void* table, int32_t dtype, int64_t vocab,
+                                         int64_t dim, float* out) {
   const int64_t total = n * dim;
   for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
     const int64_t row = i / dim, col = i % dim;
@@ -29,8 +29,8 @@ __global__ void embedding_forward_kernel(const int32_t* ids, int64_t n, const vo
 }
 
 // One thread per column: walks the tokens in order and accumulates into its column of dtable.
-__global__ void embedding_backward_kernel(const int32_t* ids, int64_t n, const float* dout, void* dtable,
-                                          int32_t dtype, int64_t vocab, int64_t dim, bool accumulate) {
+__global__ void embedding_backward_kernel(const int32_t* ids, int64_t n, const float* dout, void* dtable, int32_t dtype,
+                                          int64_t vocab, int64_t dim, bool accumulate) {
   for (int64_t c = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; c < dim; c += (int64_t)gridDim.x * blockDim.x) {
     if (!accumulate)
       for (int64_t v = 0; v < vocab; v++) store_elem(dtable, dtype, v * dim + c, 0.f);
@@ -179,7 +179,8 @@ void embedding_backward(int device, const int32_t* ids, int64_t n, const float* 
                         int64_t vocab, int64_t dim, bool accumulate, void* stream) {
   Launch l(device, stream);
   if (dtype == F32) {
-    embedding_backward_kernel<<<grid_for(dim, 128), 128, 0, l.stream>>>(ids, n, dout, dtable, dtype, vocab, dim, accumulate);
+    embedding_backward_kernel<<<grid_for(dim, 128), 128, 0, l.stream>>>(ids, n, dout, dtable, dtype, vocab, dim,
+                                                                        accumulate);
     cuda::check_launch("embedding backward kernel");
     return;
   }
@@ -211,12 +212,12 @@ void rmsnorm_backward(int device, const float* x, const void* w, int32_t w_dtype
   Launch l(device, stream);
   if (dx && rows > 0) {
     rmsnorm_backward_dx_kernel<<<row_grid(rows), kThreads, 0, l.stream>>>(x, w, w_dtype, rstd, dy, dx, accumulate_dx,
-                                                                           rows, dim);
+                                                                          rows, dim);
     cuda::check_launch("rmsnorm backward (dx) kernel");
   }
   if (dw) {
-    rmsnorm_backward_dw_kernel<<<grid_for(dim, 128), 128, 0, l.stream>>>(x, rstd, dy, dw, dw_dtype, accumulate_dw,
-                                                                         rows, dim);
+    rmsnorm_backward_dw_kernel<<<grid_for(dim, 128), 128, 0, l.stream>>>(x, rstd, dy, dw, dw_dtype, accumulate_dw, rows,
+                                                                         dim);
     cuda::check_launch("rmsnorm backward (dw) kernel");
   }
 }
@@ -225,7 +226,7 @@ void rope(int device, float* x, const AttentionDesc& a, float theta, bool invers
   Launch l(device, stream);
   const int64_t rows = a.batch * a.seq;
   rope_kernel<<<grid_for(rows * a.heads * (a.head_dim / 2)), kThreads, 0, l.stream>>>(x, rows, a.seq, a.heads,
-                                                                                     a.head_dim, theta, inverse);
+                                                                                      a.head_dim, theta, inverse);
   cuda::check_launch("rope kernel");
 }
 
@@ -242,11 +243,11 @@ void swiglu_backward(int device, const float* gate, const float* up, const float
   cuda::check_launch("swiglu backward kernel");
 }
 
-void cross_entropy(int device, const float* logits, const int32_t* targets, int64_t rows, int64_t vocab,
-                   float* losses, float* dlogits, float grad_scale, void* stream) {
+void cross_entropy(int device, const float* logits, const int32_t* targets, int64_t rows, int64_t vocab, float* losses,
+                   float* dlogits, float grad_scale, void* stream) {
   Launch l(device, stream);
   cross_entropy_kernel<<<row_grid(rows), kThreads, 0, l.stream>>>(logits, targets, rows, vocab, losses, dlogits,
-                                                                   grad_scale);
+                                                                  grad_scale);
   cuda::check_launch("cross-entropy kernel");
 }
 

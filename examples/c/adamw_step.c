@@ -72,7 +72,8 @@ int main(void) {
   unsized.size = 0;
   if (frugal_optimizer_add_group(bad, &unsized, &group) == FRUGAL_OK) failures++;
   printf("unsized options rejected: %s\n", frugal_last_error());
-  printf("library ABI %d, header ABI %d, version %s\n", (int)frugal_abi_version(), FRUGAL_ABI_VERSION, frugal_version());
+  printf("library ABI %d, header ABI %d, version %s\n", (int)frugal_abi_version(), FRUGAL_ABI_VERSION,
+         frugal_version());
   frugal_optimizer_destroy(bad);
   return failures ? 1 : 0;
 }

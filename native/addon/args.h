@@ -75,8 +75,8 @@ inline double number_value(Napi::Env env, const Napi::Value& v, const std::strin
 inline int64_t integer_value(Napi::Env env, const Napi::Value& v, const std::string& name, int64_t lo, int64_t hi) {
   double d = number_value(env, v, name);
   if (d != std::floor(d) || d < (double)lo || d > (double)hi) {
-    range_error(env, name + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                         "], got " + v.ToString().Utf8Value());
+    range_error(env, name + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                         v.ToString().Utf8Value());
   }
   return (int64_t)d;
 }
@@ -141,9 +141,14 @@ inline HostBytes host_bytes(Napi::Env env, const Napi::Value& v, const std::stri
     if (napi_get_typedarray_info(env, v, &type, &count, &data, nullptr, nullptr) == napi_ok) {
       size_t size = 1;
       switch (type) {
-        case napi_int16_array: case napi_uint16_array: size = 2; break;
-        case napi_int32_array: case napi_uint32_array: case napi_float32_array: size = 4; break;
-        case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: size = 8; break;
+        case napi_int16_array:
+        case napi_uint16_array: size = 2; break;
+        case napi_int32_array:
+        case napi_uint32_array:
+        case napi_float32_array: size = 4; break;
+        case napi_float64_array:
+        case napi_bigint64_array:
+        case napi_biguint64_array: size = 8; break;
         default: size = 1;
       }
       // Float16Array (newer engines) reports a type this switch does not know: refuse it.
@@ -151,7 +156,8 @@ inline HostBytes host_bytes(Napi::Env env, const Napi::Value& v, const std::stri
       return {static_cast<uint8_t*>(data), count * size};
     }
   } else if (v.IsDataView()) {
-    if (napi_get_dataview_info(env, v, &length, &data, nullptr, nullptr) == napi_ok) return {static_cast<uint8_t*>(data), length};
+    if (napi_get_dataview_info(env, v, &length, &data, nullptr, nullptr) == napi_ok)
+      return {static_cast<uint8_t*>(data), length};
   }
   type_error(env, name + ": expected an ArrayBuffer or a typed array, got " + describe(v));
 }
@@ -170,8 +176,8 @@ inline uint8_t* host_range(Napi::Env env, const Napi::Value& buffer, const Napi:
 
 inline void require_args(Napi::Env env, const Napi::CallbackInfo& info, size_t n, const char* fn) {
   if (info.Length() < n) {
-    type_error(env, std::string(fn) + ": expected " + std::to_string(n) + " arguments, got " +
-                        std::to_string(info.Length()));
+    type_error(
+        env, std::string(fn) + ": expected " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
   }
 }
 

@@ -99,7 +99,8 @@ class CpuSpan {
 // count elements of a dtype in bytes; refuses a count whose byte size overflows 64 bits.
 inline uint64_t span_bytes(Napi::Env env, uint64_t count, frugal_dtype dtype, const std::string& name) {
   const uint64_t size = dtype == FRUGAL_F32 || dtype == FRUGAL_I32 ? 4 : 2;
-  if (count > UINT64_MAX / size) throw Napi::RangeError::New(env, name + ": " + std::to_string(count) + " elements overflow 64-bit bytes");
+  if (count > UINT64_MAX / size)
+    throw Napi::RangeError::New(env, name + ": " + std::to_string(count) + " elements overflow 64-bit bytes");
   return count * size;
 }
 

@@ -34,7 +34,8 @@ inline const OptionField* option_fields(size_t* count) {
 
 // Starts from the core's defaults and overwrites the fields present in `obj`.
 inline frugal_group_options options_from_js(Napi::Env env, const Napi::Value& value, const std::string& name) {
-  if (!value.IsObject() || value.IsArray()) type_error(env, name + ": expected an options object, got " + describe(value));
+  if (!value.IsObject() || value.IsArray())
+    type_error(env, name + ": expected an options object, got " + describe(value));
   Napi::Object obj = value.As<Napi::Object>();
   frugal_group_options out;
   frugal_group_options_default(&out);
@@ -83,8 +84,12 @@ inline Napi::Object options_to_js(Napi::Env env, const frugal_group_options& opt
       case FieldKind::ENUM:
         obj.Set(fields[i].name, Napi::Number::New(env, *reinterpret_cast<const int32_t*>(p)));
         break;
-      case FieldKind::FLAG: obj.Set(fields[i].name, Napi::Boolean::New(env, *reinterpret_cast<const int32_t*>(p) != 0)); break;
-      case FieldKind::U64: obj.Set(fields[i].name, Napi::BigInt::New(env, *reinterpret_cast<const uint64_t*>(p))); break;
+      case FieldKind::FLAG:
+        obj.Set(fields[i].name, Napi::Boolean::New(env, *reinterpret_cast<const int32_t*>(p) != 0));
+        break;
+      case FieldKind::U64:
+        obj.Set(fields[i].name, Napi::BigInt::New(env, *reinterpret_cast<const uint64_t*>(p)));
+        break;
     }
   }
   return obj;

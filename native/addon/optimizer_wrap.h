@@ -95,7 +95,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
 
   frugal_optimizer* live(Napi::Env env) {
     if (!handle_) throw Napi::Error::New(env, "optimizer: destroyed");
-    if (step_in_flight_) throw Napi::Error::New(env, "optimizer: refused while a stepAsync() is in flight; await it first");
+    if (step_in_flight_)
+      throw Napi::Error::New(env, "optimizer: refused while a stepAsync() is in flight; await it first");
     return handle_;
   }
   static int32_t index(const Args& a, size_t i, const char* name) { return (int32_t)a.integer(i, name, -1, INT32_MAX); }
@@ -122,7 +123,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     Args a(info, 2, "addParam");
     Napi::Env env = a.env;
     int32_t group = index(a, 0, "group");
-    if (!info[1].IsObject()) type_error(env, "param: expected an object {data, dtype, grad, gradDtype, shape, blockId}");
+    if (!info[1].IsObject())
+      type_error(env, "param: expected an object {data, dtype, grad, gradDtype, shape, blockId}");
     Napi::Object d = info[1].As<Napi::Object>();
     frugal_param_desc desc;
     frugal_param_desc_default(&desc);
@@ -233,10 +235,14 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
     if (device_ != FRUGAL_CPU) return held;
     for (const auto& [param, b] : buffers_) {
       const std::string at = "param " + std::to_string(param) + " ";
-      held.push_back(std::make_unique<CpuSpan>(env, device_, b.data, span_bytes(env, b.numel, b.dtype, "param"), at + "data"));
-      if (b.grad) held.push_back(std::make_unique<CpuSpan>(env, device_, b.grad, span_bytes(env, b.numel, b.grad_dtype, "param"), at + "grad"));
+      held.push_back(
+          std::make_unique<CpuSpan>(env, device_, b.data, span_bytes(env, b.numel, b.dtype, "param"), at + "data"));
+      if (b.grad)
+        held.push_back(std::make_unique<CpuSpan>(env, device_, b.grad, span_bytes(env, b.numel, b.grad_dtype, "param"),
+                                                 at + "grad"));
       if (b.compressed) {
-        held.push_back(std::make_unique<CpuSpan>(env, device_, b.compressed, span_bytes(env, 1, b.compressed_dtype, "param"), at + "compressedGrad"));
+        held.push_back(std::make_unique<CpuSpan>(
+            env, device_, b.compressed, span_bytes(env, 1, b.compressed_dtype, "param"), at + "compressedGrad"));
       }
     }
     return held;

@@ -53,8 +53,10 @@ class StepWorker : public Napi::AsyncWorker {
     settled_();
     settle_unless_torn_down([&] {
       report_native_memory(env, alloc_delta_);
-      if (status_ == FRUGAL_OK) deferred_.Resolve(env.Undefined());
-      else deferred_.Reject(status_error(env, status_, message_.c_str()).Value());
+      if (status_ == FRUGAL_OK)
+        deferred_.Resolve(env.Undefined());
+      else
+        deferred_.Reject(status_error(env, status_, message_.c_str()).Value());
     });
   }
 

@@ -23,11 +23,15 @@ typedef void* StreamHandle;  // cudaStream_t on CUDA, unused on the CPU
 //   that reads p, such as SGD's coupled L2, sees p0).
 // A list of these is one multi-tensor launch.
 struct ElementwiseJob {
-  void* p; int32_t p_dtype;
-  const void* g; int32_t g_dtype;
-  void* m; void* v; int32_t state_dtype;  // state slots of the rule (null where it has none)
+  void* p;
+  int32_t p_dtype;
+  const void* g;
+  int32_t g_dtype;
+  void* m;
+  void* v;
+  int32_t state_dtype;  // state slots of the rule (null where it has none)
   int64_t n;
-  float decay;                            // 1 - lr * weight_decay
+  float decay;  // 1 - lr * weight_decay
   RuleScalars rule;
 };
 
@@ -53,20 +57,26 @@ struct ElementwiseJob {
 // mask is required whenever state_free is not NONE, and for exact rounding whenever decay != 1.
 // (Axis and the line geometry: math/line_geometry.h.)
 struct IndexedJob {
-  void* p; int32_t p_dtype;
-  const void* g; int32_t g_dtype;
-  const void* gc; int32_t gc_dtype;
+  void* p;
+  int32_t p_dtype;
+  const void* g;
+  int32_t g_dtype;
+  const void* gc;
+  int32_t gc_dtype;
   int64_t rows, cols;
   int32_t axis;
-  const int32_t* idx; int64_t k;
+  const int32_t* idx;
+  int64_t k;
   const float* scale;
-  const uint8_t* mask;        // per line (ROWS: rows, COLS: cols, COORDS: rows*cols elements)
-  void* m; void* v; int32_t state_dtype;  // k * line_len slots each
+  const uint8_t* mask;  // per line (ROWS: rows, COLS: cols, COORDS: rows*cols elements)
+  void* m;
+  void* v;
+  int32_t state_dtype;  // k * line_len slots each
   float decay;
   RuleScalars state_full, state_free;
-  int32_t has_duplicates;     // idx repeats a line: the scatter must accumulate
-  int32_t* slot_step;         // k per-entry step counters (advanced here), or null
-  AdamBiasInputs bias;        // with slot_step: what each entry's scalars are made from
+  int32_t has_duplicates;  // idx repeats a line: the scatter must accumulate
+  int32_t* slot_step;      // k per-entry step counters (advanced here), or null
+  AdamBiasInputs bias;     // with slot_step: what each entry's scalars are made from
   FRUGAL_HD LineGeometry geometry() const { return LineGeometry{axis, rows, cols}; }
 };
 
@@ -74,17 +84,25 @@ struct IndexedJob {
 struct GemmArgs {
   bool trans_a, trans_b;
   int64_t m, n, k;
-  float alpha; const float* a; int64_t lda;
-  const float* b; int64_t ldb;
-  float beta; float* c; int64_t ldc;
+  float alpha;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float beta;
+  float* c;
+  int64_t ldc;
 };
 
 // Dense-subspace apply: p = p0 * decay - (lr_full * full + rule_free(g - proj, p0)), elementwise,
 // where full = P delta and proj = P P^T g were formed by GEMMs (fp32 workspaces).
 struct DenseApplyJob {
-  void* p; int32_t p_dtype;
-  const void* g; int32_t g_dtype;
-  const float* full; const float* proj;
+  void* p;
+  int32_t p_dtype;
+  const void* g;
+  int32_t g_dtype;
+  const float* full;
+  const float* proj;
   int64_t n;
   float decay, lr_full;
   RuleScalars state_free;
@@ -112,12 +130,10 @@ class Backend {
   // dist 0: uniform in [a, b); 1: normal with mean a, std b. Counter-based on (seed, index).
   virtual void random(void* p, int32_t dtype, int64_t n, int32_t dist, uint64_t seed, float a, float b,
                       StreamHandle s) = 0;
-  virtual void cast(const void* src, int32_t src_dtype, void* dst, int32_t dst_dtype, int64_t n,
-                    StreamHandle s) = 0;
+  virtual void cast(const void* src, int32_t src_dtype, void* dst, int32_t dst_dtype, int64_t n, StreamHandle s) = 0;
 
   // Optimizer arithmetic.
-  virtual void elementwise_step(const ElementwiseJob* jobs, size_t count, const float* gscale,
-                                StreamHandle s) = 0;
+  virtual void elementwise_step(const ElementwiseJob* jobs, size_t count, const float* gscale, StreamHandle s) = 0;
   virtual void indexed_step(const IndexedJob& job, const float* gscale, StreamHandle s) = 0;
   // Adam (or, for any other rule, SGDM) on an fp32 compressed gradient, in place: gc becomes the
   // direction whose multiple by state_full.lr (SGDM) or step_size (Adam) is the update. gate is a
@@ -133,13 +149,13 @@ class Backend {
   // Reductions. sum_squares adds sum(x^2) of each tensor into *acc (device fp64 scalar): squares of
   // floats are exact in fp64 and their sum cannot overflow (each is below 1.2e77), so the total is
   // finite exactly when every element is.
-  virtual void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count,
-                           double* acc, StreamHandle s) = 0;
+  virtual void sum_squares(const void* const* ptrs, const int32_t* dtypes, const int64_t* ns, size_t count, double* acc,
+                           StreamHandle s) = 0;
   // The step's gscale pair from the sum of squares, on the device: out[0] = the clip factor
   // min(1, max_norm / (sqrt(*sumsq) + 1e-6)) in fp64 (1 when max_norm <= 0); out[1] = skip = 1 when
   // skip_nonfinite and *sumsq is not finite, else 0; out[2..3] = {1, skip}; *skipped += skip.
-  virtual void step_scalars(const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out,
-                            int64_t* skipped, StreamHandle s) = 0;
+  virtual void step_scalars(const double* sumsq, float max_norm, int32_t skip_nonfinite, float* out, int64_t* skipped,
+                            StreamHandle s) = 0;
   // Euclidean norm of each row (axis ROWS) or column (COLS) into out (fp32, device); ROWS/COLS only.
   virtual void line_norms(const void* g, int32_t dtype, int64_t rows, int64_t cols, int32_t axis, float* out,
                           StreamHandle s) = 0;
@@ -148,7 +164,13 @@ class Backend {
   // s has q values (descending), vt is q x n, q = min(m, n), all row-major fp32 on this backend.
   // Returns false when the backend has no SVD of its own; the core then computes it on the host.
   virtual bool svd(const float* a, int64_t m, int64_t n, float* u, float* s, float* vt, StreamHandle st) {
-    (void)a; (void)m; (void)n; (void)u; (void)s; (void)vt; (void)st;
+    (void)a;
+    (void)m;
+    (void)n;
+    (void)u;
+    (void)s;
+    (void)vt;
+    (void)st;
     return false;
   }
 };

@@ -34,7 +34,8 @@ std::unordered_set<const frugal_event*>& live_events() {
 void need_event(const frugal_event* e, const char* name) {
   need(e, name);
   std::lock_guard<std::mutex> lock(g_events_mutex);
-  if (!live_events().count(e)) invalid(std::string(name) + ": not a live event (destroyed, or not made by frugal_event_create)");
+  if (!live_events().count(e))
+    invalid(std::string(name) + ": not a live event (destroyed, or not made by frugal_event_create)");
 }
 }  // namespace
 
@@ -54,7 +55,8 @@ Optimizer& opt_of(frugal_optimizer* o) {
 }
 void check_dtype(int32_t d, const char* name) {
   if (d < FRUGAL_F32 || d > FRUGAL_I32)
-    invalid(std::string(name) + ": expected a dtype 0..3 (float32, bfloat16, float16, int32), got " + std::to_string(d));
+    invalid(std::string(name) + ": expected a dtype 0..3 (float32, bfloat16, float16, int32), got " +
+            std::to_string(d));
 }
 // Pointers handed to the backend must hold whole elements at their natural alignment.
 void check_aligned(const void* p, int32_t dtype, const char* name) {
@@ -155,7 +157,10 @@ const char* frugal_cuda_math_status(int32_t device) {
 frugal_status frugal_stream_create(int32_t device, void** stream) {
   return guarded([&] {
     need(stream, "stream");
-    if (device == FRUGAL_CPU) { *stream = nullptr; return; }
+    if (device == FRUGAL_CPU) {
+      *stream = nullptr;
+      return;
+    }
     check_device(device);
     *stream = cuda_stream_create(device);
   });
@@ -197,8 +202,10 @@ frugal_status frugal_event_create(int32_t device, frugal_event** out) {
 frugal_status frugal_event_record(frugal_event* event, void* stream) {
   return guarded([&] {
     need_event(event, "event");
-    if (event->device == FRUGAL_CPU) event->host_time = std::chrono::steady_clock::now();
-    else cuda_event_record(event->device, event->cuda_event, stream);
+    if (event->device == FRUGAL_CPU)
+      event->host_time = std::chrono::steady_clock::now();
+    else
+      cuda_event_record(event->device, event->cuda_event, stream);
     event->recorded = true;
   });
 }
@@ -210,7 +217,8 @@ frugal_status frugal_event_elapsed_ms(frugal_event* start, frugal_event* end, fl
     need(ms, "ms");
     if (start->device != end->device)
       invalid("end: recorded on " + device_name(end->device) + ", start on " + device_name(start->device));
-    if (!start->recorded || !end->recorded) fail(FRUGAL_ERR_STATE, "event: elapsed time needs both events recorded first");
+    if (!start->recorded || !end->recorded)
+      fail(FRUGAL_ERR_STATE, "event: elapsed time needs both events recorded first");
     if (start->device == FRUGAL_CPU)
       *ms = std::chrono::duration<float, std::milli>(end->host_time - start->host_time).count();
     else
@@ -224,7 +232,8 @@ frugal_status frugal_event_destroy(frugal_event* event) {
     {
       // Checked and forgotten under one lock, so two destroys of one handle cannot both pass.
       std::lock_guard<std::mutex> lock(g_events_mutex);
-      if (live_events().erase(event) == 0) invalid("event: not a live event (already destroyed, or not made by frugal_event_create)");
+      if (live_events().erase(event) == 0)
+        invalid("event: not a live event (already destroyed, or not made by frugal_event_create)");
     }
     if (event->device != FRUGAL_CPU) cuda_event_destroy(event->device, event->cuda_event);
     delete event;
@@ -358,17 +367,16 @@ frugal_status frugal_optimizer_add_group(frugal_optimizer* opt, const frugal_gro
   });
 }
 
-frugal_status frugal_optimizer_set_group_options(frugal_optimizer* opt, int32_t group, const frugal_group_options* options) {
-  return guarded([&] {
-    opt_of(opt).set_group_options(group, group_options_of(options));
-  });
+frugal_status frugal_optimizer_set_group_options(frugal_optimizer* opt, int32_t group,
+                                                 const frugal_group_options* options) {
+  return guarded([&] { opt_of(opt).set_group_options(group, group_options_of(options)); });
 }
 
 frugal_status frugal_optimizer_add_param(frugal_optimizer* opt, int32_t group, const frugal_param_desc* desc_in,
                                          int32_t* param) {
   return guarded([&] {
-    const frugal_param_desc d = read_sized(desc_in, PARAM_DESC_LAYOUTS, schema_param_desc_default, "desc",
-                                           "frugal_param_desc_default");
+    const frugal_param_desc d =
+        read_sized(desc_in, PARAM_DESC_LAYOUTS, schema_param_desc_default, "desc", "frugal_param_desc_default");
     const frugal_param_desc* desc = &d;
     // The element count (and its byte size) must fit the core's int64 arithmetic: a shape whose
     // product wraps would describe a small param over a huge buffer.
@@ -409,8 +417,8 @@ frugal_status frugal_optimizer_needs_refresh(frugal_optimizer* opt, int32_t para
   });
 }
 
-frugal_status frugal_optimizer_set_selection(frugal_optimizer* opt, int32_t param, const int32_t* indices, int64_t count,
-                                             const float* scales) {
+frugal_status frugal_optimizer_set_selection(frugal_optimizer* opt, int32_t param, const int32_t* indices,
+                                             int64_t count, const float* scales) {
   return guarded([&] {
     Optimizer& o = opt_of(opt);
     ParamState& p = o.param(param);
@@ -484,7 +492,8 @@ frugal_status frugal_optimizer_get_group_state(frugal_optimizer* opt, int32_t gr
   });
 }
 
-frugal_status frugal_optimizer_set_group_state(frugal_optimizer* opt, int32_t group, int64_t step, const uint64_t rng[4]) {
+frugal_status frugal_optimizer_set_group_state(frugal_optimizer* opt, int32_t group, int64_t step,
+                                               const uint64_t rng[4]) {
   return guarded([&] {
     GroupState& g = opt_of(opt).group(group);
     if (step < 0) invalid("step: expected >= 0, got " + std::to_string(step));

@@ -12,7 +12,7 @@ class ModelBackend;
 
 Backend* backend_for(int device);                    // throws Error(DEVICE / UNSUPPORTED) with a clear message
 model::ModelBackend* model_backend_for(int device);  // the same checks and messages
-std::string device_name(int device);  // "cpu" or "cuda:N"
+std::string device_name(int device);                 // "cpu" or "cuda:N"
 void check_device(int device);
 
 }  // namespace frugal

@@ -42,8 +42,8 @@ void validate_eps(const frugal_group_options& o) {
   std::string why = o.eps < FLT_MIN ? "is below the smallest normal float32"
                                     : "becomes subnormal once folded with the bias correction at step 1 (eps_mode "
                                       "'torch': eps * sqrt(1 - beta2))";
-  invalid("eps: " + float_text(o.eps) + " " + why + " and would make a zero gradient's update NaN; expected 0 or at least " +
-          float_text(smallest));
+  invalid("eps: " + float_text(o.eps) + " " + why +
+          " and would make a zero gradient's update NaN; expected 0 or at least " + float_text(smallest));
 }
 
 }  // namespace frugal

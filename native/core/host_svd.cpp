@@ -37,7 +37,9 @@ double dot(const double* __restrict x, const double* __restrict y, int64_t n) {
 }
 
 // Rows per task so that a task does at least ~32k multiply-adds.
-int64_t grain_for(int64_t work_per_row) { return std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, work_per_row)); }
+int64_t grain_for(int64_t work_per_row) {
+  return std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, work_per_row));
+}
 
 // c = b b^T for b (q x len, row-major): both triangles written.
 std::vector<double> gram(const std::vector<double>& b, int64_t q, int64_t len) {
@@ -66,11 +68,11 @@ Reflectors tridiagonalize(std::vector<double>& a, int64_t q, std::vector<double>
   h.beta.assign(std::max<int64_t>(0, q - 2), 0.0);
   std::vector<double> p(q), w(q);
   for (int64_t k = 0; k + 2 < q; k++) {
-    const int64_t n = q - k - 1;      // size of the trailing block, rows/cols k+1 .. q-1
-    double* x = &a[k * q + k + 1];    // row k right of the diagonal = column k below it
+    const int64_t n = q - k - 1;    // size of the trailing block, rows/cols k+1 .. q-1
+    double* x = &a[k * q + k + 1];  // row k right of the diagonal = column k below it
     const double norm = std::sqrt(dot(x, x, n));
     std::vector<double>& v = h.v[k];
-    if (norm == 0.0) continue;        // already reduced: H_k = I
+    if (norm == 0.0) continue;  // already reduced: H_k = I
     const double alpha = x[0] > 0 ? -norm : norm;
     v.assign(x, x + n);
     v[0] -= alpha;
@@ -263,7 +265,8 @@ std::vector<double> tridiagonal_eigenvectors(const std::vector<double>& d, const
                                              const std::vector<double>& lam, int64_t r) {
   double tnorm = 0;
   for (int64_t i = 0; i < q; i++)
-    tnorm = std::max(tnorm, std::fabs(d[i]) + (i > 0 ? std::fabs(e[i - 1]) : 0.0) + (i + 1 < q ? std::fabs(e[i]) : 0.0));
+    tnorm =
+        std::max(tnorm, std::fabs(d[i]) + (i > 0 ? std::fabs(e[i - 1]) : 0.0) + (i + 1 < q ? std::fabs(e[i]) : 0.0));
   const double eps = std::numeric_limits<double>::epsilon();
   const double scale = tnorm > 0 ? tnorm : 1.0;
   const double tiny = eps * scale;
@@ -314,7 +317,8 @@ void orthonormalize_tail(std::vector<double>& x, int64_t len, int64_t q, int64_t
   for (int64_t k = first; k < q; k++) {
     double* out = &x[k * len];
     for (int64_t attempt = -1; attempt < len; attempt++) {
-      if (attempt < 0) std::copy(out, out + len, col.begin());
+      if (attempt < 0)
+        std::copy(out, out + len, col.begin());
       else {
         std::fill(col.begin(), col.end(), 0.0);
         col[attempt] = 1.0;
@@ -442,7 +446,7 @@ void host_svd(const double* a, int64_t m, int64_t n, std::vector<double>& u, std
     if (transposed) {  // u = far (m = len rows), vt = near^T
       for (int64_t i = 0; i < m; i++) u[i * q + k] = fk[i];
       for (int64_t j = 0; j < n; j++) vt[k * n + j] = near[j * q + k];
-    } else {           // u = near (m = q rows), vt = far^T
+    } else {  // u = near (m = q rows), vt = far^T
       for (int64_t i = 0; i < m; i++) u[i * q + k] = near[i * q + k];
       for (int64_t j = 0; j < n; j++) vt[k * n + j] = fk[j];
     }

@@ -9,7 +9,12 @@
 namespace frugal {
 
 namespace {
-struct Allocation { uint64_t bytes; frugal_mem_category category; uint64_t serial; uint32_t leases = 0; };
+struct Allocation {
+  uint64_t bytes;
+  frugal_mem_category category;
+  uint64_t serial;
+  uint32_t leases = 0;
+};
 struct DeviceLedger {
   std::unordered_map<const void*, Allocation> live;
   // Freed while leased: out of the ledger, released by the last tracked_unlease.
@@ -27,13 +32,15 @@ std::map<int, DeviceLedger>& ledgers() {
 }  // namespace
 
 void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
-  if (category < 0 || category >= FRUGAL_MEM_CATEGORIES) invalid("category: expected 0..4 (tensor, optimizer state, workspace, gradients, activations), got " + std::to_string(category));
+  if (category < 0 || category >= FRUGAL_MEM_CATEGORIES)
+    invalid("category: expected 0..4 (tensor, optimizer state, workspace, gradients, activations), got " +
+            std::to_string(category));
   Backend* b = backend_for(device);
   // Zero-byte tensors still get a distinct pointer, so they can be freed like any other.
   void* p = b->alloc(bytes ? bytes : 1);
   if (!p)
-    fail(FRUGAL_ERR_OUT_OF_MEMORY, "out of memory: could not allocate " + std::to_string(bytes) + " bytes on " +
-                                       device_name(device));
+    fail(FRUGAL_ERR_OUT_OF_MEMORY,
+         "out of memory: could not allocate " + std::to_string(bytes) + " bytes on " + device_name(device));
   std::lock_guard<std::mutex> lock(g_mutex);
   DeviceLedger& l = ledgers()[device];
   l.live[p] = Allocation{bytes, category, g_next_serial++, 0};

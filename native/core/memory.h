@@ -45,15 +45,26 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
   Buffer(Buffer&& o) noexcept { swap(o); }
-  Buffer& operator=(Buffer&& o) noexcept { reset(); swap(o); return *this; }
+  Buffer& operator=(Buffer&& o) noexcept {
+    reset();
+    swap(o);
+    return *this;
+  }
   void reset();
   void* get() const { return ptr_; }
-  template <typename T> T* as() const { return static_cast<T*>(ptr_); }
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
   uint64_t bytes() const { return bytes_; }
   explicit operator bool() const { return ptr_ != nullptr; }
 
  private:
-  void swap(Buffer& o) { std::swap(ptr_, o.ptr_); std::swap(bytes_, o.bytes_); std::swap(device_, o.device_); }
+  void swap(Buffer& o) {
+    std::swap(ptr_, o.ptr_);
+    std::swap(bytes_, o.bytes_);
+    std::swap(device_, o.device_);
+  }
   void* ptr_ = nullptr;
   uint64_t bytes_ = 0;
   int device_ = FRUGAL_CPU;

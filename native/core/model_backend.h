@@ -18,6 +18,9 @@
 
 namespace frugal {
 namespace model {
+// The op lists are tables (one row per op or argument): clang-format would re-wrap their
+// continuation lines differently on each pass, so they keep their hand layout.
+// clang-format off
 
 // C = alpha * op(A) op(B) + beta * C; op(A) is m x k, op(B) is k x n. A, B: F32 or BF16; C: F32
 // or BF16 (accumulated in fp32). beta == 0 ignores C's old contents (NaN included).
@@ -124,41 +127,49 @@ struct AttentionDesc {
 
 // C = alpha * op(A) op(B) + beta * C, op(A) m x k, op(B) k x n, with leading dimensions (row
 // strides) lda, ldb, ldc. A, B: F32/BF16/F16; C: F32/BF16/F16. beta == 0 ignores C's contents.
-#define FRUGAL_MODEL_C_ARGS_gemm(A)                                                                    \
-  A(FLAG, int32_t, trans_a, transA)                                                                    \
-  A(FLAG, int32_t, trans_b, transB)                                                                    \
-  A(SIZE, int64_t, m, m) A(SIZE, int64_t, n, n) A(SIZE, int64_t, k, k) A(NUM, float, alpha, alpha)     \
-      A(PTR, const void*, a, a) A(DTYPE, frugal_dtype, a_dtype, aDtype) A(SIZE, int64_t, lda, lda)     \
-          A(PTR, const void*, b, b) A(DTYPE, frugal_dtype, b_dtype, bDtype) A(SIZE, int64_t, ldb, ldb) \
-              A(NUM, float, beta, beta) A(PTR, void*, c, c) A(DTYPE, frugal_dtype, c_dtype, cDtype)    \
-                  A(SIZE, int64_t, ldc, ldc)
+#define FRUGAL_MODEL_C_ARGS_gemm(A)                                                                \
+  A(FLAG, int32_t, trans_a, transA)                                                                \
+  A(FLAG, int32_t, trans_b, transB)                                                                \
+  A(SIZE, int64_t, m, m)                                                                           \
+  A(SIZE, int64_t, n, n)                                                                           \
+  A(SIZE, int64_t, k, k)                                                                           \
+  A(NUM, float, alpha, alpha) A(PTR, const void*, a, a) A(DTYPE, frugal_dtype, a_dtype, aDtype)    \
+      A(SIZE, int64_t, lda, lda) A(PTR, const void*, b, b) A(DTYPE, frugal_dtype, b_dtype, bDtype) \
+          A(SIZE, int64_t, ldb, ldb) A(NUM, float, beta, beta) A(PTR, void*, c, c)                 \
+              A(DTYPE, frugal_dtype, c_dtype, cDtype) A(SIZE, int64_t, ldc, ldc)
 // out[i, :] = table[ids[i], :], table vocab x dim. Ids must lie in [0, vocab).
-#define FRUGAL_MODEL_C_ARGS_embedding_forward(A)                                                        \
-  A(PTR, const int32_t*, ids, ids)                                                                      \
-  A(SIZE, int64_t, n, n)                                                                                \
-  A(PTR, const void*, table, table) A(DTYPE, frugal_dtype, dtype, dtype) A(SIZE, int64_t, vocab, vocab) \
-      A(SIZE, int64_t, dim, dim) A(PTR, float*, out, out)
+#define FRUGAL_MODEL_C_ARGS_embedding_forward(A) \
+  A(PTR, const int32_t*, ids, ids)               \
+  A(SIZE, int64_t, n, n)                         \
+  A(PTR, const void*, table, table)              \
+  A(DTYPE, frugal_dtype, dtype, dtype)           \
+  A(SIZE, int64_t, vocab, vocab) A(SIZE, int64_t, dim, dim) A(PTR, float*, out, out)
 // dtable[ids[i], :] += dout[i, :]; dtable is zeroed first unless accumulate. Deterministic.
-#define FRUGAL_MODEL_C_ARGS_embedding_backward(A)                                                     \
-  A(PTR, const int32_t*, ids, ids)                                                                    \
-  A(SIZE, int64_t, n, n)                                                                              \
-  A(PTR, const float*, dout, dout) A(PTR, void*, dtable, dtable) A(DTYPE, frugal_dtype, dtype, dtype) \
-      A(SIZE, int64_t, vocab, vocab) A(SIZE, int64_t, dim, dim) A(FLAG, int32_t, accumulate, accumulate)
+#define FRUGAL_MODEL_C_ARGS_embedding_backward(A) \
+  A(PTR, const int32_t*, ids, ids)                \
+  A(SIZE, int64_t, n, n)                          \
+  A(PTR, const float*, dout, dout)                \
+  A(PTR, void*, dtable, dtable)                   \
+  A(DTYPE, frugal_dtype, dtype, dtype)            \
+  A(SIZE, int64_t, vocab, vocab) A(SIZE, int64_t, dim, dim) A(FLAG, int32_t, accumulate, accumulate)
 // y = x * rstd * w with rstd[r] = 1 / sqrt(mean(x[r, :]^2) + eps), kept for the backward.
-#define FRUGAL_MODEL_C_ARGS_rmsnorm_forward(A)                                                                         \
-  A(PTR, const float*, x, x)                                                                                           \
-  A(PTR, const void*, w, w)                                                                                            \
-  A(DTYPE, frugal_dtype, w_dtype, wDtype) A(PTR, float*, y, y) A(PTR, float*, rstd, rstd) A(SIZE, int64_t, rows, rows) \
-      A(SIZE, int64_t, dim, dim) A(NUM, float, eps, eps)
+#define FRUGAL_MODEL_C_ARGS_rmsnorm_forward(A) \
+  A(PTR, const float*, x, x)                   \
+  A(PTR, const void*, w, w)                    \
+  A(DTYPE, frugal_dtype, w_dtype, wDtype)      \
+  A(PTR, float*, y, y)                         \
+  A(PTR, float*, rstd, rstd) A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, dim, dim) A(NUM, float, eps, eps)
 // dx (+)= the input gradient (dx may be NULL), dw (+)= sum over rows of dy * x * rstd (dw may be
 // NULL). accumulate_* adds to the buffer's contents instead of overwriting them.
-#define FRUGAL_MODEL_C_ARGS_rmsnorm_backward(A)                                                            \
-  A(PTR, const float*, x, x)                                                                               \
-  A(PTR, const void*, w, w)                                                                                \
-  A(DTYPE, frugal_dtype, w_dtype, wDtype) A(PTR, const float*, rstd, rstd) A(PTR, const float*, dy, dy)    \
-      A(NULLABLE, float*, dx, dx) A(FLAG, int32_t, accumulate_dx, accumulateDx) A(NULLABLE, void*, dw, dw) \
-          A(DTYPE, frugal_dtype, dw_dtype, dwDtype) A(FLAG, int32_t, accumulate_dw, accumulateDw)          \
-              A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, dim, dim)
+#define FRUGAL_MODEL_C_ARGS_rmsnorm_backward(A)                                                        \
+  A(PTR, const float*, x, x)                                                                           \
+  A(PTR, const void*, w, w)                                                                            \
+  A(DTYPE, frugal_dtype, w_dtype, wDtype)                                                              \
+  A(PTR, const float*, rstd, rstd)                                                                     \
+  A(PTR, const float*, dy, dy)                                                                         \
+  A(NULLABLE, float*, dx, dx) A(FLAG, int32_t, accumulate_dx, accumulateDx) A(NULLABLE, void*, dw, dw) \
+      A(DTYPE, frugal_dtype, dw_dtype, dwDtype) A(FLAG, int32_t, accumulate_dw, accumulateDw)          \
+          A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, dim, dim)
 // Rotary position embedding in place on [batch, seq, heads * head_dim] (pairs i and i + head_dim/2,
 // angle pos * theta^(-2i / head_dim)); inverse rotates back, which is the forward's backward.
 #define FRUGAL_MODEL_C_ARGS_rope(A) \
@@ -166,18 +177,20 @@ struct AttentionDesc {
   A(SHAPE, const frugal_attention_shape*, shape, shape) A(NUM, float, theta, theta) A(FLAG, int32_t, inverse, inverse)
 // Causal softmax attention; lse ([batch, heads, seq] floats) receives each query's log-sum-exp of
 // its scaled scores, which the backward uses to recompute the probabilities.
-#define FRUGAL_MODEL_C_ARGS_attention_forward(A)                               \
-  A(PTR, const float*, q, q)                                                   \
-  A(PTR, const float*, k, k)                                                   \
-  A(PTR, const float*, v, v) A(PTR, float*, out, out) A(PTR, float*, lse, lse) \
-      A(SHAPE, const frugal_attention_shape*, shape, shape)
+#define FRUGAL_MODEL_C_ARGS_attention_forward(A) \
+  A(PTR, const float*, q, q)                     \
+  A(PTR, const float*, k, k)                     \
+  A(PTR, const float*, v, v)                     \
+  A(PTR, float*, out, out) A(PTR, float*, lse, lse) A(SHAPE, const frugal_attention_shape*, shape, shape)
 // dq, dk, dv are overwritten.
-#define FRUGAL_MODEL_C_ARGS_attention_backward(A)                                                           \
-  A(PTR, const float*, q, q)                                                                                \
-  A(PTR, const float*, k, k)                                                                                \
-  A(PTR, const float*, v, v) A(PTR, const float*, out, out) A(PTR, const float*, lse, lse)                  \
-      A(PTR, const float*, dout, dout) A(PTR, float*, dq, dq) A(PTR, float*, dk, dk) A(PTR, float*, dv, dv) \
-          A(SHAPE, const frugal_attention_shape*, shape, shape)
+#define FRUGAL_MODEL_C_ARGS_attention_backward(A)                                                       \
+  A(PTR, const float*, q, q)                                                                            \
+  A(PTR, const float*, k, k)                                                                            \
+  A(PTR, const float*, v, v)                                                                            \
+  A(PTR, const float*, out, out)                                                                        \
+  A(PTR, const float*, lse, lse)                                                                        \
+  A(PTR, const float*, dout, dout) A(PTR, float*, dq, dq) A(PTR, float*, dk, dk) A(PTR, float*, dv, dv) \
+      A(SHAPE, const frugal_attention_shape*, shape, shape)
 // out = silu(gate) * up over n elements, and its backward (dgate, dup overwritten).
 #define FRUGAL_MODEL_C_ARGS_swiglu_forward(A) \
   A(PTR, const float*, gate, gate) A(PTR, const float*, up, up) A(PTR, float*, out, out) A(SIZE, int64_t, n, n)
@@ -188,11 +201,12 @@ struct AttentionDesc {
 // Per-row cross-entropy of logits [rows, vocab] against targets (a target < 0 is ignored: loss 0,
 // gradient 0). losses (rows floats) may be NULL; dlogits, when not NULL, receives
 // (softmax - onehot) * grad_scale and may alias logits. Targets must be < vocab.
-#define FRUGAL_MODEL_C_ARGS_cross_entropy(A)                                                      \
-  A(PTR, const float*, logits, logits)                                                            \
-  A(PTR, const int32_t*, targets, targets)                                                        \
-  A(SIZE, int64_t, rows, rows) A(SIZE, int64_t, vocab, vocab) A(NULLABLE, float*, losses, losses) \
-      A(NULLABLE, float*, dlogits, dlogits) A(NUM, float, grad_scale, gradScale)
+#define FRUGAL_MODEL_C_ARGS_cross_entropy(A) \
+  A(PTR, const float*, logits, logits)       \
+  A(PTR, const int32_t*, targets, targets)   \
+  A(SIZE, int64_t, rows, rows)               \
+  A(SIZE, int64_t, vocab, vocab)             \
+  A(NULLABLE, float*, losses, losses) A(NULLABLE, float*, dlogits, dlogits) A(NUM, float, grad_scale, gradScale)
 // y += alpha * x over n elements (residual connections).
 #define FRUGAL_MODEL_C_ARGS_axpy(A) \
   A(PTR, float*, y, y) A(PTR, const float*, x, x) A(SIZE, int64_t, n, n) A(NUM, float, alpha, alpha)
@@ -200,11 +214,12 @@ struct AttentionDesc {
 // With Grass's selection (indices and scales from frugal_optimizer_get_selection) this forms the
 // compressed gradient of a linear layer without its full weight gradient: rows selected,
 // Gc = gather(dY)^T X; columns selected, Gc = dY^T gather(X). Indices must lie in [0, cols).
-#define FRUGAL_MODEL_C_ARGS_gather_columns(A)                                                           \
-  A(PTR, const float*, src, src)                                                                        \
-  A(SIZE, int64_t, rows, rows)                                                                          \
-  A(SIZE, int64_t, cols, cols) A(PTR, const int32_t*, idx, idx) A(NULLABLE, const float*, scale, scale) \
-      A(SIZE, int64_t, k, k) A(PTR, float*, dst, dst)
+#define FRUGAL_MODEL_C_ARGS_gather_columns(A) \
+  A(PTR, const float*, src, src)              \
+  A(SIZE, int64_t, rows, rows)                \
+  A(SIZE, int64_t, cols, cols)                \
+  A(PTR, const int32_t*, idx, idx)            \
+  A(NULLABLE, const float*, scale, scale) A(SIZE, int64_t, k, k) A(PTR, float*, dst, dst)
 
 // Strips the parentheses of a parameter or argument list from the table.
 #define FRUGAL_UNPAREN(...) __VA_ARGS__
@@ -221,6 +236,7 @@ class ModelBackend {
 #undef FRUGAL_MODEL_OP_METHOD
 };
 
+// clang-format on
 }  // namespace model
 
 // The model ops of each backend, for the registry (devices.cpp) only. The CUDA one is nullptr, with

@@ -80,8 +80,9 @@ void Optimizer::set_group_options(int gi, const frugal_group_options& o) {
   // What shapes the state cannot change under a live optimizer; scalars can (schedules).
   if (o.selection != old.selection || o.state_full != old.state_full || o.state_dtype != old.state_dtype ||
       o.external_selection != old.external_selection || o.side != old.side)
-    fail(FRUGAL_ERR_STATE, "options: selection, state_full, state_dtype, side and external_selection are fixed once a "
-                           "group exists; only scalars (lr, betas, eps, decay, scales, density, update_gap...) may change");
+    fail(FRUGAL_ERR_STATE,
+         "options: selection, state_full, state_dtype, side and external_selection are fixed once a "
+         "group exists; only scalars (lr, betas, eps, decay, scales, density, update_gap...) may change");
   g.options = o;
 }
 
@@ -128,11 +129,13 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   auto p = std::make_unique<ParamState>();
   p->numel = 1;
   for (int i = 0; i < d.ndim; i++) {
-    if (d.shape[i] <= 0) invalid("param.shape[" + std::to_string(i) + "]: expected > 0, got " + std::to_string(d.shape[i]));
+    if (d.shape[i] <= 0)
+      invalid("param.shape[" + std::to_string(i) + "]: expected > 0, got " + std::to_string(d.shape[i]));
     // The element count, and its byte size, must fit int64 (and the address space) before any
     // range arithmetic uses them.
     if (p->numel > INT64_MAX / 8 / d.shape[i])
-      invalid("param.shape: the element count overflows (more than 2^60 elements), at shape[" + std::to_string(i) + "]");
+      invalid("param.shape: the element count overflows (more than 2^60 elements), at shape[" + std::to_string(i) +
+              "]");
     p->shape.push_back(d.shape[i]);
     p->numel *= d.shape[i];
   }
@@ -144,7 +147,8 @@ int Optimizer::add_param(int gi, const frugal_param_desc& d) {
   }
   p->index = (int)params_.size();
   p->group = gi;
-  if (d.block_id < 0) invalid("param.block_id: expected >= 0 (0: a block of its own), got " + std::to_string(d.block_id));
+  if (d.block_id < 0)
+    invalid("param.block_id: expected >= 0 (0: a block of its own), got " + std::to_string(d.block_id));
   p->block_id = d.block_id;
   p->data = d.data;
   p->dtype = d.dtype;
@@ -195,7 +199,8 @@ void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) 
   // What the step reads of it: the kept lines (optimizer_step.cpp's sum of squares).
   const int64_t elems = gc ? p.selection->compressed_gradient_elems(p) : 0;
   if (gc && elems == 0)
-    invalid("gc: param " + std::to_string(pi) + " has an empty selection (density 0): there is nothing to compress; "
+    invalid("gc: param " + std::to_string(pi) +
+            " has an empty selection (density 0): there is nothing to compress; "
             "give the full gradient");
   if (gc && !is_float_dtype(dtype)) invalid(std::string("gc.dtype: expected a float dtype, got ") + dtype_name(dtype));
   if (gc && (uintptr_t)gc % dtype_size(dtype)) invalid("gc: pointer is not aligned to its elements");
@@ -205,7 +210,8 @@ void Optimizer::set_compressed_grad(int pi, const void* gc, frugal_dtype dtype) 
 }
 
 void Optimizer::set_clip(float max_norm) {
-  if (!std::isfinite(max_norm)) invalid("max_norm: expected a finite number (<= 0 disables clipping), got " + num(max_norm));
+  if (!std::isfinite(max_norm))
+    invalid("max_norm: expected a finite number (<= 0 disables clipping), got " + num(max_norm));
   clip_ = max_norm > 0 ? max_norm : 0.f;
 }
 

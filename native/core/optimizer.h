@@ -114,8 +114,8 @@ class Optimizer {
   std::map<uintptr_t, std::pair<uintptr_t, int>> data_ranges_;
   float clip_ = 0.f;
   int32_t nonfinite_ = FRUGAL_NONFINITE_PROPAGATE;
-  bool reduced_ = false;       // this step's gradients were reduced into step_scalars_
-  Buffer step_scalars_;        // one StepScalars on the device
+  bool reduced_ = false;  // this step's gradients were reduced into step_scalars_
+  Buffer step_scalars_;   // one StepScalars on the device
   // fp32 scratch for dense projections comes from the device's pool (workspace_pool.h), leased
   // for the length of each step: one pool per device, however many optimizers.
   WorkspacePool::User workspace_user_{device_};

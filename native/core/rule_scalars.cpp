@@ -8,7 +8,8 @@ namespace frugal {
 
 // The table's ids are frugal.h's values.
 #define FRUGAL_RULE_ID_CHECK(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
-  static_assert((int32_t)RULE_##C == (int32_t)FRUGAL_RULE_##C, "rule_table.h: " #C " differs from frugal.h's FRUGAL_RULE_" #C);
+  static_assert((int32_t)RULE_##C == (int32_t)FRUGAL_RULE_##C,       \
+                "rule_table.h: " #C " differs from frugal.h's FRUGAL_RULE_" #C);
 FRUGAL_UPDATE_RULES(FRUGAL_RULE_ID_CHECK)
 #undef FRUGAL_RULE_ID_CHECK
 

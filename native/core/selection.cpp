@@ -138,7 +138,8 @@ GrassChoice choose_grass(const std::vector<float>& norms, int64_t r, frugal_gras
   GrassChoice c;
   double total = 0;
   for (float s : norms) total += s;
-  if (sampling == FRUGAL_GRASS_NORM && !(total > 0)) sampling = FRUGAL_GRASS_UNIFORM;  // a zero gradient has no norms to follow
+  if (sampling == FRUGAL_GRASS_NORM && !(total > 0))
+    sampling = FRUGAL_GRASS_UNIFORM;  // a zero gradient has no norms to follow
   if (sampling == FRUGAL_GRASS_TOP_R) {
     std::vector<int32_t> order(n);
     std::iota(order.begin(), order.end(), 0);

@@ -71,7 +71,8 @@ void Optimizer::check_step(StreamHandle s) {
     std::vector<double> sums = sums_of_squares(svd_refresh, s);
     for (size_t i = 0; i < svd_refresh.size(); i++)
       if (!std::isfinite(sums[i]))
-        invalid(label(*svd_refresh[i]) + ": the gradient at this SVD refresh has non-finite values (NaN or Inf); "
+        invalid(label(*svd_refresh[i]) +
+                ": the gradient at this SVD refresh has non-finite values (NaN or Inf); "
                 "no subspace can be chosen from it");
   }
 }

@@ -61,11 +61,11 @@ class WorkspacePool {
   static WorkspacePool& of(int device);
 
   const int device_;
-  std::mutex turn_;                      // held by the one Lease at a time
-  std::mutex users_mutex_;               // guards users_ and, at zero users, the slots
+  std::mutex turn_;         // held by the one Lease at a time
+  std::mutex users_mutex_;  // guards users_ and, at zero users, the slots
   int64_t users_ = 0;
-  Buffer slots_[kSlots];                 // touched only under turn_ (or with no users)
-  StreamHandle last_stream_ = nullptr;   // stream of the last lease (GPU ordering)
+  Buffer slots_[kSlots];                // touched only under turn_ (or with no users)
+  StreamHandle last_stream_ = nullptr;  // stream of the last lease (GPU ordering)
   bool used_ = false;
 };
 

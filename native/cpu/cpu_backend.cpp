@@ -20,7 +20,6 @@ namespace {
 
 inline float gscale_value(const float* gscale) { return gscale ? *gscale : 1.f; }
 
-
 // Large copies and fills in chunks across the cores: one thread's memmove moves about half of what
 // the machine can, and the benchmarks' copy baseline should be the machine's, not one core's.
 constexpr int64_t kCopyChunk = int64_t(1) << 20;
@@ -33,12 +32,14 @@ void parallel_copy(void* dst, const void* src, size_t bytes) {
     std::memmove(dst, src, bytes);
     return;
   }
-  parallel_for(int64_t(bytes), [&](int64_t b, int64_t e) { std::memcpy(d + b, s + b, size_t(e - b)); }, kCopyChunk);
+  parallel_for(
+      int64_t(bytes), [&](int64_t b, int64_t e) { std::memcpy(d + b, s + b, size_t(e - b)); }, kCopyChunk);
 }
 
 void parallel_zero(void* dst, size_t bytes) {
   auto* d = static_cast<char*>(dst);
-  parallel_for(int64_t(bytes), [&](int64_t b, int64_t e) { std::memset(d + b, 0, size_t(e - b)); }, kCopyChunk);
+  parallel_for(
+      int64_t(bytes), [&](int64_t b, int64_t e) { std::memset(d + b, 0, size_t(e - b)); }, kCopyChunk);
 }
 
 // FRUGAL_CPU_GENERIC_LOOPS=1: the scalar loops for every job, so tests can check the typed loops
@@ -62,7 +63,9 @@ class CpuBackend final : public Backend {
   }
   void release(void* ptr) override { std::free(ptr); }
   void zero(void* ptr, size_t bytes, StreamHandle) override { parallel_zero(ptr, bytes); }
-  void copy_from_host(void* dst, const void* src, size_t bytes, StreamHandle) override { parallel_copy(dst, src, bytes); }
+  void copy_from_host(void* dst, const void* src, size_t bytes, StreamHandle) override {
+    parallel_copy(dst, src, bytes);
+  }
   void copy_to_host(void* dst, const void* src, size_t bytes, StreamHandle) override { parallel_copy(dst, src, bytes); }
   void copy_within(void* dst, const void* src, size_t bytes, StreamHandle) override { parallel_copy(dst, src, bytes); }
   void synchronize(StreamHandle) override {}
@@ -76,7 +79,8 @@ class CpuBackend final : public Backend {
   void random(void* p, int32_t dtype, int64_t n, int32_t dist, uint64_t seed, float a, float b, StreamHandle) override {
     parallel_for(n, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; i++) {
-        float x = dist == 0 ? a + (b - a) * counter_uniform(seed, (uint64_t)i, 0) : a + b * counter_normal(seed, (uint64_t)i);
+        float x =
+            dist == 0 ? a + (b - a) * counter_uniform(seed, (uint64_t)i, 0) : a + b * counter_normal(seed, (uint64_t)i);
         store_elem(p, dtype, i, x);
       }
     });
@@ -88,7 +92,8 @@ class CpuBackend final : public Backend {
     });
   }
 
-  void to_f32_scaled(const void* src, int32_t dtype, float* dst, int64_t n, const float* gscale, StreamHandle) override {
+  void to_f32_scaled(const void* src, int32_t dtype, float* dst, int64_t n, const float* gscale,
+                     StreamHandle) override {
     float s = gscale_value(gscale);
     parallel_for(n, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; i++) dst[i] = load_elem(src, dtype, i) * s;
@@ -136,16 +141,18 @@ class CpuBackend final : public Backend {
     cpu_indexed::RowsFn typed = pass1 && !generic_only ? cpu_indexed::typed_pass1(job, free_applies) : nullptr;
     if (pass1) debug::count_path(typed ? debug::INDEXED_PASS1_TYPED : debug::INDEXED_PASS1_GENERIC);
     if (typed) {
-      parallel_for(job.rows, [&](int64_t b, int64_t e) { typed(job, gs, b, e); },
-                   std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.cols)));
+      parallel_for(
+          job.rows, [&](int64_t b, int64_t e) { typed(job, gs, b, e); },
+          std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.cols)));
     } else if (pass1) {
       parallel_for(total, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; i++) {
           int64_t line = geo.line_of(i);
           if (job.mask && job.mask[line]) continue;
           float p0 = load_elem(job.p, job.p_dtype, i);
-          float d = free_applies ? rule_delta(load_elem(job.g, job.g_dtype, i) * gs, p0, nullptr, nullptr, job.state_free)
-                                 : 0.f;
+          float d = free_applies
+                        ? rule_delta(load_elem(job.g, job.g_dtype, i) * gs, p0, nullptr, nullptr, job.state_free)
+                        : 0.f;
           store_elem(job.p, job.p_dtype, i, p0 * job.decay - d);
         }
       });
@@ -155,7 +162,8 @@ class CpuBackend final : public Backend {
     std::vector<SlotScalars> slot_scalars;
     if (job.slot_step) {
       slot_scalars.resize((size_t)job.k);
-      for (int64_t j = 0; j < job.k; j++) slot_scalars[j] = advance_slot(job.slot_step[j], job.state_full.rule, job.bias);
+      for (int64_t j = 0; j < job.k; j++)
+        slot_scalars[j] = advance_slot(job.slot_step[j], job.state_full.rule, job.bias);
     }
     const SlotScalars* ss = job.slot_step ? slot_scalars.data() : nullptr;
     // Pass 2: the state-full rule on the selected lines, scattered back with the decay pass 1 left
@@ -193,10 +201,13 @@ class CpuBackend final : public Backend {
         store_elem(job.p, job.p_dtype, e, acc);
       };
       const int64_t nruns = (int64_t)runs.size() - 1;
-      parallel_for(nruns, [&](int64_t rb, int64_t re) {
-        for (int64_t run = rb; run < re; run++)
-          for (int64_t t = 0; t < line_len; t++) run_element((size_t)run, t);
-      }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
+      parallel_for(
+          nruns,
+          [&](int64_t rb, int64_t re) {
+            for (int64_t run = rb; run < re; run++)
+              for (int64_t t = 0; t < line_len; t++) run_element((size_t)run, t);
+          },
+          std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
       return;
     }
     auto apply = [&](int64_t j, int64_t t) {
@@ -204,23 +215,31 @@ class CpuBackend final : public Backend {
       float p0 = load_elem(job.p, job.p_dtype, e);
       store_elem(job.p, job.p_dtype, e, p0 * decay - entry_delta(j, t, e, p0));
     };
-    const cpu_indexed::Pass2Fns typed2 = generic_only ? cpu_indexed::Pass2Fns{nullptr, nullptr} : cpu_indexed::typed_pass2(job);
-    debug::count_path((job.axis == AXIS_COLS ? typed2.rows != nullptr : typed2.lines != nullptr) ? debug::INDEXED_PASS2_TYPED
-                                                                                                   : debug::INDEXED_PASS2_GENERIC);
+    const cpu_indexed::Pass2Fns typed2 =
+        generic_only ? cpu_indexed::Pass2Fns{nullptr, nullptr} : cpu_indexed::typed_pass2(job);
+    debug::count_path((job.axis == AXIS_COLS ? typed2.rows != nullptr : typed2.lines != nullptr)
+                          ? debug::INDEXED_PASS2_TYPED
+                          : debug::INDEXED_PASS2_GENERIC);
     if (job.axis == AXIS_COLS) {
       // Row by row: slots (t, 0..k) are contiguous and the gathered elements share a row, where a
       // column at a time would stride through the whole matrix.
-      parallel_for(job.rows, [&](int64_t tb, int64_t te) {
-        if (typed2.rows) return typed2.rows(job, gs, ss, tb, te);
-        for (int64_t t = tb; t < te; t++)
-          for (int64_t j = 0; j < job.k; j++) apply(j, t);
-      }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.k)));
+      parallel_for(
+          job.rows,
+          [&](int64_t tb, int64_t te) {
+            if (typed2.rows) return typed2.rows(job, gs, ss, tb, te);
+            for (int64_t t = tb; t < te; t++)
+              for (int64_t j = 0; j < job.k; j++) apply(j, t);
+          },
+          std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, job.k)));
     } else {
-      parallel_for(job.k, [&](int64_t jb, int64_t je) {
-        if (typed2.lines) return typed2.lines(job, gs, ss, jb, je);
-        for (int64_t j = jb; j < je; j++)
-          for (int64_t t = 0; t < line_len; t++) apply(j, t);
-      }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
+      parallel_for(
+          job.k,
+          [&](int64_t jb, int64_t je) {
+            if (typed2.lines) return typed2.lines(job, gs, ss, jb, je);
+            for (int64_t j = jb; j < je; j++)
+              for (int64_t t = 0; t < line_len; t++) apply(j, t);
+          },
+          std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, line_len)));
     }
   }
 
@@ -291,30 +310,36 @@ class CpuBackend final : public Backend {
     // the matrix is walked, so the norms are the same bits as a line-at-a-time loop.
     if (axis == AXIS_COLS) {
       // Rows outer, a block of columns inner: contiguous reads instead of a stride of cols.
-      parallel_for(cols, [&](int64_t cb, int64_t ce) {
-        std::vector<double> acc((size_t)(ce - cb), 0.0);
-        for (int64_t t = 0; t < rows; t++)
-          for (int64_t c = cb; c < ce; c++) {
-            double x = load_elem(g, dtype, t * cols + c);
-            acc[(size_t)(c - cb)] += x * x;
-          }
-        for (int64_t c = cb; c < ce; c++) out[c] = (float)std::sqrt(acc[(size_t)(c - cb)]);
-      }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, rows)));
+      parallel_for(
+          cols,
+          [&](int64_t cb, int64_t ce) {
+            std::vector<double> acc((size_t)(ce - cb), 0.0);
+            for (int64_t t = 0; t < rows; t++)
+              for (int64_t c = cb; c < ce; c++) {
+                double x = load_elem(g, dtype, t * cols + c);
+                acc[(size_t)(c - cb)] += x * x;
+              }
+            for (int64_t c = cb; c < ce; c++) out[c] = (float)std::sqrt(acc[(size_t)(c - cb)]);
+          },
+          std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, rows)));
       return;
     }
     const LineGeometry geo{axis, rows, cols};  // rows here (columns took the path above)
     int64_t lines = geo.lines();
     int64_t len = geo.line_length();
-    parallel_for(lines, [&](int64_t lb, int64_t le) {
-      for (int64_t l = lb; l < le; l++) {
-        double s = 0;
-        for (int64_t t = 0; t < len; t++) {
-          double x = load_elem(g, dtype, geo.element(l, t));
-          s += x * x;
-        }
-        out[l] = (float)std::sqrt(s);
-      }
-    }, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, len)));
+    parallel_for(
+        lines,
+        [&](int64_t lb, int64_t le) {
+          for (int64_t l = lb; l < le; l++) {
+            double s = 0;
+            for (int64_t t = 0; t < len; t++) {
+              double x = load_elem(g, dtype, geo.element(l, t));
+              s += x * x;
+            }
+            out[l] = (float)std::sqrt(s);
+          }
+        },
+        std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, len)));
   }
 };
 

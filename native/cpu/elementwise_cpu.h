@@ -13,18 +13,22 @@
 namespace frugal {
 namespace cpu_elementwise {
 
-template <int32_t D> struct Elem;
-template <> struct Elem<F32> {
+template <int32_t D>
+struct Elem;
+template <>
+struct Elem<F32> {
   using Storage = float;
   static float load(const void* b, int64_t i) { return static_cast<const float*>(b)[i]; }
   static void store(void* b, int64_t i, float v) { static_cast<float*>(b)[i] = v; }
 };
-template <> struct Elem<BF16> {
+template <>
+struct Elem<BF16> {
   using Storage = uint16_t;
   static float load(const void* b, int64_t i) { return bf16_to_float(static_cast<const uint16_t*>(b)[i]); }
   static void store(void* b, int64_t i, float v) { static_cast<uint16_t*>(b)[i] = float_to_bf16(v); }
 };
-template <> struct Elem<F16> {
+template <>
+struct Elem<F16> {
   using Storage = uint16_t;
   static float load(const void* b, int64_t i) { return f16_to_float(static_cast<const uint16_t*>(b)[i]); }
   static void store(void* b, int64_t i, float v) { static_cast<uint16_t*>(b)[i] = float_to_f16(v); }

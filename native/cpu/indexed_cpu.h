@@ -1,9 +1,8 @@
 // The CPU backend's first pass of an indexed step (decay and the state-free rule on the lines
-// that are not selected; the selected ones are left to the second pass), typed like elementwise_cpu.h so it vectorizes: the dtype, the
-// state-free rule's math and the axis are template arguments (the rule resolved once per job
-// through the rule table), and the matrix is walked row by row so the line of an element is known
-// without a division. Same shared rules, so the same bits as the generic loop (which
-// FRUGAL_CPU_GENERIC_LOOPS=1 forces, for the tests).
+// that are not selected; the selected ones are left to the second pass), typed like elementwise_cpu.h so it vectorizes:
+// the dtype, the state-free rule's math and the axis are template arguments (the rule resolved once per job through the
+// rule table), and the matrix is walked row by row so the line of an element is known without a division. Same shared
+// rules, so the same bits as the generic loop (which FRUGAL_CPU_GENERIC_LOOPS=1 forces, for the tests).
 #pragma once
 #include <cstdint>
 #include <type_traits>

@@ -69,8 +69,10 @@ void note_pool_threads(int threads) {
 
 void note_math_library(const char* env_var, const std::string& path) {
   std::lock_guard<std::mutex> lock(g_notes_mutex);
-  if (std::strcmp(env_var, "FRUGAL_CUBLAS_PATH") == 0) g_notes.cublas_path = path;
-  else g_notes.cusolver_path = path;
+  if (std::strcmp(env_var, "FRUGAL_CUBLAS_PATH") == 0)
+    g_notes.cublas_path = path;
+  else
+    g_notes.cusolver_path = path;
 }
 
 }  // namespace debug

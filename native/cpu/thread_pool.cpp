@@ -104,9 +104,9 @@ class Pool {
   bool stopping_ = false;
 };
 
-std::mutex g_use;           // held for a whole job, and while the pool is resized
-Pool* g_pool = nullptr;     // under g_use
-std::atomic<int> g_size{0}; // the pool's size once started, read without the lock
+std::mutex g_use;            // held for a whole job, and while the pool is resized
+Pool* g_pool = nullptr;      // under g_use
+std::atomic<int> g_size{0};  // the pool's size once started, read without the lock
 
 int default_threads() {
   const char* env = std::getenv("FRUGAL_NUM_THREADS");
@@ -171,7 +171,8 @@ void parallel_range(int64_t n, int64_t grain, const std::function<void(int64_t, 
 
 void set_pool_threads(int threads) {
   if (threads < 0 || threads > kMaxThreads)
-    invalid("threads: expected 0 (the default) or 1.." + std::to_string(kMaxThreads) + ", got " + std::to_string(threads));
+    invalid("threads: expected 0 (the default) or 1.." + std::to_string(kMaxThreads) + ", got " +
+            std::to_string(threads));
   if (t_inside_task) fail(FRUGAL_ERR_STATE, "threads: the thread pool cannot be resized from inside one of its tasks");
   const int want = threads == 0 ? default_threads() : threads;
   std::lock_guard<std::mutex> lock(g_use);

@@ -13,14 +13,18 @@ FRUGAL_HD uint32_t float_bits(float f) {
 #if defined(__CUDA_ARCH__)
   return __float_as_uint(f);
 #else
-  uint32_t u; memcpy(&u, &f, 4); return u;
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
 #endif
 }
 FRUGAL_HD float bits_float(uint32_t u) {
 #if defined(__CUDA_ARCH__)
   return __uint_as_float(u);
 #else
-  float f; memcpy(&f, &u, 4); return f;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
 #endif
 }
 
@@ -67,10 +71,10 @@ FRUGAL_HD uint16_t float_to_f16(float f) {
 // out-of-range value is undefined behaviour (x86 gives INT32_MIN), so the rule is spelled out and
 // every float-to-int32 conversion (casts, fills, int32 stores) goes through it.
 FRUGAL_HD int32_t float_to_i32_sat(float v) {
-  if (!(v == v)) return 0;                           // NaN
-  if (v >= 2147483648.0f) return 2147483647;         // 2^31 and above (+inf included)
+  if (!(v == v)) return 0;                            // NaN
+  if (v >= 2147483648.0f) return 2147483647;          // 2^31 and above (+inf included)
   if (v <= -2147483648.0f) return (-2147483647 - 1);  // -2^31 and below (-inf included)
-  return (int32_t)v;                                 // in range: truncation is defined
+  return (int32_t)v;                                  // in range: truncation is defined
 }
 
 FRUGAL_HD float load_elem(const void* base, int32_t dtype, int64_t i) {

@@ -19,7 +19,9 @@ struct LineGeometry {
     return axis == AXIS_ROWS ? line * cols + t : (axis == AXIS_COLS ? t * cols + line : line);
   }
   // The line the element at row-major offset e lies on.
-  FRUGAL_HD int64_t line_of(int64_t e) const { return axis == AXIS_ROWS ? e / cols : (axis == AXIS_COLS ? e % cols : e); }
+  FRUGAL_HD int64_t line_of(int64_t e) const {
+    return axis == AXIS_ROWS ? e / cols : (axis == AXIS_COLS ? e % cols : e);
+  }
   // Where element t of selection entry j (of k) sits in the moments and in a compressed gradient:
   // for COLS an m x k matrix (as G[:, idx]), so t * k + j; otherwise entry by entry, j * len + t.
   FRUGAL_HD int64_t slot(int64_t j, int64_t t, int64_t k) const {

@@ -59,13 +59,15 @@ int main(void) {
     frugal_param_desc* d = (frugal_param_desc*)tail(sizeof(uint32_t));
     frugal_param_desc_init(d, unknown[i]);
     int32_t index = -1;
-    int refused = d->size == unknown[i] && frugal_optimizer_add_param(opt, 0, d, &index) == FRUGAL_ERR_INVALID_ARGUMENT &&
-                  index == -1 && strstr(frugal_last_error(), "desc.size: expected 104 (ABI 1) or 112 (ABI 2)") != NULL;
+    int refused = d->size == unknown[i] &&
+                  frugal_optimizer_add_param(opt, 0, d, &index) == FRUGAL_ERR_INVALID_ARGUMENT && index == -1 &&
+                  strstr(frugal_last_error(), "desc.size: expected 104 (ABI 1) or 112 (ABI 2)") != NULL;
     frugal_group_options* o = (frugal_group_options*)tail(sizeof(uint32_t));
     frugal_group_options_init(o, unknown[i]);
     int32_t group = -1;
-    refused = refused && o->size == unknown[i] && frugal_optimizer_add_group(opt, o, &group) == FRUGAL_ERR_INVALID_ARGUMENT &&
-              group == -1 && strstr(frugal_last_error(), "options.size: expected ") != NULL;
+    refused = refused && o->size == unknown[i] &&
+              frugal_optimizer_add_group(opt, o, &group) == FRUGAL_ERR_INVALID_ARGUMENT && group == -1 &&
+              strstr(frugal_last_error(), "options.size: expected ") != NULL;
     char what[96];
     snprintf(what, sizeof what, "size %u: init writes the size alone, add_param and add_group refuse it", unknown[i]);
     expect(refused, what);
@@ -88,7 +90,8 @@ int main(void) {
   int32_t group = -1;
   expect(frugal_optimizer_add_group(opt, options, &group) == FRUGAL_OK && group == 0, "add_group from the page end");
   expect(frugal_optimizer_set_group_options(opt, group, options) == FRUGAL_OK, "set_group_options from the page end");
-  expect(frugal_optimizer_set_group_options(opt, group, NULL) == FRUGAL_ERR_INVALID_ARGUMENT, "set_group_options(NULL) refused");
+  expect(frugal_optimizer_set_group_options(opt, group, NULL) == FRUGAL_ERR_INVALID_ARGUMENT,
+         "set_group_options(NULL) refused");
 
   static float params[2][16], grads[2][16];
   for (int p = 0; p < 2; p++)
@@ -99,19 +102,22 @@ int main(void) {
   for (int p = 0; p < 2; p++) {
     frugal_param_desc* desc = (frugal_param_desc*)tail(sizeof(frugal_param_desc));
     frugal_param_desc_default(desc);
-    expect(desc->size == 104 && desc->ndim == 0 && desc->data == NULL, "param_desc_default at the page end: ABI 1 size, defaults");
+    expect(desc->size == 104 && desc->ndim == 0 && desc->data == NULL,
+           "param_desc_default at the page end: ABI 1 size, defaults");
     desc->data = params[p];
     desc->grad = grads[p];
     desc->ndim = 2;
     desc->shape[0] = 4;
     desc->shape[1] = 4;
     int32_t index = -1;
-    expect(frugal_optimizer_add_param(opt, group, desc, &index) == FRUGAL_OK && index == p, "add_param from the page end");
+    expect(frugal_optimizer_add_param(opt, group, desc, &index) == FRUGAL_OK && index == p,
+           "add_param from the page end");
   }
   expect(frugal_optimizer_step(opt, NULL) == FRUGAL_OK, "step");
   uint64_t state = 0;
   /* block_id took its default (each param a block): one of two blocks state-full, two fp32 moments. */
-  expect(frugal_optimizer_state_bytes(opt, -1, &state) == FRUGAL_OK && state == 2 * 16 * 4, "state bytes of one block of two");
+  expect(frugal_optimizer_state_bytes(opt, -1, &state) == FRUGAL_OK && state == 2 * 16 * 4,
+         "state bytes of one block of two");
   frugal_optimizer_destroy(opt);
   munmap(base, (size_t)page * 2);
   printf("%s\n", failures ? "some checks failed" : "all checks held");

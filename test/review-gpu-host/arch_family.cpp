@@ -7,6 +7,7 @@
 int main() {
   const bool b200 = frugal::cuda::build_runs_on(10, 0), b300 = frugal::cuda::build_runs_on(10, 3),
              h100 = frugal::cuda::build_runs_on(9, 0);
-  std::printf("10.0 %s, 10.3 %s, 9.0 %s\n", b200 ? "runs" : "refused", b300 ? "runs" : "refused", h100 ? "runs" : "refused");
+  std::printf("10.0 %s, 10.3 %s, 9.0 %s\n", b200 ? "runs" : "refused", b300 ? "runs" : "refused",
+              h100 ? "runs" : "refused");
   return 0;
 }

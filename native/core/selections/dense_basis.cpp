@@ -77,7 +77,7 @@ class DenseBasisSelection : public SelectionState {
     GemmArgs a{};
     if (left) {  // gc = P^T G (r x n); back: P X (m x n)
       a = GemmArgs{true, false, r, n, m, 1.f, P, r, gf, n, 0.f, gc, n};
-    } else {     // gc = G P (m x r); back: X P^T (m x n)
+    } else {  // gc = G P (m x r); back: X P^T (m x n)
       a = GemmArgs{false, false, m, r, n, 1.f, gf, n, P, r, 0.f, gc, r};
     }
     backend.gemm(a, s);
@@ -92,9 +92,12 @@ class DenseBasisSelection : public SelectionState {
     backend.compressed_direction(gc, p.m.get(), p.v.get(), o.state_dtype, r * (left ? n : m), rule, gate, s);
     back(gc, full);
     DenseApplyJob d{};
-    d.p = p.data; d.p_dtype = p.dtype;
-    d.g = gf; d.g_dtype = FRUGAL_F32;  // already scaled by the clip factor
-    d.full = full; d.proj = proj;
+    d.p = p.data;
+    d.p_dtype = p.dtype;
+    d.g = gf;
+    d.g_dtype = FRUGAL_F32;  // already scaled by the clip factor
+    d.full = full;
+    d.proj = proj;
     d.n = mn;
     d.decay = decay_factor(o);
     d.lr_full = rule_direction_scale(rule);
@@ -180,9 +183,9 @@ class SvdBasis : public DenseBasisSelection {
     // Finite: check_step refused (or skipped) a step whose SVD refresh reads NaN or Inf.
     std::vector<double> a(hg.begin(), hg.end());
     // Only the top `rank` vectors of the side in use: no full decomposition.
-    std::vector<double> vecs = o.randomized_svd
-                                   ? host_randomized_singular_vectors(a.data(), p.rows, p.cols, rank, left, ctx.group.rng)
-                                   : host_top_singular_vectors(a.data(), p.rows, p.cols, rank, left);
+    std::vector<double> vecs =
+        o.randomized_svd ? host_randomized_singular_vectors(a.data(), p.rows, p.cols, rank, left, ctx.group.rng)
+                         : host_top_singular_vectors(a.data(), p.rows, p.cols, rank, left);
     for (size_t i = 0; i < basis.size(); i++) basis[i] = (float)vecs[i];
   }
 };

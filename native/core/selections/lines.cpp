@@ -33,8 +33,8 @@ class LineSelection : public SelectionState {
         invalid("indices[" + std::to_string(j) + "]: " + std::to_string(idx[j]) + " is outside 0.." +
                 std::to_string(lines - 1) + " for " + label(p));
       if (seen[idx[j]] && !repeats_allowed())
-        invalid("indices: " + std::to_string(idx[j]) + " appears twice for " + label(p) + " (selection '" +
-                kind_.name + "' takes distinct indices)");
+        invalid("indices: " + std::to_string(idx[j]) + " appears twice for " + label(p) + " (selection '" + kind_.name +
+                "' takes distinct indices)");
       seen[idx[j]] = 1;
     }
   }
@@ -63,16 +63,21 @@ class LineSelection : public SelectionState {
     if (count_ == 0) return step_state_free_only(ctx, p, gscale, s);
     p.state_step++;
     IndexedJob j{};
-    j.p = p.data; j.p_dtype = p.dtype;
-    j.g = p.grad; j.g_dtype = p.grad_dtype;
-    j.gc = p.gc; j.gc_dtype = p.gc_dtype;
-    j.rows = p.rows; j.cols = p.cols;
+    j.p = p.data;
+    j.p_dtype = p.dtype;
+    j.g = p.grad;
+    j.g_dtype = p.grad_dtype;
+    j.gc = p.gc;
+    j.gc_dtype = p.gc_dtype;
+    j.rows = p.rows;
+    j.cols = p.cols;
     j.axis = axis_;
     j.idx = indices_.as<int32_t>();
     j.k = count_;
     j.scale = scales_.as<float>();
     j.mask = mask_.as<uint8_t>();
-    j.m = p.m.get(); j.v = p.v.get();
+    j.m = p.m.get();
+    j.v = p.v.get();
     j.state_dtype = o.state_dtype;
     j.decay = decay_factor(o);
     j.state_full = state_full_scalars(o, p.state_step);
@@ -85,9 +90,7 @@ class LineSelection : public SelectionState {
     ctx.backend.indexed_step(j, gscale, s);
   }
 
-  int64_t compressed_gradient_elems(const ParamState& p) const override {
-    return count_ * geometry(p).line_length();
-  }
+  int64_t compressed_gradient_elems(const ParamState& p) const override { return count_ * geometry(p).line_length(); }
 
   void describe(frugal_selection_info& out) const override {
     out.kind = kind_.id;
@@ -156,7 +159,8 @@ class LineSelection : public SelectionState {
     bool dup = false;
     for (int64_t j = 0; j < count_; j++) {
       if (idx[j] < 0 || idx[j] >= lines)
-        invalid(label(p) + ": restored index " + std::to_string(idx[j]) + " is outside 0.." + std::to_string(lines - 1));
+        invalid(label(p) + ": restored index " + std::to_string(idx[j]) + " is outside 0.." +
+                std::to_string(lines - 1));
       if (mask[idx[j]]) {
         if (!repeats_allowed())
           invalid(label(p) + ": restored index " + std::to_string(idx[j]) + " appears twice (selection '" + kind_.name +
@@ -282,7 +286,11 @@ class LineSelection : public SelectionState {
       for (int64_t j = 0; j < k; j++) {
         int64_t from = -1;
         for (int64_t oj = 0; oj < old_count; oj++)
-          if (!used[oj] && old_idx[oj] == idx[j]) { from = oj; used[oj] = 1; break; }
+          if (!used[oj] && old_idx[oj] == idx[j]) {
+            from = oj;
+            used[oj] = 1;
+            break;
+          }
         if (from < 0) continue;
         if (!steps.empty()) steps[j] = old_steps[from];
         for (int64_t t = 0; t < line_len; t++) {
@@ -359,7 +367,8 @@ class GrassLines : public LineSelection {
     const LineGeometry geo = geometry(p);
     const int64_t lines = geo.lines();
     // The draw count was checked by check_step.
-    int64_t r = o.rank > 0 ? std::min<int64_t>(o.rank, o.grass_replacement ? o.rank : lines) : line_count(lines, o.density);
+    int64_t r =
+        o.rank > 0 ? std::min<int64_t>(o.rank, o.grass_replacement ? o.rank : lines) : line_count(lines, o.density);
     if (r == 0) return;  // nothing state-full
     Buffer norms(ctx.device, lines * 4, FRUGAL_MEM_WORKSPACE);
     ctx.backend.line_norms(p.grad, p.grad_dtype, p.rows, p.cols, geo.axis, norms.as<float>(), s);

@@ -53,8 +53,10 @@ float decay_factor(const frugal_group_options& o) { return (float)(1.0 - (double
 
 ElementwiseJob whole_tensor_job(const ParamState& p, const frugal_group_options& o) {
   ElementwiseJob j{};
-  j.p = p.data; j.p_dtype = p.dtype;
-  j.g = p.grad; j.g_dtype = p.grad_dtype;
+  j.p = p.data;
+  j.p_dtype = p.dtype;
+  j.g = p.grad;
+  j.g_dtype = p.grad_dtype;
   j.state_dtype = o.state_dtype;
   j.n = p.numel;
   j.decay = decay_factor(o);

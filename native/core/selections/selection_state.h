@@ -42,11 +42,11 @@ class SelectionContext {
 
 // One selection kind as the C enum names it: its facts, and its family's constructor.
 struct SelectionKind {
-  int32_t id;                 // FRUGAL_SEL_*
-  const char* name;           // as options and messages spell it
-  bool chooses;               // re-chosen every update_gap steps (all and none are fixed)
-  bool caller_selection;      // external_selection: the caller may choose it (set_selection)
-  bool compressed_gradient;   // frugal_optimizer_set_compressed_grad is accepted
+  int32_t id;                // FRUGAL_SEL_*
+  const char* name;          // as options and messages spell it
+  bool chooses;              // re-chosen every update_gap steps (all and none are fixed)
+  bool caller_selection;     // external_selection: the caller may choose it (set_selection)
+  bool compressed_gradient;  // frugal_optimizer_set_compressed_grad is accepted
   // Whether a param takes this kind; one that does not is stepped as ALL (projections need a
   // matrix, so 1-D params of a projectable group are regular ones).
   bool (*takes_param)(const frugal_param_desc& d);

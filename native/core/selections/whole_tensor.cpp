@@ -23,7 +23,8 @@ class WholeTensorSelection : public SelectionState {
     if (state_full()) {
       p.state_step++;
       j.rule = state_full_rule(o, p.state_step);
-      j.m = p.m.get(); j.v = p.v.get();
+      j.m = p.m.get();
+      j.v = p.v.get();
     } else {
       j.rule = state_free_scalars(o);
       // FREEZE (BAdam, blocks only): a block outside the active set is not touched at all, decay
@@ -56,7 +57,9 @@ class WholeTensorSelection : public SelectionState {
 
  protected:
   virtual bool state_full() const = 0;
-  virtual RuleScalars state_full_rule(const frugal_group_options& o, int64_t t) const { return state_full_scalars(o, t); }
+  virtual RuleScalars state_full_rule(const frugal_group_options& o, int64_t t) const {
+    return state_full_scalars(o, t);
+  }
   // The moments a restored param holds (refusing counters that do not fit it); -1: it keeps none.
   virtual int64_t restored_state_elems(const ParamState& p, const frugal_param_counters& c) const = 0;
 
@@ -125,8 +128,8 @@ class BlocksSelection : public WholeTensorSelection {
     int64_t n = (int64_t)group_blocks(ctx).size(), count = block_count(n, o.density);
     if (count % 2 != 0)
       invalid("block_order: mirror makes blocks state-full in pairs (i, N-1-i) and needs an even count; " +
-              std::to_string(n) + " blocks at density " + std::to_string(o.density) + " give round(N * density) = " +
-              std::to_string(count));
+              std::to_string(n) + " blocks at density " + std::to_string(o.density) +
+              " give round(N * density) = " + std::to_string(count));
   }
   void counters(const ParamState& p, frugal_param_counters& c) const override {
     WholeTensorSelection::counters(p, c);

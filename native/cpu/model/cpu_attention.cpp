@@ -52,8 +52,19 @@ HeadView head_view(const AttentionDesc& a, int64_t b, int64_t h) {
 void small_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   GemmDesc g;
-  g.trans_a = ta; g.trans_b = tb; g.m = m; g.n = n; g.k = k; g.alpha = alpha;
-  g.a = A; g.lda = lda; g.b = B; g.ldb = ldb; g.beta = beta; g.c = C; g.ldc = ldc;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = alpha;
+  g.a = A;
+  g.lda = lda;
+  g.b = B;
+  g.ldb = ldb;
+  g.beta = beta;
+  g.c = C;
+  g.ldc = ldc;
   cpu_gemm(g);
 }
 
@@ -109,8 +120,11 @@ void cpu_attention_backward(const float* q, const float* k, const float* v, cons
     dsum.resize((size_t)T);
     float* p = pbuf.data();
     float* dp = dpbuf.data();
-    const float* qh = q + hv.offset; const float* kh = k + hv.offset; const float* vh = v + hv.offset;
-    const float* oh = out + hv.offset; const float* doh = dout + hv.offset;
+    const float* qh = q + hv.offset;
+    const float* kh = k + hv.offset;
+    const float* vh = v + hv.offset;
+    const float* oh = out + hv.offset;
+    const float* doh = dout + hv.offset;
 
     small_gemm(false, true, T, T, D, a.scale, qh, hv.ld, kh, hv.ld, 0.f, p, T);
     probabilities_from_lse(p, lse + task * T, T);

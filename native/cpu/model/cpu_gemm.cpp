@@ -29,9 +29,9 @@ namespace frugal {
 namespace model {
 namespace {
 
-constexpr int64_t NR = 16;     // columns of a micro tile (one zmm or two ymm)
-constexpr int64_t KC = 256;    // k block: a packed B strip (KC x NR floats, 16 KiB) stays in L1
-constexpr int64_t TILE_M = 96; // rows of C per task: a multiple of every MR below
+constexpr int64_t NR = 16;      // columns of a micro tile (one zmm or two ymm)
+constexpr int64_t KC = 256;     // k block: a packed B strip (KC x NR floats, 16 KiB) stays in L1
+constexpr int64_t TILE_M = 96;  // rows of C per task: a multiple of every MR below
 constexpr int64_t TILE_N = 128;
 
 // A micro kernel: tile[MR x NR] = sum over kc of a[p][0..MR) outer b[p][0..NR).
@@ -121,7 +121,8 @@ KernelChoice choose_kernel() {
   }
 #endif
   std::string note;
-  if (!known) note = "FRUGAL_GEMM_KERNEL=" + want + " is not one of portable, avx2, avx512; ignored";
+  if (!known)
+    note = "FRUGAL_GEMM_KERNEL=" + want + " is not one of portable, avx2, avx512; ignored";
   else if (!want.empty() && want != name)
     note = "FRUGAL_GEMM_KERNEL=" + want + " requested, but this CPU (or build) lacks " +
            (want == "avx2" ? "AVX2+FMA" : "AVX-512F");
@@ -206,7 +207,7 @@ void pack_b(const GemmDesc& g, int64_t p0, int64_t kc, int64_t j0, int64_t nc, f
 
 // Where a task's results go: C itself, or an fp32 staging copy of the task's tile.
 struct OutView {
-  void* c;        // element (0, 0) of the task's tile
+  void* c;  // element (0, 0) of the task's tile
   int32_t dtype;
   int64_t ldc;
   float beta;

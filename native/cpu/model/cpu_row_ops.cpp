@@ -91,9 +91,9 @@ void cpu_rmsnorm_forward(const float* x, const void* w, int32_t w_dtype, float* 
   });
 }
 
-void cpu_rmsnorm_backward(const float* x, const void* w, int32_t w_dtype, const float* rstd, const float* dy,
-                          float* dx, bool accumulate_dx, void* dw, int32_t dw_dtype, bool accumulate_dw,
-                          int64_t rows, int64_t dim) {
+void cpu_rmsnorm_backward(const float* x, const void* w, int32_t w_dtype, const float* rstd, const float* dy, float* dx,
+                          bool accumulate_dx, void* dw, int32_t dw_dtype, bool accumulate_dw, int64_t rows,
+                          int64_t dim) {
   // dx = rstd * (g - x * rstd^2 * mean(g * x)) with g = dy * w.
   if (dx) {
     const std::vector<float> wf = widened(w, w_dtype, dim);
@@ -149,8 +149,8 @@ void cpu_axpy(float* y, const float* x, int64_t n, float alpha) {
   });
 }
 
-void cpu_gather_columns(const float* src, int64_t rows, int64_t cols, const int32_t* idx, const float* scale,
-                        int64_t k, float* dst) {
+void cpu_gather_columns(const float* src, int64_t rows, int64_t cols, const int32_t* idx, const float* scale, int64_t k,
+                        float* dst) {
   parallel_range(rows, row_grain(k), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; r++) {
       const float* s = src + r * cols;

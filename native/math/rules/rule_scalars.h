@@ -9,7 +9,7 @@ namespace frugal {
 
 struct RuleScalars {
   int32_t rule;
-  float lr;          // learning rate of this part (already multiplied by any lr scale)
+  float lr;  // learning rate of this part (already multiplied by any lr scale)
   // Adam: p -= step_size * m / (sqrt(v) + eps_hat), step_size = lr * sqrt(bc2) / bc1.
   float beta1, beta2, step_size, eps_hat;
   // SGD with momentum (PyTorch semantics).
@@ -26,7 +26,7 @@ struct AdamBiasInputs {
   double lr;            // lr of the state-full part (lr * state_full_lr_scale), in double
   double beta1, beta2;  // the float options, widened
   float eps;
-  int32_t hf;           // eps_mode hf: eps outside the bias correction
+  int32_t hf;  // eps_mode hf: eps outside the bias correction
   int32_t bias_correction;
 };
 

@@ -16,12 +16,12 @@
 //   state_free: may be its state_free rule (keeps no state: kSlots 0);
 //   partial:    may be the state_full rule of a partial selection (blocks, lines, dense bases),
 //               which needs state per element and a direction on a compressed gradient.
-#define FRUGAL_UPDATE_RULES(X)                                  \
-  X(NONE, 0, "none", NoUpdate, true, true, false)               \
-  X(ADAMW, 1, "adamw", AdamW, true, false, true)                \
-  X(SGDM, 2, "sgdm", SgdMomentum, true, false, true)            \
-  X(SIGN, 3, "signsgd", SignSgd, true, true, false)             \
-  X(SGD, 4, "sgd", PlainSgd, true, true, false)                 \
+#define FRUGAL_UPDATE_RULES(X)                       \
+  X(NONE, 0, "none", NoUpdate, true, true, false)    \
+  X(ADAMW, 1, "adamw", AdamW, true, false, true)     \
+  X(SGDM, 2, "sgdm", SgdMomentum, true, false, true) \
+  X(SIGN, 3, "signsgd", SignSgd, true, true, false)  \
+  X(SGD, 4, "sgd", PlainSgd, true, true, false)      \
   X(FREEZE, 5, "freeze", NoUpdate, false, true, false)
 
 namespace frugal {
@@ -32,10 +32,10 @@ enum Rule : int32_t {
 #undef FRUGAL_RULE_ENUM
 };
 
-#define FRUGAL_RULE_CHECK(C, ID, NAME, MATH, FULL, FREE, PARTIAL)                                          \
-  static_assert(MATH::kSlots >= 0 && MATH::kSlots <= 2, #C ": a rule keeps at most two slots (m, v)");      \
-  static_assert(!(FREE) || MATH::kSlots == 0, #C ": a state-free rule keeps no state");                    \
-  static_assert(!(PARTIAL) || (MATH::kHasDirection && MATH::kSlots > 0),                                    \
+#define FRUGAL_RULE_CHECK(C, ID, NAME, MATH, FULL, FREE, PARTIAL)                                      \
+  static_assert(MATH::kSlots >= 0 && MATH::kSlots <= 2, #C ": a rule keeps at most two slots (m, v)"); \
+  static_assert(!(FREE) || MATH::kSlots == 0, #C ": a state-free rule keeps no state");                \
+  static_assert(!(PARTIAL) || (MATH::kHasDirection && MATH::kSlots > 0),                               \
                 #C ": a partial selection's rule needs state and a direction on the compressed gradient");
 FRUGAL_UPDATE_RULES(FRUGAL_RULE_CHECK)
 #undef FRUGAL_RULE_CHECK

@@ -51,8 +51,9 @@ void check_discovery() {
   namespace fd = sim::fake_device;
   std::string why;
   fd::configure(0, cudaErrorNoDevice);
-  record(frugal::cuda_device_count(&why) == 0 && contains(why, "no CUDA-capable GPU") && cudaGetLastError() == cudaSuccess,
-         "backend: no device: count 0, the reason, the error cleared", why);
+  record(
+      frugal::cuda_device_count(&why) == 0 && contains(why, "no CUDA-capable GPU") && cudaGetLastError() == cudaSuccess,
+      "backend: no device: count 0, the reason, the error cleared", why);
   fd::configure(0, cudaErrorInsufficientDriver);
   frugal::cuda_device_count(&why);
   record(contains(why, "driver is missing or too old") && contains(why, "needs NVIDIA driver"),
@@ -79,7 +80,8 @@ void check_discovery() {
     frugal_device_info other{};
     frugal::cuda_device_info(2, &other);
   });
-  record(contains(missing, "cuda:2 does not exist (2 CUDA devices)"), "backend: an ordinal past the last device is refused by name", missing);
+  record(contains(missing, "cuda:2 does not exist (2 CUDA devices)"),
+         "backend: an ordinal past the last device is refused by name", missing);
   record(frugal::cuda_backend(-1, &why) == nullptr && contains(why, "cuda:-1 does not exist"),
          "backend: a negative ordinal is refused", why);
 }
@@ -89,19 +91,22 @@ void check_backend_calls() {
   fd::configure(2);
   std::string why;
   frugal::Backend* b1 = frugal::cuda_backend(1, &why);
-  record(b1 != nullptr && why.empty() && frugal::cuda_backend(1, nullptr) == b1 && std::strcmp(b1->name(), "cuda:1") == 0,
-         "backend: one backend per device, cached", why);
+  record(
+      b1 != nullptr && why.empty() && frugal::cuda_backend(1, nullptr) == b1 && std::strcmp(b1->name(), "cuda:1") == 0,
+      "backend: one backend per device, cached", why);
   if (!b1) return;
   // Device 0 is current; a call on cuda:1 switches to it and back.
   cudaSetDevice(0);
   void* p = b1->alloc(256);
-  record(p && sim::is_device_range(p, 256) && fd::current_device() == 0, "backend: alloc on cuda:1 restores device 0 after it");
+  record(p && sim::is_device_range(p, 256) && fd::current_device() == 0,
+         "backend: alloc on cuda:1 restores device 0 after it");
   void* zero = b1->alloc(0);
   record(zero && zero != p, "backend: a 0-byte alloc is a distinct pointer");
   fd::set_alloc_limit(1 << 20);
   void* big = b1->alloc(2 << 20);
   fd::set_alloc_limit(SIZE_MAX);
-  record(big == nullptr && cudaGetLastError() == cudaSuccess, "backend: out of memory is nullptr, with the sticky error cleared");
+  record(big == nullptr && cudaGetLastError() == cudaSuccess,
+         "backend: out of memory is nullptr, with the sticky error cleared");
   b1->release(p);
   b1->release(zero);
   int stray = 0;
@@ -134,10 +139,10 @@ void check_backend_calls() {
              cudaGetLastError() == cudaSuccess,
          "backend: timing unrecorded events is an error naming the call and the CUDA error", timing);
   const std::string bad_stream = error_of([] { frugal::cuda_stream_create(5); });
-  record(contains(bad_stream, "cuda:5 does not exist"), "backend: a stream on a device that does not exist is refused", bad_stream);
+  record(contains(bad_stream, "cuda:5 does not exist"), "backend: a stream on a device that does not exist is refused",
+         bad_stream);
   sim::drain_errors();
 }
-
 
 // Ordinals 2.. of a 16-device fake: each backend is created once per process, so every check
 // that needs a fresh one (its handles, its pool setting) takes its own device.
@@ -174,8 +179,9 @@ void check_staging(frugal::Backend* b) {
   bool delivered = true;
   for (int i = 0; i < kCopies; ++i)
     for (size_t j = 0; j < kBytes; ++j) delivered &= dst[i][j] == 0x10 + i;
-  record(delivered, "staging: bytes delivered as they were when copy_from_host returned (source overwritten and "
-                    "freed, staging buffers reused only after their DMA)");
+  record(delivered,
+         "staging: bytes delivered as they were when copy_from_host returned (source overwritten and "
+         "freed, staging buffers reused only after their DMA)");
   record(queued > 0, "staging: the fake held the copies (the check above is not vacuous)", std::to_string(queued));
   record(last == cudaSuccess, "staging: a busy buffer's cudaErrorNotReady is not left as the last error",
          cudaGetErrorName(last));
@@ -211,8 +217,7 @@ void check_pending_error(frugal::Backend* b) {
   sim::record_cuda_error(cudaErrorIllegalAddress);
   const std::string msg = error_of([&] { b->fill(p, FRUGAL_F32, 16, 1.f, nullptr); });
   record(contains(msg, "earlier asynchronous work (the error was pending before fill enqueued anything)") &&
-             contains(msg, "cudaErrorIllegalAddress") &&
-             cudaGetLastError() == cudaSuccess,
+             contains(msg, "cudaErrorIllegalAddress") && cudaGetLastError() == cudaSuccess,
          "backend: a pending error is reported as earlier asynchronous work's, before fill enqueues", msg);
   sim::device_free(p);
 }
@@ -261,12 +266,14 @@ void check_blas_workspaces(int ordinal) {
   b->gemm(g.args(), s1);
   const uint64_t per_stream = 32u << 20;  // compute capability 9.0
   record(g.right() && sim::blas_workspace_sets() == sets + 3 && sim::blas_default_workspace_gemms() == shared &&
-             sim::blas_streams_with_workspace() == bound + 2 &&
-             workspace_bytes(ordinal) == ws0 + 2 * per_stream && sim::drain_errors().empty(),
+             sim::blas_streams_with_workspace() == bound + 2 && workspace_bytes(ordinal) == ws0 + 2 * per_stream &&
+             sim::drain_errors().empty(),
          "cuBLAS: a workspace set after every cublasSetStream, one per stream, in the ledger",
-         std::to_string(sim::blas_workspace_sets() - sets) + " sets, " + std::to_string(workspace_bytes(ordinal) - ws0) + " bytes");
+         std::to_string(sim::blas_workspace_sets() - sets) + " sets, " +
+             std::to_string(workspace_bytes(ordinal) - ws0) + " bytes");
   frugal::cuda_stream_destroy(ordinal, s1);
-  const bool one_freed = workspace_bytes(ordinal) == ws0 + per_stream && sim::blas_streams_with_workspace() == bound + 1;
+  const bool one_freed =
+      workspace_bytes(ordinal) == ws0 + per_stream && sim::blas_streams_with_workspace() == bound + 1;
   frugal::cuda_stream_destroy(ordinal, s2);
   record(one_freed && workspace_bytes(ordinal) == ws0 && sim::blas_streams_with_workspace() == bound &&
              sim::drain_errors().empty(),
@@ -285,7 +292,8 @@ void check_blas_create_failures(int oom_twice, int oom_once, int broken) {
   sim::fail_blas_create(3, 2);  // CUBLAS_STATUS_ALLOC_FAILED, the first try and the retry
   frugal_status status = FRUGAL_OK;
   const std::string oom = error_of([&] { b->gemm(g.args(), nullptr); }, &status);
-  record(status == FRUGAL_ERR_OUT_OF_MEMORY && contains(oom, "CUBLAS_STATUS_ALLOC_FAILED") && fd::pool_trims() == trims + 1,
+  record(status == FRUGAL_ERR_OUT_OF_MEMORY && contains(oom, "CUBLAS_STATUS_ALLOC_FAILED") &&
+             fd::pool_trims() == trims + 1,
          "cuBLAS: cublasCreate out of memory (retried after trimming the pool) is FRUGAL_ERR_OUT_OF_MEMORY", oom);
   b->gemm(g.args(), nullptr);
   record(g.right() && sim::blas_workspace_sets() == sets + 1 && frugal::cuda_math_available(oom_twice),
@@ -309,7 +317,8 @@ void check_blas_create_failures(int oom_twice, int oom_once, int broken) {
   const std::string text = frugal::cuda_math_status(broken);
   record(g.right() && sim::blas_workspace_sets() == sets && !frugal::cuda_math_available(broken) &&
              contains(text, "cublasCreate failed: CUBLAS_STATUS_NOT_INITIALIZED (1)") && contains(text, "fallback"),
-         "cuBLAS: another cublasCreate failure gives the fallback GEMM, math unavailable, and the status says why", text);
+         "cuBLAS: another cublasCreate failure gives the fallback GEMM, math unavailable, and the status says why",
+         text);
   sim::fail_blas_create(0, 0);
   sim::drain_errors();
 }
@@ -321,7 +330,8 @@ void check_pool(int dflt, int given, int max, int bad, int huge, int no_pools) {
   namespace fd = sim::fake_device;
   unsetenv("FRUGAL_POOL_RELEASE_BYTES");
   fresh_backend(dflt);
-  record(fd::pool_release_threshold(dflt) == (256ull << 20) && contains(frugal::cuda_math_status(dflt), "pool keeps 268435456 bytes"),
+  record(fd::pool_release_threshold(dflt) == (256ull << 20) &&
+             contains(frugal::cuda_math_status(dflt), "pool keeps 268435456 bytes"),
          "pool: the default release threshold is 256 MiB, and the status says so");
   setenv("FRUGAL_POOL_RELEASE_BYTES", "1048576", 1);
   fresh_backend(given);
@@ -329,20 +339,22 @@ void check_pool(int dflt, int given, int max, int bad, int huge, int no_pools) {
   fresh_backend(max);
   record(fd::pool_release_threshold(given) == 1048576 && fd::pool_release_threshold(max) == ~0ull,
          "pool: FRUGAL_POOL_RELEASE_BYTES sets the threshold ('max': all)");
-  for (const auto& [ordinal, value] : {std::pair<int, const char*>{bad, "12MB"}, {huge, "99999999999999999999999"}, {bad, "-1"}}) {
+  for (const auto& [ordinal, value] :
+       {std::pair<int, const char*>{bad, "12MB"}, {huge, "99999999999999999999999"}, {bad, "-1"}}) {
     setenv("FRUGAL_POOL_RELEASE_BYTES", value, 1);
     frugal_status status = FRUGAL_OK;
     std::string why;
     const std::string msg = error_of([&, o = ordinal] { frugal::cuda_backend(o, &why); }, &status);
-    record(status == FRUGAL_ERR_INVALID_ARGUMENT && contains(msg, "FRUGAL_POOL_RELEASE_BYTES") && contains(msg, value) &&
-               fd::pool_release_threshold(ordinal) == fd::kThresholdNeverSet,
+    record(status == FRUGAL_ERR_INVALID_ARGUMENT && contains(msg, "FRUGAL_POOL_RELEASE_BYTES") &&
+               contains(msg, value) && fd::pool_release_threshold(ordinal) == fd::kThresholdNeverSet,
            std::string("pool: FRUGAL_POOL_RELEASE_BYTES=") + value + " is refused, naming the variable", msg);
   }
   unsetenv("FRUGAL_POOL_RELEASE_BYTES");
   fd::set_memory_pools(false);
   fresh_backend(no_pools);
   fd::set_memory_pools(true);
-  record(fd::pool_release_threshold(no_pools) == fd::kThresholdNeverSet && !contains(frugal::cuda_math_status(no_pools), "pool"),
+  record(fd::pool_release_threshold(no_pools) == fd::kThresholdNeverSet &&
+             !contains(frugal::cuda_math_status(no_pools), "pool"),
          "pool: a device without memory pools gets no threshold and no pool in its status");
   sim::drain_errors();
 }
@@ -379,8 +391,9 @@ void check_svd_nonfinite(int ordinal) {
   const int nan_calls = sim::gesvd_calls() - calls;
   a[5] = 0.5f;
   const bool finite_result = b->svd(a, 4, 3, u, s, vt, nullptr);
-  record(!nan_result && nan_calls == 0 && finite_result && sim::gesvd_calls() == calls + 1 && sim::drain_errors().empty(),
-         "svd: a NaN matrix returns false without calling gesvd; a finite one calls it");
+  record(
+      !nan_result && nan_calls == 0 && finite_result && sim::gesvd_calls() == calls + 1 && sim::drain_errors().empty(),
+      "svd: a NaN matrix returns false without calling gesvd; a finite one calls it");
   for (float* p : {a, u, s, vt}) sim::device_free(p);
 }
 

@@ -17,9 +17,9 @@ void compressed_case(const RuleScalars& rule, int32_t state_dtype, int64_t n, bo
   Twin v = adam_rule ? random_twin(state_dtype, n, 0, 0.01f) : Twin();
   cpu_backend()->compressed_direction(gc.cpu_as<float>(), with_m ? m.cpu() : nullptr, adam_rule ? v.cpu() : nullptr,
                                       state_dtype, n, rule, nullptr, nullptr);
-  const std::string what = std::string("compressed_direction ") + rule_name(rule.rule) + " momentum=" +
-                           std::to_string(rule.momentum) + " first=" + std::to_string(rule.first_step) + " state " +
-                           dtype_name(state_dtype) + (with_m ? "" : " no-m") + " n=" + std::to_string(n);
+  const std::string what = std::string("compressed_direction ") + rule_name(rule.rule) +
+                           " momentum=" + std::to_string(rule.momentum) + " first=" + std::to_string(rule.first_step) +
+                           " state " + dtype_name(state_dtype) + (with_m ? "" : " no-m") + " n=" + std::to_string(n);
   run_device(what, [&] {
     cuda::launch_compressed_direction(env(sm), gc.dev_as<float>(), with_m ? m.dev() : nullptr,
                                       adam_rule ? v.dev() : nullptr, state_dtype, n, rule, nullptr);
@@ -64,8 +64,12 @@ void dense_case(int32_t free_rule, int32_t p_dtype, int32_t g_dtype, bool with_g
 
 void check_compressed_dense() {
   begin_group("compressed_direction / dense_apply");
-  const RuleScalars rules[] = {adam(), sgdm(false, false), sgdm(true, true), sgdm(false, true, 0.9f, 0.f),
-                               simple_rule(RULE_SIGN), simple_rule(RULE_SGD)};
+  const RuleScalars rules[] = {adam(),
+                               sgdm(false, false),
+                               sgdm(true, true),
+                               sgdm(false, true, 0.9f, 0.f),
+                               simple_rule(RULE_SIGN),
+                               simple_rule(RULE_SGD)};
   int i = 0;
   for (const RuleScalars& r : rules)
     for (int32_t sd : {F32, BF16})

@@ -27,7 +27,9 @@ float f16_to_float(uint16_t h) { return d::f16_to_float(h); }
 uint16_t float_to_f16(float f) { return d::float_to_f16(f); }
 float load_elem(const void* base, int32_t dtype, int64_t i) { return d::load_elem(base, dtype, i); }
 void store_elem(void* base, int32_t dtype, int64_t i, float v) { d::store_elem(base, dtype, i, v); }
-float counter_uniform(uint64_t seed, uint64_t index, uint32_t stream) { return d::counter_uniform(seed, index, stream); }
+float counter_uniform(uint64_t seed, uint64_t index, uint32_t stream) {
+  return d::counter_uniform(seed, index, stream);
+}
 float counter_normal(uint64_t seed, uint64_t index) { return d::counter_normal(seed, index); }
 
 }  // namespace ks::device_branch

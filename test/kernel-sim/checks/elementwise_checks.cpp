@@ -34,15 +34,54 @@ constexpr int kVariants = 9;
 void variant(int i, Tensors& t) {
   using ref64::options;
   switch (i % kVariants) {
-    case 0: t.o = options(RULE_ADAMW, RULE_NONE); t.t = 1; break;  // first step: bias correction at its largest
-    case 1: t.o = options(RULE_SGDM, RULE_NONE); t.o.nesterov = 1; t.o.dampening = 0; t.o.l2 = 0.01f; t.t = 4; break;
-    case 2: t.o = options(RULE_SGDM, RULE_NONE); t.t = 1; break;  // the buffer starts as the gradient
-    case 3: t.o = options(RULE_NONE, RULE_SIGN); t.o.state_full_lr_scale = 0.5f; t.o.state_free_lr_scale = 0.3f; t.full = false; break;
-    case 4: t.o = options(RULE_NONE, RULE_SGD); t.o.l2 = 0.02f; t.full = false; break;
-    case 5: t.o = options(RULE_SGDM, RULE_NONE); t.o.momentum = 0; t.o.l2 = 0.02f; t.t = 3; break;  // plain SGD through SGDM
-    case 6: t.o = options(RULE_ADAMW, RULE_NONE); t.o.eps_mode = FRUGAL_EPS_HF; t.o.eps = 1e-3f; t.t = 5; break;
-    case 7: t.o = options(RULE_ADAMW, RULE_NONE); t.o.bias_correction = 0; t.o.state_full_lr_scale = 0.25f; t.t = 7; break;
-    default: t.o = options(RULE_NONE, RULE_NONE); t.full = false; break;  // decay only
+    case 0:
+      t.o = options(RULE_ADAMW, RULE_NONE);
+      t.t = 1;
+      break;  // first step: bias correction at its largest
+    case 1:
+      t.o = options(RULE_SGDM, RULE_NONE);
+      t.o.nesterov = 1;
+      t.o.dampening = 0;
+      t.o.l2 = 0.01f;
+      t.t = 4;
+      break;
+    case 2:
+      t.o = options(RULE_SGDM, RULE_NONE);
+      t.t = 1;
+      break;  // the buffer starts as the gradient
+    case 3:
+      t.o = options(RULE_NONE, RULE_SIGN);
+      t.o.state_full_lr_scale = 0.5f;
+      t.o.state_free_lr_scale = 0.3f;
+      t.full = false;
+      break;
+    case 4:
+      t.o = options(RULE_NONE, RULE_SGD);
+      t.o.l2 = 0.02f;
+      t.full = false;
+      break;
+    case 5:
+      t.o = options(RULE_SGDM, RULE_NONE);
+      t.o.momentum = 0;
+      t.o.l2 = 0.02f;
+      t.t = 3;
+      break;  // plain SGD through SGDM
+    case 6:
+      t.o = options(RULE_ADAMW, RULE_NONE);
+      t.o.eps_mode = FRUGAL_EPS_HF;
+      t.o.eps = 1e-3f;
+      t.t = 5;
+      break;
+    case 7:
+      t.o = options(RULE_ADAMW, RULE_NONE);
+      t.o.bias_correction = 0;
+      t.o.state_full_lr_scale = 0.25f;
+      t.t = 7;
+      break;
+    default:
+      t.o = options(RULE_NONE, RULE_NONE);
+      t.full = false;
+      break;  // decay only
   }
 }
 

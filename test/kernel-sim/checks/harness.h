@@ -44,8 +44,14 @@ class Twin {
 
   void* cpu() { return host_.empty() ? nullptr : host_.data() + offset_; }
   void* dev() { return dev_ ? dev_ + offset_ : nullptr; }
-  template <class T> T* cpu_as() { return static_cast<T*>(cpu()); }
-  template <class T> T* dev_as() { return static_cast<T*>(dev()); }
+  template <class T>
+  T* cpu_as() {
+    return static_cast<T*>(cpu());
+  }
+  template <class T>
+  T* dev_as() {
+    return static_cast<T*>(dev());
+  }
   // After filling the host side: the device side and the "before" snapshot get the same bytes.
   void publish();
   size_t total_bytes() const { return host_.size(); }
@@ -80,7 +86,8 @@ void compare(const std::string& what, const Twin& t, int32_t dtype = -1);
 void run_device_impl(const std::string& what, void (*fn)(void*), void* ctx);
 template <class F>
 void run_device(const std::string& what, F&& fn) {
-  run_device_impl(what, [](void* f) { (*static_cast<F*>(f))(); }, &fn);
+  run_device_impl(
+      what, [](void* f) { (*static_cast<F*>(f))(); }, &fn);
 }
 
 cuda::DeviceEnv env(int sm_count);

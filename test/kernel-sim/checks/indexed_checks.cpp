@@ -38,9 +38,10 @@ struct IndexedCase {
     return std::string("indexed ") + axes[axis] + " " + std::to_string(rows) + "x" + std::to_string(cols) +
            " k=" + std::to_string(k) + (dups ? " dups" : "") + (use_gc ? " gc:" : "") +
            (use_gc ? dtype_name(gc_dtype) : "") + " full=" + rule_name(full_rule) + " free=" + rule_name(free_rule) +
-           " p:" + dtype_name(p_dtype) + " g:" + (null_g ? "null" : dtype_name(g_dtype)) + " state:" +
-           dtype_name(state_dtype) + (scale ? " rho" : "") + (gscale ? " gscale" : "") + (null_mask ? " nomask" : "") +
-           (flag_duplicates ? " flagged" : "") + (slot_steps ? " slot-steps" : "") + " decay=" + (decay == 1.f ? "1" : "0.99") + " sm=" + std::to_string(sm);
+           " p:" + dtype_name(p_dtype) + " g:" + (null_g ? "null" : dtype_name(g_dtype)) +
+           " state:" + dtype_name(state_dtype) + (scale ? " rho" : "") + (gscale ? " gscale" : "") +
+           (null_mask ? " nomask" : "") + (flag_duplicates ? " flagged" : "") + (slot_steps ? " slot-steps" : "") +
+           " decay=" + (decay == 1.f ? "1" : "0.99") + " sm=" + std::to_string(sm);
   }
 };
 
@@ -90,7 +91,8 @@ void model_check(const IndexedCase& c, const CaseRules& r, const std::string& wh
     p0[e] = ref64::load(at(p, true), c.p_dtype, e);
     x[e] = p0[e] * ref64::decay(r.o);
     const bool selected = !c.null_mask && mask[line_of(e)];
-    if (!selected && c.free_rule != RULE_NONE) x[e] -= ref64::free_delta(r.o, ref64::load(at(g, true), c.g_dtype, e) * gs, p0[e]);
+    if (!selected && c.free_rule != RULE_NONE)
+      x[e] -= ref64::free_delta(r.o, ref64::load(at(g, true), c.g_dtype, e) * gs, p0[e]);
     change[e] = std::fabs(x[e] - p0[e]);
   }
   ref64::ModelCheck mc(what + " m", c.state_dtype), vc(what + " v", c.state_dtype);
@@ -99,8 +101,8 @@ void model_check(const IndexedCase& c, const CaseRules& r, const std::string& wh
     for (int64_t t = 0; t < line_len; ++t) {
       const int64_t e = element(idx[j], t);
       const int64_t s = c.axis == AXIS_COLS ? t * c.k + j : j * line_len + t;
-      const double gj = c.use_gc ? ref64::load(at(gc, true), c.gc_dtype, s) * gs
-                                 : rho * ref64::load(at(g, true), c.g_dtype, e) * gs;
+      const double gj =
+          c.use_gc ? ref64::load(at(gc, true), c.gc_dtype, s) * gs : rho * ref64::load(at(g, true), c.g_dtype, e) * gs;
       double m1 = slots >= 1 ? ref64::load(at(m, true), c.state_dtype, s) : 0;
       double v1 = slots >= 2 ? ref64::load(at(v, true), c.state_dtype, s) : 0;
       const double m0 = m1, v0 = v1;
@@ -202,8 +204,10 @@ void run_case(const IndexedCase& c) {
   if (c.use_gc) compare(what + " gc untouched", gc, c.gc_dtype);
   // The float64 model folds one step count for the whole job; per-slot counters are checked
   // against the CPU backend alone (their bias correction is covered by test/exactness.test.ts).
-  if (c.slot_steps) compare(what + " slot steps", steps_t, I32);
-  else model_check(c, rules, what, p, g, gc, m, v, idx, mask, scale, slots);
+  if (c.slot_steps)
+    compare(what + " slot steps", steps_t, I32);
+  else
+    model_check(c, rules, what, p, g, gc, m, v, idx, mask, scale, slots);
 }
 
 // The 432-case grid, with the remaining settings varied along it by the case number.
@@ -248,17 +252,18 @@ void run_edges() {
     int sm;
   };
   const Shape shapes[] = {
-      {AXIS_ROWS, 64, 3, 20, true, 2},       // 64 lines: the sort's key bits are exactly 6
+      {AXIS_ROWS, 64, 3, 20, true, 2},  // 64 lines: the sort's key bits are exactly 6
       {AXIS_COLS, 3, 64, 20, true, 2},
-      {AXIS_ROWS, 3, 3000, 2, false, 1},     // lines longer than the grid stride (2048 threads)
+      {AXIS_ROWS, 3, 3000, 2, false, 1},  // lines longer than the grid stride
+                                          // (2048 threads)
       {AXIS_ROWS, 3, 3000, 2, true, 1},
       {AXIS_COLS, 3000, 3, 2, true, 1},
       {AXIS_COLS, 3000, 3, 3, false, 3},
-      {AXIS_COORDS, 1, 1, 3, true, 1},       // one element, selected three times
-      {AXIS_COORDS, 32, 32, 1024, true, 2},  // 1024 lines: 10 key bits, many repeats
-      {AXIS_COORDS, 32, 32, 1024, false, 2}, // every element once
-      {AXIS_ROWS, 37, 29, 0, false, 2},      // nothing selected: pass 1 only
-      {AXIS_COLS, 1, 29, 29, false, 1},      // every column of a single row
+      {AXIS_COORDS, 1, 1, 3, true, 1},        // one element, selected three times
+      {AXIS_COORDS, 32, 32, 1024, true, 2},   // 1024 lines: 10 key bits, many repeats
+      {AXIS_COORDS, 32, 32, 1024, false, 2},  // every element once
+      {AXIS_ROWS, 37, 29, 0, false, 2},       // nothing selected: pass 1 only
+      {AXIS_COLS, 1, 29, 29, false, 1},       // every column of a single row
   };
   for (const Shape& s : shapes) {
     for (int flavour = 0; flavour < 2; ++flavour) {

@@ -37,13 +37,23 @@ void gemm_case(const char* libs, const GemmShape& s, bool ta, bool tb, float bet
     c.publish();
   }
   auto args = [&](bool dev) {
-    return GemmArgs{ta, tb, s.m, s.n, s.k, 1.25f, static_cast<const float*>(dev ? a.dev() : a.cpu()), lda,
-                    static_cast<const float*>(dev ? b.dev() : b.cpu()), ldb, beta,
-                    static_cast<float*>(dev ? c.dev() : c.cpu()), ldc};
+    return GemmArgs{ta,
+                    tb,
+                    s.m,
+                    s.n,
+                    s.k,
+                    1.25f,
+                    static_cast<const float*>(dev ? a.dev() : a.cpu()),
+                    lda,
+                    static_cast<const float*>(dev ? b.dev() : b.cpu()),
+                    ldb,
+                    beta,
+                    static_cast<float*>(dev ? c.dev() : c.cpu()),
+                    ldc};
   };
   reference_gemm(args(false));
-  const std::string what = std::string("gemm (") + libs + ") " + std::to_string(s.m) + "x" + std::to_string(s.n) +
-                           "x" + std::to_string(s.k) + " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) +
+  const std::string what = std::string("gemm (") + libs + ") " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                           std::to_string(s.k) + " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) +
                            " beta=" + (beta == 0.f ? "0" : "0.5");
   const GemmArgs dev_args = args(true);
   run_device(what, [&] { cuda::run_gemm(env(sm), handles, dev_args); });

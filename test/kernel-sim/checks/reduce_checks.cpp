@@ -98,10 +98,10 @@ void line_norms_case(int32_t axis, int32_t dt, int64_t rows, int64_t cols, int s
 
 void check_reductions() {
   begin_group("reductions");
-  sum_squares_case(70, 2);   // two launches (64 tensors each at most), partials of both summed
+  sum_squares_case(70, 2);  // two launches (64 tensors each at most), partials of both summed
   sum_squares_case(5, 1);
   sum_squares_case(64, 3);
-  sum_squares_case(9, 2, 1e20f);      // its square overflows float32, not the fp64 sum
+  sum_squares_case(9, 2, 1e20f);  // its square overflows float32, not the fp64 sum
   sum_squares_case(9, 1, INFINITY);
   sum_squares_case(9, 3, NAN);
   for (int32_t skip : {0, 1}) {

@@ -82,8 +82,8 @@ void ModelCheck::add(int64_t i, double got, double want, double scale, double ex
   if (std::fabs(got - want) <= tol) return;
   if (bad_++ == 0) {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "element %lld: got %.9g, the float64 model says %.9g (tolerance %.3g)", (long long)i, got,
-                  want, tol);
+    std::snprintf(buf, sizeof buf, "element %lld: got %.9g, the float64 model says %.9g (tolerance %.3g)", (long long)i,
+                  got, want, tol);
     first_ = buf;
   }
 }

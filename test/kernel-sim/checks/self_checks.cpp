@@ -173,7 +173,8 @@ std::string reports_of(const char* what, void (*launch)(void*), void* ctx) {
 }
 template <class F>
 std::string reports_of(const char* what, F&& fn) {
-  return reports_of(what, [](void* f) { (*static_cast<F*>(f))(); }, &fn);
+  return reports_of(
+      what, [](void* f) { (*static_cast<F*>(f))(); }, &fn);
 }
 bool has(const std::string& text, std::initializer_list<const char*> needles) {
   for (const char* n : needles) {
@@ -194,7 +195,8 @@ void check_warp_reduction() {
     init.max = INT_MIN;
     init.min_lane0 = INT_MAX;
     DeviceBuffer<selftest::WarpReduceOut> d_out(std::vector<selftest::WarpReduceOut>{init});
-    const std::string reports = reports_of("warp reduction", [&] { selftest::warp_reduce(d_in.p, n, d_out.p, threads); });
+    const std::string reports =
+        reports_of("warp reduction", [&] { selftest::warp_reduce(d_in.p, n, d_out.p, threads); });
     const selftest::WarpReduceOut& got = *d_out.p;
 
     long sum = 0;
@@ -224,14 +226,16 @@ void check_warp_reduction() {
     }
     const bool ok = reports.empty() && got.sum == sum && got.max == max && got.min_lane0 == min_lane0 &&
                     got.positives == positives && got.full_warps == full_warps &&
-                    got.warps_with_positive == warps_with_positive && got.fsum == (float)sum && got.dsum == (double)sum &&
-                    got.last_block >= 0 && got.last_block < blocks && got.first_block >= 1 && got.first_block <= blocks &&
-                    scan_ok;
-    record(ok, "self-check: a shuffle + atomic reduction (" + std::to_string(threads) + " threads per block) matches the host",
-           "sum " + std::to_string(got.sum) + " vs " + std::to_string(sum) + ", max " + std::to_string(got.max) + " vs " +
-               std::to_string(max) + ", positives " + std::to_string(got.positives) + " vs " + std::to_string(positives) +
-               ", full warps " + std::to_string(got.full_warps) + " vs " + std::to_string(full_warps) +
-               (scan_ok ? "" : ", warp scan differs") + (reports.empty() ? "" : ", reported: " + reports));
+                    got.warps_with_positive == warps_with_positive && got.fsum == (float)sum &&
+                    got.dsum == (double)sum && got.last_block >= 0 && got.last_block < blocks && got.first_block >= 1 &&
+                    got.first_block <= blocks && scan_ok;
+    record(
+        ok,
+        "self-check: a shuffle + atomic reduction (" + std::to_string(threads) + " threads per block) matches the host",
+        "sum " + std::to_string(got.sum) + " vs " + std::to_string(sum) + ", max " + std::to_string(got.max) + " vs " +
+            std::to_string(max) + ", positives " + std::to_string(got.positives) + " vs " + std::to_string(positives) +
+            ", full warps " + std::to_string(got.full_warps) + " vs " + std::to_string(full_warps) +
+            (scan_ok ? "" : ", warp scan differs") + (reports.empty() ? "" : ", reported: " + reports));
   }
 }
 
@@ -255,8 +259,10 @@ void check_race_detector() {
   record(has(shared, {"shared_lost_update_kernel: data race", "shared memory", "same barrier interval"}),
          "self-check: a non-atomic += on one shared variable within a barrier interval is reported as a race");
 
-  const std::string unsynced = reports_of("lanes hand off without __syncwarp", [&] { selftest::warp_handoff(d_out.p, false); });
-  const std::string synced = reports_of("lanes hand off after __syncwarp", [&] { selftest::warp_handoff(d_out.p, true); });
+  const std::string unsynced =
+      reports_of("lanes hand off without __syncwarp", [&] { selftest::warp_handoff(d_out.p, false); });
+  const std::string synced =
+      reports_of("lanes hand off after __syncwarp", [&] { selftest::warp_handoff(d_out.p, true); });
   record(has(unsynced, {"warp_handoff_kernel: data race"}) && synced.empty(),
          "self-check: a shared-memory hand-off between lanes races without __syncwarp, not with it");
 }
@@ -267,7 +273,8 @@ void check_divergent_warps() {
   record(has(shuffle, {"divergent_shuffle_kernel: block (", "warp 0", "__shfl_down_sync", "mask 0xffffffff",
                        "lanes named in the mask did not arrive", "lane 16 returned", "lane 31 returned"}),
          "self-check: a shuffle whose mask names lanes that returned is reported with kernel, block, warp and lanes");
-  const std::string barrier = reports_of("planted shuffle against a barrier", [&] { selftest::shuffle_against_barrier(d_out.p); });
+  const std::string barrier =
+      reports_of("planted shuffle against a barrier", [&] { selftest::shuffle_against_barrier(d_out.p); });
   record(has(barrier, {"shuffle_against_barrier_kernel", "__shfl_xor_sync", "lane 1 waits at __syncthreads"}),
          "self-check: a shuffle whose mask names lanes waiting at __syncthreads is reported");
   const std::string half = reports_of("half-warp shuffle with its mask", [&] { selftest::half_warp_shuffle(d_out.p); });
@@ -293,17 +300,20 @@ void check_device_math_branches() {
     if (differ++ == 0) first = what;
   };
   for (uint32_t h = 0; h < 65536; ++h) {
-    note(same(dev::bf16_to_float((uint16_t)h), frugal::bf16_to_float((uint16_t)h)), "bf16_to_float " + std::to_string(h));
+    note(same(dev::bf16_to_float((uint16_t)h), frugal::bf16_to_float((uint16_t)h)),
+         "bf16_to_float " + std::to_string(h));
     note(same(dev::f16_to_float((uint16_t)h), frugal::f16_to_float((uint16_t)h)), "f16_to_float " + std::to_string(h));
   }
-  std::vector<uint32_t> patterns = {0u, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7f800001u, 0xffffffffu,
-                                    0x00000001u, 0x807fffffu, 0x477ff000u, 0x477fefffu, 0x38800000u, 0x387fffffu, 0x33000000u};
+  std::vector<uint32_t> patterns = {0u,          0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u,
+                                    0x7f800001u, 0xffffffffu, 0x00000001u, 0x807fffffu, 0x477ff000u,
+                                    0x477fefffu, 0x38800000u, 0x387fffffu, 0x33000000u};
   std::uniform_int_distribution<uint32_t> bits;
   for (int i = 0; i < (1 << 20); ++i) patterns.push_back(bits(rng()));
   for (uint32_t u : patterns) {
     float f;
     std::memcpy(&f, &u, 4);
-    note(dev::float_bits(f) == frugal::float_bits(f) && same(dev::bits_float(u), frugal::bits_float(u)), "float bits " + std::to_string(u));
+    note(dev::float_bits(f) == frugal::float_bits(f) && same(dev::bits_float(u), frugal::bits_float(u)),
+         "float bits " + std::to_string(u));
     note(dev::float_to_bf16(f) == frugal::float_to_bf16(f), "float_to_bf16 " + std::to_string(u));
     note(dev::float_to_f16(f) == frugal::float_to_f16(f), "float_to_f16 " + std::to_string(u));
   }

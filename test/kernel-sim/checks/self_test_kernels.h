@@ -4,24 +4,24 @@
 
 namespace selftest {
 
-void missing_barrier(float* out);          // 64 threads; out: 64 floats
-void divergent_barrier(float* out);        // 64 threads; out: 64 floats
-void bounded(float* out, int threads);     // __launch_bounds__(64); out: `threads` floats
+void missing_barrier(float* out);       // 64 threads; out: 64 floats
+void divergent_barrier(float* out);     // 64 threads; out: 64 floats
+void bounded(float* out, int threads);  // __launch_bounds__(64); out: `threads` floats
 
 // What warp_reduce computes over in[0..n) (device memory, zeroed by the caller except min_lane0
 // and max, which start at INT_MAX / INT_MIN).
 struct WarpReduceOut {
-  int sum;                        // shuffle reduction per warp and block, atomicAdd over blocks
-  int max;                        // atomicMax of the warps' __shfl_xor_sync maxima
-  int min_lane0;                  // atomicMin over every warp's lane 0 value
-  unsigned positives;             // elements > 0 (__ballot_sync + __popc)
-  int full_warps;                 // warps with all 32 lanes in range (__all_sync)
-  unsigned warps_with_positive;   // warps with an element > 0 (__any_sync)
-  float fsum;                     // atomicAdd on float of the warp sums (exact for small ints)
-  double dsum;                    // the same on double
-  int last_block;                 // atomicExch: some block index
-  int first_block;                // atomicCAS 0 -> block + 1, once
-  int scan[4096];                 // inclusive scan within each warp (__shfl_up_sync)
+  int sum;                       // shuffle reduction per warp and block, atomicAdd over blocks
+  int max;                       // atomicMax of the warps' __shfl_xor_sync maxima
+  int min_lane0;                 // atomicMin over every warp's lane 0 value
+  unsigned positives;            // elements > 0 (__ballot_sync + __popc)
+  int full_warps;                // warps with all 32 lanes in range (__all_sync)
+  unsigned warps_with_positive;  // warps with an element > 0 (__any_sync)
+  float fsum;                    // atomicAdd on float of the warp sums (exact for small ints)
+  double dsum;                   // the same on double
+  int last_block;                // atomicExch: some block index
+  int first_block;               // atomicCAS 0 -> block + 1, once
+  int scan[4096];                // inclusive scan within each warp (__shfl_up_sync)
 };
 void warp_reduce(const int* in, int n, WarpReduceOut* out, int threads);  // n <= 4096
 

@@ -46,9 +46,8 @@ void elementwise_skip_case(bool skip) {
   };
   std::vector<ElementwiseJob> cpu_jobs = jobs(false), dev_jobs = jobs(true);
   cpu_backend()->elementwise_step(cpu_jobs.data(), cpu_jobs.size(), gate.cpu_as<float>(), nullptr);
-  run_device("elementwise skip", [&] {
-    cuda::launch_elementwise_step(env(2), dev_jobs.data(), dev_jobs.size(), gate.dev_as<float>());
-  });
+  run_device("elementwise skip",
+             [&] { cuda::launch_elementwise_step(env(2), dev_jobs.data(), dev_jobs.size(), gate.dev_as<float>()); });
   expect_untouched("elementwise_step", skip, {&p, &m, &v, &bf});
 }
 
@@ -65,12 +64,19 @@ void indexed_skip_case(bool skip, bool duplicates) {
   auto job = [&](bool dev) {
     auto at = [dev](Twin& t) { return dev ? t.dev() : t.cpu(); };
     IndexedJob j{};
-    j.p = at(p); j.p_dtype = F32;
-    j.g = at(g); j.g_dtype = F32;
-    j.rows = rows; j.cols = cols; j.axis = AXIS_ROWS;
-    j.idx = static_cast<const int32_t*>(at(idx)); j.k = k;
+    j.p = at(p);
+    j.p_dtype = F32;
+    j.g = at(g);
+    j.g_dtype = F32;
+    j.rows = rows;
+    j.cols = cols;
+    j.axis = AXIS_ROWS;
+    j.idx = static_cast<const int32_t*>(at(idx));
+    j.k = k;
     j.mask = static_cast<const uint8_t*>(at(mask));
-    j.m = at(m); j.v = at(v); j.state_dtype = F32;
+    j.m = at(m);
+    j.v = at(v);
+    j.state_dtype = F32;
     j.decay = 0.99f;
     j.state_full = adam();
     j.state_free = simple_rule(RULE_SIGN);
@@ -92,19 +98,25 @@ void dense_skip_case(bool skip) {
   auto job = [&](bool dev) {
     auto at = [dev](Twin& t) { return dev ? t.dev() : t.cpu(); };
     DenseApplyJob d{};
-    d.p = at(p); d.p_dtype = BF16;
-    d.g = at(g); d.g_dtype = F32;
+    d.p = at(p);
+    d.p_dtype = BF16;
+    d.g = at(g);
+    d.g_dtype = F32;
     d.full = static_cast<const float*>(at(full));
     d.proj = static_cast<const float*>(at(proj));
-    d.n = n; d.decay = 0.98f; d.lr_full = 0.01f;
+    d.n = n;
+    d.decay = 0.98f;
+    d.lr_full = 0.01f;
     d.state_free = simple_rule(RULE_SGD);
     return d;
   };
-  cpu_backend()->compressed_direction(gc.cpu_as<float>(), m.cpu(), v.cpu(), F32, n, adam(), gate.cpu_as<float>(), nullptr);
+  cpu_backend()->compressed_direction(gc.cpu_as<float>(), m.cpu(), v.cpu(), F32, n, adam(), gate.cpu_as<float>(),
+                                      nullptr);
   cpu_backend()->dense_apply(job(false), gate.cpu_as<float>(), nullptr);
   const DenseApplyJob dev_job = job(true);
   run_device("dense skip", [&] {
-    cuda::launch_compressed_direction(env(1), gc.dev_as<float>(), m.dev(), v.dev(), F32, n, adam(), gate.dev_as<float>());
+    cuda::launch_compressed_direction(env(1), gc.dev_as<float>(), m.dev(), v.dev(), F32, n, adam(),
+                                      gate.dev_as<float>());
     cuda::launch_dense_apply(env(1), dev_job, gate.dev_as<float>());
   });
   expect_untouched("compressed_direction + dense_apply", skip, {&p, &gc, &m, &v});

@@ -42,13 +42,12 @@ void check_split_batches() {
   Twin gscale = vector_twin(std::vector<float>{0.5f, 0.f});  // {scale, skip}
   cpu_backend()->elementwise_step(cpu_jobs.data(), cpu_jobs.size(), gscale.cpu_as<float>(), nullptr);
   const int before = sim::launch_count("elementwise_step_kernel");
-  run_device("elementwise 203 jobs (split)", [&] {
-    cuda::launch_elementwise_step(env(2), dev_jobs.data(), dev_jobs.size(), gscale.dev_as<float>());
-  });
+  run_device("elementwise 203 jobs (split)",
+             [&] { cuda::launch_elementwise_step(env(2), dev_jobs.data(), dev_jobs.size(), gscale.dev_as<float>()); });
   const int launches = sim::launch_count("elementwise_step_kernel") - before;
   record(launches == (nonempty + 159) / 160,
-         "elementwise 203 jobs (" + std::to_string(nonempty) + " non-empty) take " + std::to_string((nonempty + 159) / 160) +
-             " launches of at most 160",
+         "elementwise 203 jobs (" + std::to_string(nonempty) + " non-empty) take " +
+             std::to_string((nonempty + 159) / 160) + " launches of at most 160",
          std::to_string(launches) + " launches");
   for (int i = 0; i < kJobs; ++i) {
     const std::string what = "elementwise split job " + std::to_string(i);

@@ -28,11 +28,13 @@ T apply(T* p, const char* op, F new_value) {
 
 }  // namespace
 
-#define KERNEL_SIM_ATOMIC(name, T, expr) \
-  T name(T* address, T val) { return apply(address, #name, [&](T old) { return (T)(expr); }); }
-#define KERNEL_SIM_ATOMIC_INTS(name, expr)                  \
-  KERNEL_SIM_ATOMIC(name, int, expr)                        \
-  KERNEL_SIM_ATOMIC(name, unsigned, expr)                   \
+#define KERNEL_SIM_ATOMIC(name, T, expr)                            \
+  T name(T* address, T val) {                                       \
+    return apply(address, #name, [&](T old) { return (T)(expr); }); \
+  }
+#define KERNEL_SIM_ATOMIC_INTS(name, expr) \
+  KERNEL_SIM_ATOMIC(name, int, expr)       \
+  KERNEL_SIM_ATOMIC(name, unsigned, expr)  \
   KERNEL_SIM_ATOMIC(name, unsigned long long, expr)
 // Integer add wraps (computed unsigned, as the hardware does, without signed-overflow UB).
 KERNEL_SIM_ATOMIC(atomicAdd, int, (unsigned)old + (unsigned)val)
@@ -48,7 +50,7 @@ KERNEL_SIM_ATOMIC_INTS(atomicMax, std::max(old, val))
 KERNEL_SIM_ATOMIC(atomicMax, long long, std::max(old, val))
 KERNEL_SIM_ATOMIC_INTS(atomicMin, std::min(old, val))
 KERNEL_SIM_ATOMIC(atomicMin, long long, std::min(old, val))
-KERNEL_SIM_ATOMIC_INTS(atomicAnd, old & val)
+KERNEL_SIM_ATOMIC_INTS(atomicAnd, old& val)
 KERNEL_SIM_ATOMIC_INTS(atomicOr, old | val)
 KERNEL_SIM_ATOMIC_INTS(atomicXor, old ^ val)
 // CUDA's definitions: inc wraps to 0 past val, dec wraps to val at 0 or above val.
@@ -57,8 +59,10 @@ KERNEL_SIM_ATOMIC(atomicDec, unsigned, (old == 0 || old > val) ? val : old - 1)
 #undef KERNEL_SIM_ATOMIC_INTS
 #undef KERNEL_SIM_ATOMIC
 
-#define KERNEL_SIM_CAS(T) \
-  T atomicCAS(T* address, T compare, T val) { return apply(address, "atomicCAS", [&](T old) { return old == compare ? val : old; }); }
+#define KERNEL_SIM_CAS(T)                                                                  \
+  T atomicCAS(T* address, T compare, T val) {                                              \
+    return apply(address, "atomicCAS", [&](T old) { return old == compare ? val : old; }); \
+  }
 KERNEL_SIM_CAS(int)
 KERNEL_SIM_CAS(unsigned)
 KERNEL_SIM_CAS(unsigned long long)

@@ -11,8 +11,8 @@ namespace cuda {
 [[noreturn]] __attribute__((weak)) void throw_cuda_error(cudaError_t err, const char* what) {
   cudaGetLastError();
   const frugal_status status = err == cudaErrorMemoryAllocation ? FRUGAL_ERR_OUT_OF_MEMORY : FRUGAL_ERR_DEVICE;
-  fail(status, std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err) + " (" + cudaGetErrorName(err) +
-                   ")");
+  fail(status,
+       std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")");
 }
 
 }  // namespace cuda

@@ -79,8 +79,9 @@ struct DeviceRadixSort {
                                 sim::is_device_range(d_values_in, sizeof(ValueT) * n) &&
                                 sim::is_device_range(d_values_out, sizeof(ValueT) * n)));
     if (!ok) {
-      sim::report_error("cub::DeviceRadixSort::SortPairs: temp storage smaller than queried, or a buffer that is "
-                        "not device memory of num_items elements");
+      sim::report_error(
+          "cub::DeviceRadixSort::SortPairs: temp storage smaller than queried, or a buffer that is "
+          "not device memory of num_items elements");
       return cudaErrorInvalidValue;
     }
     const KeyT mask = end_bit - begin_bit >= key_bits ? std::numeric_limits<KeyT>::max()

@@ -25,7 +25,7 @@ int g_driver_version = 13000;
 bool g_pools = true;
 std::map<int, unsigned long long> g_pool_thresholds;  // device -> release threshold set
 int g_pool_trims = 0;
-int g_pools_token[64];  // a pool handle is the address of its device's token
+int g_pools_token[64];             // a pool handle is the address of its device's token
 std::map<void*, size_t> g_pinned;  // live pinned allocations -> bytes
 int g_pinned_frees = 0;
 
@@ -106,9 +106,7 @@ bool queue_transfer(void* dst, const void* src, size_t bytes) {
 }
 }  // namespace sim
 
-namespace sim::fake_device {
-
-}  // namespace sim::fake_device
+namespace sim::fake_device {}  // namespace sim::fake_device
 
 namespace fd = sim::fake_device;
 using fd::g_count;
@@ -133,13 +131,15 @@ __attribute__((weak)) cudaError_t cudaGetDevice(int* device) {
 }
 
 __attribute__((weak)) cudaError_t cudaSetDevice(int device) {
-  if (device < 0 || device >= g_count) return fd::misuse("cudaSetDevice(" + std::to_string(device) + ")", cudaErrorInvalidDevice);
+  if (device < 0 || device >= g_count)
+    return fd::misuse("cudaSetDevice(" + std::to_string(device) + ")", cudaErrorInvalidDevice);
   g_current = device;
   return cudaSuccess;
 }
 
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
-  if (device < 0 || device >= g_count) return fd::misuse("attribute query of a device that does not exist", cudaErrorInvalidDevice);
+  if (device < 0 || device >= g_count)
+    return fd::misuse("attribute query of a device that does not exist", cudaErrorInvalidDevice);
   switch (attr) {
     case cudaDevAttrMultiProcessorCount: *value = 132; break;
     case cudaDevAttrComputeCapabilityMajor: *value = fd::g_cc_major; break;
@@ -151,7 +151,8 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
-  if (device < 0 || device >= g_count) return fd::misuse("properties of a device that does not exist", cudaErrorInvalidDevice);
+  if (device < 0 || device >= g_count)
+    return fd::misuse("properties of a device that does not exist", cudaErrorInvalidDevice);
   std::memset(prop, 0, sizeof *prop);
   std::strncpy(prop->name, ("kernel-sim fake GPU " + std::to_string(device)).c_str(), sizeof prop->name - 1);
   prop->totalGlobalMem = (size_t)80 << 30;
@@ -168,7 +169,8 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int) {
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
-  if (!fd::g_streams.erase(stream)) return fd::misuse("cudaStreamDestroy of a stream that is not live", cudaErrorInvalidResourceHandle);
+  if (!fd::g_streams.erase(stream))
+    return fd::misuse("cudaStreamDestroy of a stream that is not live", cudaErrorInvalidResourceHandle);
   sim::blas_stream_destroyed(stream);
   delete reinterpret_cast<char*>(stream);
   return cudaSuccess;
@@ -184,7 +186,8 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int) { return 
 
 // Ready when never recorded (as the runtime says) or when the copies queued before it have run.
 cudaError_t cudaEventQuery(cudaEvent_t event) {
-  if (!fd::g_events.count(event)) return fd::misuse("cudaEventQuery of an event that is not live", cudaErrorInvalidResourceHandle);
+  if (!fd::g_events.count(event))
+    return fd::misuse("cudaEventQuery of an event that is not live", cudaErrorInvalidResourceHandle);
   const fd::Event* e = reinterpret_cast<const fd::Event*>(event);
   if (e->recorded && fd::g_transfers_run < e->after_transfers) {
     sim::record_cuda_error(cudaErrorNotReady);  // the real runtime does too: callers must clear it
@@ -194,8 +197,10 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  if (!fd::g_events.count(event)) return fd::misuse("cudaEventRecord of an event that is not live", cudaErrorInvalidResourceHandle);
-  if (stream && !fd::g_streams.count(stream)) return fd::misuse("cudaEventRecord on a stream that is not live", cudaErrorInvalidResourceHandle);
+  if (!fd::g_events.count(event))
+    return fd::misuse("cudaEventRecord of an event that is not live", cudaErrorInvalidResourceHandle);
+  if (stream && !fd::g_streams.count(stream))
+    return fd::misuse("cudaEventRecord on a stream that is not live", cudaErrorInvalidResourceHandle);
   fd::Event* e = reinterpret_cast<fd::Event*>(event);
   e->recorded = true;
   e->tick = ++fd::g_clock;
@@ -204,7 +209,8 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
-  if (!fd::g_events.count(event)) return fd::misuse("cudaEventSynchronize of an event that is not live", cudaErrorInvalidResourceHandle);
+  if (!fd::g_events.count(event))
+    return fd::misuse("cudaEventSynchronize of an event that is not live", cudaErrorInvalidResourceHandle);
   fd::complete_transfers();
   return cudaSuccess;
 }
@@ -221,7 +227,8 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) 
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
-  if (!fd::g_events.erase(event)) return fd::misuse("cudaEventDestroy of an event that is not live", cudaErrorInvalidResourceHandle);
+  if (!fd::g_events.erase(event))
+    return fd::misuse("cudaEventDestroy of an event that is not live", cudaErrorInvalidResourceHandle);
   delete reinterpret_cast<fd::Event*>(event);
   return cudaSuccess;
 }
@@ -232,7 +239,8 @@ cudaError_t cudaDriverGetVersion(int* version) {
 }
 
 cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
-  if (device < 0 || device >= g_count || device >= 64) return fd::misuse("default pool of a device that does not exist", cudaErrorInvalidDevice);
+  if (device < 0 || device >= g_count || device >= 64)
+    return fd::misuse("default pool of a device that does not exist", cudaErrorInvalidDevice);
   if (!fd::g_pools) return fd::misuse("default pool query on a device without memory pools", cudaErrorNotSupported);
   *pool = reinterpret_cast<cudaMemPool_t>(&fd::g_pools_token[device]);
   return cudaSuccess;
@@ -248,7 +256,8 @@ static int pool_device(cudaMemPool_t pool) {
 cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
   const int device = pool_device(pool);
   if (device < 0) return fd::misuse("cudaMemPoolSetAttribute on an unknown pool", cudaErrorInvalidValue);
-  if (attr != cudaMemPoolAttrReleaseThreshold) return fd::misuse("cudaMemPoolSetAttribute: only the release threshold is faked", cudaErrorInvalidValue);
+  if (attr != cudaMemPoolAttrReleaseThreshold)
+    return fd::misuse("cudaMemPoolSetAttribute: only the release threshold is faked", cudaErrorInvalidValue);
   fd::g_pool_thresholds[device] = *static_cast<const unsigned long long*>(value);  // a cuuint64_t
   return cudaSuccess;
 }
@@ -269,7 +278,8 @@ cudaError_t cudaHostAlloc(void** p, size_t bytes, unsigned int) {
 // is freeing pinned memory a queued copy has yet to read (the DMA would read freed memory).
 cudaError_t cudaFreeHost(void* p) {
   auto it = fd::g_pinned.find(p);
-  if (it == fd::g_pinned.end()) return fd::misuse("cudaFreeHost of memory that is not live pinned memory", cudaErrorInvalidValue);
+  if (it == fd::g_pinned.end())
+    return fd::misuse("cudaFreeHost of memory that is not live pinned memory", cudaErrorInvalidValue);
   const char* begin = static_cast<const char*>(p);
   for (const fd::Transfer& t : fd::g_queue) {
     const char* src = static_cast<const char*>(t.src);

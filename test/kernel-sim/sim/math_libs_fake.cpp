@@ -25,9 +25,9 @@ int g_workspace_sets = 0;
 int g_default_workspace_gemms = 0;
 std::map<void*, void*> g_stream_workspace;  // stream -> the workspace it was given
 
-constexpr int kNotLoaded = -1;             // what math_libs.cpp returns when a library is absent
-constexpr int kBlasInvalidValue = 7;       // CUBLAS_STATUS_INVALID_VALUE
-constexpr int kSolverInvalidValue = 3;     // CUSOLVER_STATUS_INVALID_VALUE
+constexpr int kNotLoaded = -1;          // what math_libs.cpp returns when a library is absent
+constexpr int kBlasInvalidValue = 7;    // CUBLAS_STATUS_INVALID_VALUE
+constexpr int kSolverInvalidValue = 3;  // CUSOLVER_STATUS_INVALID_VALUE
 
 // Device memory holding the column-major rows x cols matrix with leading dimension ld.
 bool device_matrix(const float* p, int rows, int cols, int ld) {
@@ -97,9 +97,11 @@ int blas_set_stream(void* handle, void* stream) {
 int blas_set_workspace(void* handle, void* workspace, size_t bytes) {
   if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
   if (handle != &sim::g_blas_token) return sim::reject("cublasSetWorkspace on an unknown handle", 1);
-  if (!sim::is_device_range(workspace, bytes)) return sim::reject("cublasSetWorkspace: not device memory of its size", sim::kBlasInvalidValue);
+  if (!sim::is_device_range(workspace, bytes))
+    return sim::reject("cublasSetWorkspace: not device memory of its size", sim::kBlasInvalidValue);
   for (auto& [stream, ws] : sim::g_stream_workspace) {
-    if (ws == workspace && stream != sim::g_blas_stream) sim::reject("cublasSetWorkspace: a workspace bound to two streams", 0);
+    if (ws == workspace && stream != sim::g_blas_stream)
+      sim::reject("cublasSetWorkspace: a workspace bound to two streams", 0);
   }
   auto it = sim::g_stream_workspace.find(sim::g_blas_stream);
   if (it != sim::g_stream_workspace.end() && it->second != workspace && sim::is_device_range(it->second, 1))
@@ -111,8 +113,8 @@ int blas_set_workspace(void* handle, void* workspace, size_t bytes) {
 }
 
 // Column-major: X(i, j) = x[i + j * ldx]. op(A) is m x k, op(B) is k x n, C is m x n.
-int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a,
-               int lda, const float* b, int ldb, const float* beta, float* c, int ldc) {
+int blas_sgemm(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* a, int lda,
+               const float* b, int ldb, const float* beta, float* c, int ldc) {
   if (g_mode == MathLibs::Absent) return sim::kNotLoaded;
   if (handle != &sim::g_blas_token) return sim::reject("cublasSgemm on an unknown handle", 1);
   if (!sim::g_workspace_bound) ++sim::g_default_workspace_gemms;  // linalg.cu alone binds none

@@ -6,7 +6,8 @@
 
 namespace frugal {
 
-static const char* kNotSimulated = "the kernel simulator runs the optimizer's kernels only (model ops: model-kernel-sim)";
+static const char* kNotSimulated =
+    "the kernel simulator runs the optimizer's kernels only (model ops: model-kernel-sim)";
 
 model::ModelBackend* cpu_model_backend() { return nullptr; }
 

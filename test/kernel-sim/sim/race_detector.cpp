@@ -51,9 +51,9 @@ const char* g_kernel = "";
 dim3 g_grid, g_block;
 const char* g_stack_lo = nullptr;
 const char* g_stack_hi = nullptr;
-std::vector<Range> g_shared;        // static __shared__ arrays (addresses stay valid for the process)
-Range g_dynamic{nullptr, 0};        // the launch's extern __shared__ buffer
-Range g_last_global{nullptr, 0};    // the device allocation of the last global access (a cache)
+std::vector<Range> g_shared;      // static __shared__ arrays (addresses stay valid for the process)
+Range g_dynamic{nullptr, 0};      // the launch's extern __shared__ buffer
+Range g_last_global{nullptr, 0};  // the device allocation of the last global access (a cache)
 std::unordered_map<uintptr_t, Cell> g_global_cells, g_shared_cells;
 long g_races = 0;
 std::string g_first_race;
@@ -74,7 +74,9 @@ std::string coords(uint32_t linear, dim3 shape) {
          std::to_string(linear / (shape.x * shape.y)) + ")";
 }
 
-std::string who(const Position& p) { return "block " + coords(p.block, g_grid) + " thread " + coords(p.thread, g_block); }
+std::string who(const Position& p) {
+  return "block " + coords(p.block, g_grid) + " thread " + coords(p.thread, g_block);
+}
 
 void found(const char* kind, const Position& prev, const char* space, const Range& where, const char* addr) {
   if (g_races++ > 0) return;
@@ -217,7 +219,7 @@ inline void access(void* p, size_t size, bool write, void* pc) {
 
 }  // namespace
 
-#define KERNEL_SIM_CALLBACKS(size)                                                                                 \
+#define KERNEL_SIM_CALLBACKS(size)                                                                              \
   extern "C" void __tsan_read##size(void* p) { access(p, size, false, __builtin_return_address(0)); }           \
   extern "C" void __tsan_write##size(void* p) { access(p, size, true, __builtin_return_address(0)); }           \
   extern "C" void __tsan_unaligned_read##size(void* p) { access(p, size, false, __builtin_return_address(0)); } \
@@ -239,7 +241,7 @@ extern "C" void __tsan_vptr_update(void**, void*) {}
 extern "C" void __tsan_vptr_read(void**) {}
 // Atomic operations in instrumented units (e.g. the guard of a function-local static): done as
 // they are, with the strongest order (there is one OS thread, so the order cannot matter).
-#define KERNEL_SIM_TSAN_ATOMICS(bits, T)                                                                     \
+#define KERNEL_SIM_TSAN_ATOMICS(bits, T)                                                                             \
   extern "C" T __tsan_atomic##bits##_load(const volatile T* a, int) { return __atomic_load_n(a, __ATOMIC_SEQ_CST); } \
   extern "C" void __tsan_atomic##bits##_store(volatile T* a, T v, int) { __atomic_store_n(a, v, __ATOMIC_SEQ_CST); }
 KERNEL_SIM_TSAN_ATOMICS(8, unsigned char)

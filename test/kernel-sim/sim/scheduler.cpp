@@ -4,8 +4,8 @@
 // that all wait at the same intrinsic with the same mask: they get their results and run on),
 // then the barrier is checked (all threads at the same __syncthreads, or all returned) and
 // released. Lanes of a warp thus run independently between convergence points, as on Volta and
-// later GPUs, and meet exactly where the code says they do. Cooperative fibers make every run deterministic and let a barrier be exact, which
-// one OS thread per CUDA thread (racy, slow to create by the million) could not.
+// later GPUs, and meet exactly where the code says they do. Cooperative fibers make every run deterministic and let a
+// barrier be exact, which one OS thread per CUDA thread (racy, slow to create by the million) could not.
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <cstdio>
@@ -93,9 +93,9 @@ bool g_race_detection = [] {
   return !(v && std::strcmp(v, "0") == 0);
 }();
 unsigned long g_block_linear = 0;
-uint32_t g_interval = 0;                // barriers the running block has passed
+uint32_t g_interval = 0;                            // barriers the running block has passed
 uint32_t g_warp_gen[kMaxBlockThreads / kWarpSize];  // __syncwarp generations of its warps
-void* g_dynamic_shared = nullptr;  // this launch's extern __shared__ buffer
+void* g_dynamic_shared = nullptr;                   // this launch's extern __shared__ buffer
 size_t g_dynamic_shared_bytes = 0;
 
 void ensure_fibers() {
@@ -189,7 +189,8 @@ std::string whereabouts(const Fiber& g) {
   switch (g.state) {
     case State::Done: return "returned";
     case State::AtBarrier: return "waits at __syncthreads at " + site(g);
-    case State::AtWarp: return "waits at " + std::string(op_name(g.warp.op)) + " with mask " + hex(g.warp.mask) + " at " + site(g);
+    case State::AtWarp:
+      return "waits at " + std::string(op_name(g.warp.op)) + " with mask " + hex(g.warp.mask) + " at " + site(g);
     case State::Ready: break;
   }
   return "is still running";
@@ -225,7 +226,8 @@ bool resolve_warps(unsigned nthreads) {
       report_error(where + "the mask does not name the calling lane " + std::to_string(lane));
       return false;
     }
-    const bool shuffle = c.op == WarpOp::Shfl || c.op == WarpOp::ShflUp || c.op == WarpOp::ShflDown || c.op == WarpOp::ShflXor;
+    const bool shuffle =
+        c.op == WarpOp::Shfl || c.op == WarpOp::ShflUp || c.op == WarpOp::ShflDown || c.op == WarpOp::ShflXor;
     if (shuffle && (c.width < 1 || c.width > kWarpSize || (c.width & (c.width - 1)) != 0)) {
       report_error(where + "width " + std::to_string(c.width) + " is not a power of two in [1, 32]");
       return false;
@@ -234,7 +236,8 @@ bool resolve_warps(unsigned nthreads) {
     for (unsigned l = 0; l < (unsigned)kWarpSize; ++l) {
       if (!((c.mask >> l) & 1u)) continue;
       if (base + l >= nthreads) {
-        missing += " lane " + std::to_string(l) + " does not exist (the block has " + std::to_string(nthreads) + " threads);";
+        missing +=
+            " lane " + std::to_string(l) + " does not exist (the block has " + std::to_string(nthreads) + " threads);";
         continue;
       }
       const Fiber& g = g_fibers[base + l];

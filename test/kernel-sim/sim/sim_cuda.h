@@ -38,7 +38,9 @@
 
 // Read-only cache load: a plain load.
 template <class T>
-inline T __ldg(const T* p) { return *p; }
+inline T __ldg(const T* p) {
+  return *p;
+}
 
 constexpr int warpSize = 32;
 
@@ -108,10 +110,26 @@ unsigned long long atomicCAS(unsigned long long* address, unsigned long long com
 unsigned short atomicCAS(unsigned short* address, unsigned short compare, unsigned short val);
 
 // Bit casts of the device math library (the __CUDA_ARCH__ branches of native/math use them).
-inline unsigned __float_as_uint(float x) { unsigned u; memcpy(&u, &x, 4); return u; }
-inline float __uint_as_float(unsigned u) { float x; memcpy(&x, &u, 4); return x; }
-inline int __float_as_int(float x) { int u; memcpy(&u, &x, 4); return u; }
-inline float __int_as_float(int u) { float x; memcpy(&x, &u, 4); return x; }
+inline unsigned __float_as_uint(float x) {
+  unsigned u;
+  memcpy(&u, &x, 4);
+  return u;
+}
+inline float __uint_as_float(unsigned u) {
+  float x;
+  memcpy(&x, &u, 4);
+  return x;
+}
+inline int __float_as_int(float x) {
+  int u;
+  memcpy(&u, &x, 4);
+  return u;
+}
+inline float __int_as_float(int u) {
+  float x;
+  memcpy(&x, &u, 4);
+  return x;
+}
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
 inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
 inline int __ffs(int x) { return __builtin_ffs(x); }

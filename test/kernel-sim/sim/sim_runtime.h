@@ -93,7 +93,9 @@ bool is_device_range(const void* p, size_t bytes);
 bool find_device_allocation(const void* p, const char** base, size_t* bytes);
 
 template <class F>
-void invoke(void* f) { (*static_cast<F*>(f))(); }
+void invoke(void* f) {
+  (*static_cast<F*>(f))();
+}
 
 template <class K>
 struct Launch {
