@@ -18,7 +18,9 @@ void cuda_device_info(int ordinal, frugal_device_info*) {
 void* cuda_stream_create(int) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("stream: ") + kNoCuda); }
 void cuda_stream_destroy(int, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("stream: ") + kNoCuda); }
 bool cuda_math_available(int) { return false; }
-std::string cuda_math_status(int) { return kNoCuda; }
+std::string cuda_math_status(int ordinal) {
+  return "device: cuda:" + std::to_string(ordinal) + " does not exist: " + kNoCuda;
+}
 void* cuda_event_create(int) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("event: ") + kNoCuda); }
 void cuda_event_record(int, void*, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("event: ") + kNoCuda); }
 float cuda_event_elapsed_ms(int, void*, void*) { fail(FRUGAL_ERR_UNSUPPORTED, std::string("event: ") + kNoCuda); }

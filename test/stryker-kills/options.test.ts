@@ -30,15 +30,15 @@ const BOUNDS: [string, unknown, unknown, string][] = [
   ['dampening', 0, -0.001, 'a number in [0, 1]'],
   ['density', 0, -0.01, 'a number in [0, 1]'],
   ['density', 1, 1.01, 'a number in [0, 1]'],
-  ['rank', 0, -1, 'an integer >= 0 (0: from density)'], // `>= 0` -> `> 0`
-  ['rank', 2, 1.5, 'an integer >= 0 (0: from density)'], // isSafeInteger -> true
-  ['updateGap', 1, 0, 'an integer >= 1'], // positiveInteger `>= 1` -> `> 1`
-  ['updateGap', 3, 2.5, 'an integer >= 1'],
-  ['seed', 0, -1, 'an integer in [0, 2^64)'], // number branch `v >= 0` -> `> 0`
-  ['seed', 0n, -1n, 'an integer in [0, 2^64)'], // bigint branch `v >= 0n` -> `> 0n`
-  ['seed', 2n ** 64n - 1n, 2n ** 64n, 'an integer in [0, 2^64)'], // `v < 1n << 64n` -> `<=`, `>>`
-  ['seed', 7, 1.5, 'an integer in [0, 2^64)'],
-  ['seed', 7, '7', 'an integer in [0, 2^64)'], // the typeof tests -> true
+  ['rank', 0, -1, 'an integer in [0, 2147483647] (0: from density)'], // `>= 0` -> `> 0`
+  ['rank', 2, 1.5, 'an integer in [0, 2147483647] (0: from density)'], // isSafeInteger -> true
+  ['updateGap', 1, 0, 'an integer in [1, 2147483647]'], // positiveInteger `>= 1` -> `> 1`
+  ['updateGap', 3, 2.5, 'an integer in [1, 2147483647]'],
+  ['seed', 0, -1, 'an integer in [0, 2^64) (a bigint above 2^53 - 1)'], // number branch `v >= 0` -> `> 0`
+  ['seed', 0n, -1n, 'an integer in [0, 2^64) (a bigint above 2^53 - 1)'], // bigint branch `v >= 0n` -> `> 0n`
+  ['seed', 2n ** 64n - 1n, 2n ** 64n, 'an integer in [0, 2^64) (a bigint above 2^53 - 1)'], // `v < 1n << 64n` -> `<=`, `>>`
+  ['seed', 7, 1.5, 'an integer in [0, 2^64) (a bigint above 2^53 - 1)'],
+  ['seed', 7, '7', 'an integer in [0, 2^64) (a bigint above 2^53 - 1)'], // the typeof tests -> true
   ['biasCorrection', false, 0, 'a boolean'],
   ['nesterov', false, 'false', 'a boolean'],
   ['resetStatistics', false, null, 'a boolean'],

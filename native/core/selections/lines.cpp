@@ -114,9 +114,20 @@ class LineSelection : public SelectionState {
     return indices_.bytes() + scales_.bytes() + mask_.bytes() + slot_steps_.bytes();
   }
 
+  // The param's axis from the start, so a checkpoint saved before the first refresh records it.
+  void attach(SelectionContext& ctx, ParamState& p) override { axis_ = axis_for(ctx.options(), p); }
+
   void restore(SelectionContext& ctx, ParamState& p, const frugal_param_counters& c) override {
-    check_restored_axis(c.axis);
-    const LineGeometry geo{c.axis, p.rows, p.cols};
+    // The axis must be the one these options give this param: another would index the moments
+    // with the other side's line length (a crafted or edited checkpoint). With nothing selected
+    // (saved before the first refresh, when older versions wrote 0) the axis carries nothing.
+    const int32_t expected = axis_for(ctx.options(), p);
+    const int32_t axis = c.selection_count ? c.axis : expected;
+    check_restored_axis(axis);
+    if (axis != expected)
+      invalid("counters.axis: " + std::to_string(axis) + " does not fit selection '" + kind_.name +
+              "' on this param with these options (expected " + std::to_string(expected) + ")");
+    const LineGeometry geo{axis, p.rows, p.cols};
     const int64_t count = c.selection_count;
     if (count > geo.lines() * (repeats_allowed() ? 64 : 1))
       invalid("counters.selection_count: " + std::to_string(count) + " is too large for this param");
@@ -141,7 +152,7 @@ class LineSelection : public SelectionState {
     mask_ = std::move(mask);
     slot_steps_ = std::move(steps);
     ctx.allocate_moments(p, count * geo.line_length(), nullptr);
-    axis_ = c.axis;
+    axis_ = axis;
     count_ = count;
     // The restored indices arrive after this call: assume repeats wherever they can occur, so the
     // scatter accumulates (always correct; only slower when there are none).
@@ -308,7 +319,7 @@ class LineSelection : public SelectionState {
     if (carry || slot_steps_) backend.synchronize(s);  // the host vectors die at the end of this scope
   }
 
-  int32_t axis_ = AXIS_ROWS;
+  int32_t axis_ = AXIS_ROWS;  // set at attach(): the axis these options give the param
   int64_t count_ = 0;
   bool has_duplicates_ = false;
   bool unverified_ = false;  // restored indices not yet checked against the param's shape

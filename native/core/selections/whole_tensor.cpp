@@ -140,6 +140,11 @@ class BlocksSelection : public WholeTensorSelection {
  protected:
   bool state_full() const override { return active_; }
   int64_t restored_state_elems(const ParamState& p, const frugal_param_counters& c) const override {
+    // An active block is stepped by its state-full rule, which keeps moments (a partial selection's
+    // rule always does): active without them would step with moments of zero, silently.
+    if (c.active && c.selection_count == 0)
+      invalid("counters.active: an active block holds moments for all " + std::to_string(p.numel) +
+              " elements, but counters.selection_count is 0");
     if (c.selection_count != 0 && c.selection_count != p.numel)
       invalid("counters.selection_count: a block holds moments for all " + std::to_string(p.numel) +
               " elements or none, got " + std::to_string(c.selection_count));
