@@ -77,11 +77,11 @@ describe('timing', () => {
     const t = timeCalls(spin, () => undefined, { warmup: 0, reps: 4, inner: 3 });
     expect(spans).toHaveLength(12);
     const perCall = t.samples.map((_, i) => (spans[3 * i] + spans[3 * i + 1] + spans[3 * i + 2]) / 3);
-    t.samples.forEach((ms, i) => {
-      expect(ms).toBeGreaterThanOrEqual(2);
-      expect(ms).toBeGreaterThanOrEqual(0.9 * perCall[i]);
-      expect(ms).toBeLessThan(1.5 * perCall[i]);  // the sum of three would be 3x
-    });
+    for (const ms of t.samples) expect(ms).toBeGreaterThanOrEqual(2);
+    // Medians, so one preempted sample cannot decide: per call is ~1x the spans, the sum of three ~3x.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    expect(t.medianMs).toBeGreaterThanOrEqual(0.9 * median(perCall));
+    expect(t.medianMs).toBeLessThan(2 * median(perCall));
     expect(t.p10Ms).toBeLessThanOrEqual(t.medianMs);
     expect(t.p90Ms).toBeGreaterThanOrEqual(t.medianMs);
   });
