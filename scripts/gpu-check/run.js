@@ -140,6 +140,13 @@ const PARTS = [
         cmd: `node ${HERE}/adamw-1e8.js`,
       },
       {
+        // examples/pytorch: our kernels and torch's fused AdamW on the same CUDA tensors in one process.
+        name: 'AdamW through the PyTorch example (ctypes) vs torch fused/foreach AdamW, 1e8 params',
+        needs: ['gpu', 'build', 'torch'],
+        timeout: 10,
+        cmd: 'PYTHONPATH=examples/pytorch python3 examples/pytorch/time_vs_torch.py build/Release/libfrugal.so --json "$FILES_DIR/pytorch-adamw.json"',
+      },
+      {
         name: 'bench-vs-torch 60m',
         needs: ['gpu', 'build', 'torch'],
         timeout: 20,
