@@ -3,7 +3,10 @@
 //   native/include/frugal.h              the enums and option structs, between <schema:...> markers
 //   native/core/schema.generated.{h,cpp} the core's defaults, range checks, ABI sizes, enum ties
 //   native/addon/schema.generated.h      the addon's field list and enum maxima
-//   lib/optim/schema.generated.ts        the TS option types, enum maps, defaults and range checks
+//   lib/optim/schema.generated.ts        the TS option types, enum maps, defaults and range checks,
+//                                        and the update-rule table (ids, slots, roles, rule defaults)
+//   native/math/rules/rules.generated.h  the update rules' registration (FRUGAL_UPDATE_RULES)
+//   native/math/rules/rule_fields.generated.h  RuleScalars' hyperparameters, what each fold reads
 // Usage: node scripts/gen-schema.js            write the files that changed
 //        node scripts/gen-schema.js --check    exit 1 naming each stale file (CI, a jest test)
 //        node scripts/gen-schema.js --header-at-abi N --out FILE
@@ -150,13 +153,97 @@ function loadSchema() {
       }
     }
   }
+  loadRules(schema, enums);
   return { schema, enums };
+}
+
+// ---- the update rules (frugal_rule's values, each with a "rule") ----
+
+const RULE_ROLES = ['state_full', 'state_free', 'partial'];
+const RULES_DIR = path.join('native', 'math', 'rules');
+// A rule keeps at most two state slots (m, v): the jobs of core/backend.h carry two pointers.
+const MAX_RULE_SLOTS = 2;
+
+// Checks every rule's registration, then fills what is derived from the roles: the values the
+// public stateFull / stateFree options accept (values_in_role) and the {role} lists in field docs.
+function loadRules(schema, enums) {
+  const ruleEnum = enums.get('frugal_rule');
+  if (!ruleEnum) fail('enums: frugal_rule is missing (the update rules are its values)');
+  const options = schema.structs.find((s) => s.c === 'frugal_group_options');
+  if (!options) fail('structs: frugal_group_options is missing');
+  const fields = new Map(options.fields.map((f) => [f.c, f]));
+  const isName = (x) => typeof x === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x);
+  for (const f of options.fields) {
+    if (f.rule_scalar !== undefined && f.rule_scalar !== true) fail(`${f.c}.rule_scalar: expected true or nothing`);
+    if (f.rule_scalar && !RULE_SCALAR_TYPES[f.type]) {
+      fail(`${f.c}: a rule_scalar field is float, int32 or flag (RuleScalars travels to the kernels), got ${f.type}`);
+    }
+  }
+  for (const v of ruleEnum.values) {
+    const at = `frugal_rule.${v.c}.rule`;
+    const r = v.rule;
+    if (typeof r !== 'object' || r === null) fail(`${at}: expected the rule's registration {math, header, slots, roles, reads}`);
+    if (!isName(r.math)) fail(`${at}.math: expected the C++ struct of its math (an identifier)`);
+    if (typeof r.header !== 'string' || !/^[a-z0-9_]+\.h$/.test(r.header)) fail(`${at}.header: expected a file name like adamw.h`);
+    if (!fs.existsSync(path.join(root, RULES_DIR, r.header))) fail(`${at}.header: ${RULES_DIR}/${r.header} does not exist`);
+    if (!Array.isArray(r.slots) || r.slots.length > MAX_RULE_SLOTS || !r.slots.every(isName) || new Set(r.slots).size !== r.slots.length) {
+      fail(`${at}.slots: expected at most ${MAX_RULE_SLOTS} distinct checkpoint names (identifiers), got ${JSON.stringify(r.slots)}`);
+    }
+    if (!Array.isArray(r.roles) || r.roles.length === 0 || !r.roles.every((x) => RULE_ROLES.includes(x)) || new Set(r.roles).size !== r.roles.length) {
+      fail(`${at}.roles: expected distinct values of ${RULE_ROLES.join(', ')}, got ${JSON.stringify(r.roles)}`);
+    }
+    // The same facts static_assert'd against the math in rule_table.h, said here by name first.
+    if (r.roles.includes('state_free') && r.slots.length > 0) fail(`${at}: a state_free rule keeps no state (slots must be empty)`);
+    if (r.roles.includes('partial') && (r.slots.length === 0 || !r.roles.includes('state_full'))) {
+      fail(`${at}: a partial rule is a state_full rule with state (slots)`);
+    }
+    if (!Array.isArray(r.reads) || new Set(r.reads).size !== r.reads.length) fail(`${at}.reads: expected a list of distinct option fields`);
+    for (const name of r.reads) {
+      const f = fields.get(name);
+      if (!f || !f.rule_scalar) fail(`${at}.reads: ${name} is not a frugal_group_options field marked rule_scalar`);
+    }
+    if (r.defaults !== undefined) {
+      if (typeof r.defaults !== 'object' || r.defaults === null || Array.isArray(r.defaults)) fail(`${at}.defaults: expected {field: value}`);
+      for (const [name, value] of Object.entries(r.defaults)) {
+        const f = fields.get(name);
+        if (!f || !f.js) fail(`${at}.defaults: ${name} is not a frugal_group_options field with a JS option`);
+        const range = f.range;
+        const inRange = typeof value === 'number' && Number.isFinite(value) && (!range || (value >= range.min &&
+          (range.max === undefined || value <= range.max) && (range.below === undefined || value < range.below)));
+        if (!inRange) fail(`${at}.defaults.${name}: ${JSON.stringify(value)} is not a number within the field's range`);
+      }
+    }
+    if (v.internal !== undefined && typeof v.internal !== 'boolean') fail(`frugal_rule.${v.c}.internal: expected a boolean`);
+  }
+  // The public option's values: the rules in that role that an option may name, in enum order
+  // with none last (it reads as "or nothing" in lists and messages).
+  const inRole = (role) => {
+    const list = ruleEnum.values.filter((v) => v.rule.roles.includes(role) && !v.internal);
+    return [...list.filter((v) => v.c !== 'NONE'), ...list.filter((v) => v.c === 'NONE')];
+  };
+  const roleWords = (role) => {
+    const names = inRole(role).map((v) => v.c);
+    return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0];
+  };
+  for (const f of options.fields) {
+    if (f.js && f.js.values_in_role !== undefined) {
+      if (f.type !== 'frugal_rule' || !RULE_ROLES.includes(f.js.values_in_role)) {
+        fail(`${f.c}.js.values_in_role: expected one of ${RULE_ROLES.join(', ')} on a frugal_rule field`);
+      }
+      if (f.js.values) fail(`${f.c}.js: values or values_in_role, not both`);
+      f.js.values = inRole(f.js.values_in_role).map((v) => v.js);
+    }
+    if (f.doc) f.doc = f.doc.replace(/\{(state_full|state_free|partial)\}/g, (_m, role) => roleWords(role));
+  }
+  ruleEnum.rules = ruleEnum.values;
 }
 
 const C_TYPES = {
   float: 'float', double: 'double', int32: 'int32_t', flag: 'int32_t', uint64: 'uint64_t', int64: 'int64_t', pointer: 'void*',
 };
 const cType = (f) => (f.enum ? f.enum.c : C_TYPES[f.type]);
+// RuleScalars' field type for each type a rule_scalar option field may have.
+const RULE_SCALAR_TYPES = { float: 'float', int32: 'int32_t', flag: 'int32_t' };
 const enumConst = (e, name) => e.prefix + name;
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 const pascal = (s) => camel(s).replace(/^./, (c) => c.toUpperCase());
@@ -308,6 +395,11 @@ function coreHeader(schema) {
     out.push(`constexpr int32_t ${e.c.toUpperCase()}_MAX = ${e.max};  // its highest value`);
   }
   out.push('');
+  out.push('// Each enum\'s JS names, indexed by value (the core\'s messages and tables name values with them).');
+  for (const e of schema.enums) {
+    out.push(`inline constexpr const char* ${e.c.toUpperCase()}_JS_NAMES[] = {${e.values.map((v) => `"${v.js}"`).join(', ')}};`);
+  }
+  out.push('');
   out.push('// What a caller\'s header may have given: for each ABI version, the struct\'s size and where its');
   out.push('// last field ends (the bytes to copy: tail padding of an older struct may hold a newer field).');
   out.push('struct AbiLayout {', '  int32_t abi;', '  size_t size;', '  size_t end;', '};', '');
@@ -373,7 +465,7 @@ function coreSource(schema) {
   out.push('', 'namespace {');
   out.push('std::string num(double x) {', '  char buf[64];', '  snprintf(buf, sizeof buf, "%g", x);', '  return buf;', '}');
   for (const e of schema.enums) {
-    out.push(`const char* const ${e.c.replace(/^frugal_/, '')}_names[] = {${e.values.map((v) => `"${v.js}"`).join(', ')}};`);
+    out.push(`const char* const* const ${e.c.replace(/^frugal_/, '')}_names = ${e.c.toUpperCase()}_JS_NAMES;`);
   }
   out.push('// A value as a message shows it: its number, and its name when it has one.');
   out.push('std::string got_value(int32_t v, const char* const* names, int32_t count) {');
@@ -403,6 +495,69 @@ function coreSource(schema) {
     else if (f.enum) out.push(coreEnumCheck(f));
   }
   out.push('}', '', '}  // namespace frugal', '');
+  return out.join('\n');
+}
+
+// ---- the update rules' header ----
+
+// Backslash-continued macro lines, the backslashes in one column.
+function macroLines(head, rows) {
+  const lines = [head, ...rows.map((r) => `  ${r}`)];
+  const width = Math.max(...lines.map((l) => l.length)) + 1;
+  return lines.map((l, i) => (i === lines.length - 1 ? l : `${l.padEnd(width)}\\`)).join('\n');
+}
+
+// The RuleScalars fields and what each rule's fold reads (macros only: rule_scalars.h includes it
+// before any rule's math exists).
+function ruleFieldsHeader(schema) {
+  const ruleEnum = schema.enums.find((e) => e.c === 'frugal_rule');
+  const options = schema.structs.find((s) => s.c === 'frugal_group_options');
+  const out = [
+    `// ${GENERATED_BY}.`,
+    '// The hyperparameters the update rules read: RuleScalars\' fields (rule_scalars.h) and, per rule, the',
+    '// option fields its fold copies into them (rule_scalars.cpp in native/core).',
+    '#pragma once',
+    '',
+    '// X(C type, name): the frugal_group_options fields marked rule_scalar, copied into RuleScalars',
+    '// under the same names for the rules that read them.',
+  ];
+  const scalars = options.fields.filter((f) => f.rule_scalar);
+  out.push(macroLines('#define FRUGAL_RULE_SCALAR_FIELDS(X)', scalars.map((f) => `X(${RULE_SCALAR_TYPES[f.type]}, ${f.c})`)));
+  out.push('', '// Per rule (C enum suffix), X(field) for each option field its fold reads (its "reads").');
+  for (const v of ruleEnum.values) {
+    const reads = v.rule.reads.map((name) => `X(${name})`).join(' ');
+    out.push(`#define FRUGAL_RULE_READS_${v.c}(X)${reads ? ` ${reads}` : ''}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+// Every rule's math header and FRUGAL_UPDATE_RULES, the list rule_table.h expands.
+function rulesHeader(schema) {
+  const ruleEnum = schema.enums.find((e) => e.c === 'frugal_rule');
+  const out = [
+    `// ${GENERATED_BY}.`,
+    '// The update rules as the schema registers them (frugal_rule\'s values): their math headers and the',
+    '// list every dispatch on a rule id expands (rule_table.h).',
+    '#pragma once',
+    '',
+  ];
+  const headers = [...new Set(ruleEnum.values.map((v) => v.rule.header))].sort();
+  for (const h of headers) out.push(`#include "${h}"`);
+  out.push('');
+  out.push('// X(C enum suffix, id, JS name, math, state_full, state_free, partial, slots, slot 0 name, slot 1 name):');
+  out.push('//   state_full: may be a group\'s state_full rule (the selected part, or every element under ALL);');
+  out.push('//   state_free: may be its state_free rule (keeps no state: kSlots 0);');
+  out.push('//   partial:    may be the state_full rule of a partial selection (blocks, lines, dense bases),');
+  out.push('//               which needs state per element and a direction on a compressed gradient;');
+  out.push('//   slots:      its state slots per element (the math\'s kSlots), named for checkpoints.');
+  const name = (i, r) => (r.slots[i] ? `"${r.slots[i]}"` : 'nullptr');
+  out.push(macroLines('#define FRUGAL_UPDATE_RULES(X)', ruleEnum.values.map((v) => {
+    const r = v.rule;
+    const role = (x) => (r.roles.includes(x) ? 'true' : 'false');
+    return `X(${v.c}, ${v.value}, "${v.js}", ${r.math}, ${role('state_full')}, ${role('state_free')}, ${role('partial')}, ${r.slots.length}, ${name(0, r)}, ${name(1, r)})`;
+  })));
+  out.push('');
   return out.join('\n');
 }
 
@@ -518,6 +673,8 @@ function tsSource(schema) {
   }
   out.push('} as const;', '');
 
+  out.push(...tsRuleTable(schema, options));
+
   out.push('/** The public options\' defaults, the core\'s (frugal_group_options_default) under their JS names. */');
   out.push('export const OPTION_DEFAULTS = {');
   const seen = new Set();
@@ -553,6 +710,51 @@ function tsSource(schema) {
   return out.join('\n');
 }
 
+// A rule's option defaults under their JS names: a field that is one part of a JS option (betas)
+// gives the whole option, its other parts at their own defaults.
+function tsRuleDefaults(r, options) {
+  const out = [];
+  const done = new Set();
+  for (const name of Object.keys(r.defaults || {})) {
+    const f = options.fields.find((g) => g.c === name);
+    if (done.has(f.js.name)) continue;
+    done.add(f.js.name);
+    if (f.js.index === undefined) {
+      out.push(`${f.js.name}: ${r.defaults[name]}`);
+      continue;
+    }
+    const parts = options.fields.filter((g) => g.js && g.js.name === f.js.name).map((g) => r.defaults[g.c] ?? g.default);
+    out.push(`${f.js.name}: [${parts.join(', ')}]`);
+  }
+  return out.length ? `{ ${out.join(', ')} }` : '{}';
+}
+
+function tsRuleTable(schema, options) {
+  const ruleEnum = schema.enums.find((e) => e.c === 'frugal_rule');
+  const out = [];
+  out.push('/**');
+  out.push(' * The update rules as the schema registers them, by JS name: frugal_rule id, checkpoint names of the');
+  out.push(' * state slots per element (m, then v), the roles (stateFull: a group\'s state-full rule; stateFree: its');
+  out.push(' * state-free rule; partial: the state-full rule of a partial selection), and the options a group with');
+  out.push(' * the rule as its stateFull takes where the caller gives none (optionDefaults).');
+  out.push(' */');
+  out.push('export const RULE_TABLE = {');
+  for (const v of ruleEnum.values) {
+    const r = v.rule;
+    const role = (x) => (r.roles.includes(x) ? 'true' : 'false');
+    out.push(`  ${v.js}: { id: ${v.value}, stateSlots: [${r.slots.map((x) => `'${x}'`).join(', ')}], stateFull: ${role('state_full')}, ` +
+      `stateFree: ${role('state_free')}, partial: ${role('partial')}, optionDefaults: ${tsRuleDefaults(r, options)} },`);
+  }
+  out.push('} as const;', '');
+  out.push('/** The rules each role admits, in frugal_rule order (internal ones, as freeze, included). */');
+  out.push('export const RULES_IN_ROLE = {');
+  for (const [role, js] of [['state_full', 'stateFull'], ['state_free', 'stateFree'], ['partial', 'partial']]) {
+    out.push(`  ${js}: [${ruleEnum.values.filter((v) => v.rule.roles.includes(role)).map((v) => `'${v.js}'`).join(', ')}],`);
+  }
+  out.push('} as const;', '');
+  return out;
+}
+
 function packageVersion() {
   return JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 }
@@ -566,6 +768,8 @@ function outputs(schema) {
     'native/core/schema.generated.cpp': coreSource(schema),
     'native/addon/schema.generated.h': addonFields(schema),
     'lib/optim/schema.generated.ts': tsSource(schema),
+    'native/math/rules/rules.generated.h': rulesHeader(schema),
+    'native/math/rules/rule_fields.generated.h': ruleFieldsHeader(schema),
   };
 }
 

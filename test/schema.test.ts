@@ -46,9 +46,11 @@ describe('one schema', () => {
         fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
         fs.copyFileSync(path.join(ROOT, rel), path.join(dir, rel));
       };
+      // The rules' math headers too: the generator checks that each rule's header exists.
+      const rules = fs.readdirSync(path.join(ROOT, 'native/math/rules')).map((f) => `native/math/rules/${f}`);
       for (const rel of ['scripts/gen-schema.js', 'schema/options.json', 'package.json', 'native/include/frugal.h',
         'native/core/schema.generated.h', 'native/core/schema.generated.cpp', 'native/addon/schema.generated.h',
-        'lib/optim/schema.generated.ts']) copy(rel);
+        'lib/optim/schema.generated.ts', ...rules]) copy(rel);
       const gen = path.join(dir, 'scripts', 'gen-schema.js');
       expect(spawnSync(process.execPath, [gen, '--check']).status).toBe(0);
 

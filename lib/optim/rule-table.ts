@@ -1,7 +1,8 @@
-// The update rules as native/math/rules/rule_table.h registers them, for the TS side that needs
-// more than the enum values (the planner's and the memory ledger's state bytes per element, the
-// names of the state tensors). test/rule-table.test.ts holds this table to the addon's, so a rule
-// registered in one and not the other fails there, not in a byte count.
+// The update rules for the TS side that needs more than the enum values (the planner's and the
+// memory ledger's state bytes per element, the names of the state tensors, a rule's own option
+// defaults). The table is written from schema/options.json, where each rule is registered once,
+// into schema.generated.ts; test/rule-table.test.ts holds it to the table the addon compiled.
+import { RULE_TABLE } from './schema.generated';
 
 /** One registered rule. */
 export interface UpdateRuleInfo {
@@ -15,17 +16,12 @@ export interface UpdateRuleInfo {
   readonly stateFree: boolean;
   /** May be the stateFull rule of a partial selection (blocks, lines, dense bases). */
   readonly partial: boolean;
+  /** Options a group whose stateFull is this rule takes where the caller gives none (Lion's betas). */
+  readonly optionDefaults: Readonly<Record<string, unknown>>;
 }
 
 /** The rules by JS name (lib/optim/options.ts's names; 'freeze' is BAdam's stateFree rule). */
-export const UPDATE_RULES = {
-  none: { id: 0, stateSlots: [], stateFull: true, stateFree: true, partial: false },
-  adamw: { id: 1, stateSlots: ['exp_avg', 'exp_avg_sq'], stateFull: true, stateFree: false, partial: true },
-  sgdm: { id: 2, stateSlots: ['momentum_buffer'], stateFull: true, stateFree: false, partial: true },
-  signsgd: { id: 3, stateSlots: [], stateFull: true, stateFree: true, partial: false },
-  sgd: { id: 4, stateSlots: [], stateFull: true, stateFree: true, partial: false },
-  freeze: { id: 5, stateSlots: [], stateFull: false, stateFree: true, partial: false },
-} as const satisfies Record<string, UpdateRuleInfo>;
+export const UPDATE_RULES = RULE_TABLE satisfies Record<string, UpdateRuleInfo>;
 
 export type UpdateRuleName = keyof typeof UPDATE_RULES;
 

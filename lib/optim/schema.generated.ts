@@ -131,6 +131,28 @@ export const CORE_OPTION_VALUES = {
   blockOrder: ['descending', 'ascending', 'mirror', 'random', 'random_cycle'],
 } as const;
 
+/**
+ * The update rules as the schema registers them, by JS name: frugal_rule id, checkpoint names of the
+ * state slots per element (m, then v), the roles (stateFull: a group's state-full rule; stateFree: its
+ * state-free rule; partial: the state-full rule of a partial selection), and the options a group with
+ * the rule as its stateFull takes where the caller gives none (optionDefaults).
+ */
+export const RULE_TABLE = {
+  none: { id: 0, stateSlots: [], stateFull: true, stateFree: true, partial: false, optionDefaults: {} },
+  adamw: { id: 1, stateSlots: ['exp_avg', 'exp_avg_sq'], stateFull: true, stateFree: false, partial: true, optionDefaults: {} },
+  sgdm: { id: 2, stateSlots: ['momentum_buffer'], stateFull: true, stateFree: false, partial: true, optionDefaults: {} },
+  signsgd: { id: 3, stateSlots: [], stateFull: true, stateFree: true, partial: false, optionDefaults: {} },
+  sgd: { id: 4, stateSlots: [], stateFull: true, stateFree: true, partial: false, optionDefaults: {} },
+  freeze: { id: 5, stateSlots: [], stateFull: false, stateFree: true, partial: false, optionDefaults: {} },
+} as const;
+
+/** The rules each role admits, in frugal_rule order (internal ones, as freeze, included). */
+export const RULES_IN_ROLE = {
+  stateFull: ['none', 'adamw', 'sgdm', 'signsgd', 'sgd'],
+  stateFree: ['none', 'signsgd', 'sgd', 'freeze'],
+  partial: ['adamw', 'sgdm'],
+} as const;
+
 /** The public options' defaults, the core's (frugal_group_options_default) under their JS names. */
 export const OPTION_DEFAULTS = {
   lr: 0.001,

@@ -5,7 +5,7 @@
 import { FRAMEWORK_DEFAULTS } from '../optim/options';
 import {
   BlockOrderName,
-  RuleEnumName,
+  RULES_IN_ROLE,
   SamplingName,
   SCHEMA_CHECKS,
   SelectionEnumName,
@@ -15,8 +15,8 @@ import {
 } from '../optim/schema.generated';
 
 export type SelectionKind = SelectionEnumName;
-/** The core's state-full rules: the public stateFull's, and the plain ones of ALL / NONE selections (freeze is state-free only). */
-export type StateFullRule = Exclude<RuleEnumName, 'freeze'>;
+/** The core's state-full rules: the public stateFull's, and the plain ones of ALL / NONE selections (the schema's state_full role). */
+export type StateFullRule = (typeof RULES_IN_ROLE.stateFull)[number];
 export type StateFreeRule = StateFreeName;
 export type BlockOrder = BlockOrderName;
 /** Dense: which side is projected. Grass: which lines are selected (left = rows, right = columns). */

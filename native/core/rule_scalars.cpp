@@ -1,17 +1,39 @@
-// The host side of the update-rule table: each rule folds the options it reads (its own fold and
-// at_step, native/math/rules), around the parts every rule shares (the lr of its part). The
-// backends get these scalars; nothing here branches on a particular rule.
+// The host side of the update-rule table: each rule folds the options it reads (the fields its
+// schema entry names, then its own fold and at_step, native/math/rules), around the parts every
+// rule shares (the lr of its part). The backends get these scalars; nothing here branches on a
+// particular rule.
 #include "rule_scalars.h"
 #include <type_traits>
 
 namespace frugal {
 
 // The table's ids are frugal.h's values.
-#define FRUGAL_RULE_ID_CHECK(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
-  static_assert((int32_t)RULE_##C == (int32_t)FRUGAL_RULE_##C,       \
+#define FRUGAL_RULE_ID_CHECK(C, ID, ...)                       \
+  static_assert((int32_t)RULE_##C == (int32_t)FRUGAL_RULE_##C, \
                 "rule_table.h: " #C " differs from frugal.h's FRUGAL_RULE_" #C);
 FRUGAL_UPDATE_RULES(FRUGAL_RULE_ID_CHECK)
 #undef FRUGAL_RULE_ID_CHECK
+
+namespace {
+
+// Copies the option fields rule `rule` reads (its schema entry's "reads") into r, then lets its
+// math derive what it needs beyond them.
+void fold_options(int32_t rule, RuleScalars& r, const frugal_group_options& o) {
+  switch (rule) {
+#define FRUGAL_RULE_READ(FIELD) r.FIELD = o.FIELD;
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
+  case ID:                                       \
+    FRUGAL_RULE_READS_##C(FRUGAL_RULE_READ);     \
+    MATH::fold(r, o);                            \
+    break;
+    FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
+#undef FRUGAL_RULE_CASE
+#undef FRUGAL_RULE_READ
+    default: break;
+  }
+}
+
+}  // namespace
 
 AdamBiasInputs adam_bias_inputs(const frugal_group_options& o) {
   AdamBiasInputs a{};
@@ -29,11 +51,11 @@ RuleScalars state_full_scalars(const frugal_group_options& o, int64_t t) {
   r.rule = o.state_full;
   double lr = (double)o.lr * o.state_full_lr_scale;
   r.lr = (float)lr;
+  fold_options(o.state_full, r, o);
   visit_rule(
       o.state_full,
       [&](auto rule) {
         using R = typename decltype(rule)::type;
-        R::fold(r, o);
         r = with_slot(r, R::at_step(adam_bias_inputs(o), t));
         return true;
       },
@@ -45,6 +67,7 @@ RuleScalars state_free_scalars(const frugal_group_options& o) {
   RuleScalars r{};
   r.rule = o.state_free;
   r.lr = (float)((double)o.lr * o.state_full_lr_scale * o.state_free_lr_scale);
+  fold_options(o.state_free, r, o);
   visit_rule(
       o.state_free,
       [&](auto rule) {
@@ -52,7 +75,6 @@ RuleScalars state_free_scalars(const frugal_group_options& o) {
         // A rule without an update (freeze) runs as none: the backends know one such rule. What
         // freeze leaves out beyond that (the decay of inactive blocks) is the step's to skip.
         if (std::is_same<R, NoUpdate>::value) r.rule = RULE_NONE;
-        R::fold(r, o);
         return true;
       },
       false);
@@ -61,7 +83,7 @@ RuleScalars state_free_scalars(const frugal_group_options& o) {
 
 bool rule_allowed(int32_t rule, RuleRole role) {
   switch (rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL, ...) \
   case ID: return role == RuleRole::StateFull ? (FULL) : role == RuleRole::StateFree ? (FREE) : (PARTIAL);
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -71,7 +93,7 @@ bool rule_allowed(int32_t rule, RuleRole role) {
 
 namespace {
 constexpr int32_t kRuleIds[] = {
-#define FRUGAL_RULE_ID(C, ID, NAME, MATH, FULL, FREE, PARTIAL) ID,
+#define FRUGAL_RULE_ID(C, ID, ...) ID,
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_ID)
 #undef FRUGAL_RULE_ID
 };
@@ -92,7 +114,7 @@ std::string rule_choices(RuleRole role) {
 
 const char* rule_name(int32_t rule) {
   switch (rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, ...) \
   case ID: return NAME;
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -101,8 +123,14 @@ const char* rule_name(int32_t rule) {
 }
 
 const char* rule_slot_name(int32_t rule, int slot) {
-  const char* name = visit_rule(
-      rule, [&](auto r) { return decltype(r)::type::slot_name(slot); }, (const char*)nullptr);
+  const char* name = nullptr;
+  switch (rule) {
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL, SLOTS, SLOT0, SLOT1) \
+  case ID: name = slot == 0 ? SLOT0 : slot == 1 ? SLOT1 : nullptr; break;
+    FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
+#undef FRUGAL_RULE_CASE
+    default: break;
+  }
   return name ? name : "state";
 }
 

@@ -29,13 +29,13 @@ std::string num(double x) {
   snprintf(buf, sizeof buf, "%g", x);
   return buf;
 }
-const char* const dtype_names[] = {"float32", "bfloat16", "float16", "int32"};
-const char* const rule_names[] = {"none", "adamw", "sgdm", "signsgd", "sgd", "freeze"};
-const char* const selection_names[] = {"all", "none", "blocks", "columns", "rows", "coordinates", "svd", "random", "randperm", "grass"};
-const char* const block_order_names[] = {"descending", "ascending", "mirror", "random", "random_cycle"};
-const char* const side_names[] = {"std", "reverse_std", "left", "right"};
-const char* const grass_sampling_names[] = {"top-r", "norm", "uniform"};
-const char* const eps_mode_names[] = {"torch", "hf"};
+const char* const* const dtype_names = FRUGAL_DTYPE_JS_NAMES;
+const char* const* const rule_names = FRUGAL_RULE_JS_NAMES;
+const char* const* const selection_names = FRUGAL_SELECTION_JS_NAMES;
+const char* const* const block_order_names = FRUGAL_BLOCK_ORDER_JS_NAMES;
+const char* const* const side_names = FRUGAL_SIDE_JS_NAMES;
+const char* const* const grass_sampling_names = FRUGAL_GRASS_SAMPLING_JS_NAMES;
+const char* const* const eps_mode_names = FRUGAL_EPS_MODE_JS_NAMES;
 // A value as a message shows it: its number, and its name when it has one.
 std::string got_value(int32_t v, const char* const* names, int32_t count) {
   return std::to_string(v) + (v >= 0 && v < count ? std::string(" (") + names[v] + ")" : std::string());

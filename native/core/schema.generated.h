@@ -18,6 +18,15 @@ constexpr int32_t FRUGAL_SIDE_MAX = 3;  // its highest value
 constexpr int32_t FRUGAL_GRASS_SAMPLING_MAX = 2;  // its highest value
 constexpr int32_t FRUGAL_EPS_MODE_MAX = 1;  // its highest value
 
+// Each enum's JS names, indexed by value (the core's messages and tables name values with them).
+inline constexpr const char* FRUGAL_DTYPE_JS_NAMES[] = {"float32", "bfloat16", "float16", "int32"};
+inline constexpr const char* FRUGAL_RULE_JS_NAMES[] = {"none", "adamw", "sgdm", "signsgd", "sgd", "freeze"};
+inline constexpr const char* FRUGAL_SELECTION_JS_NAMES[] = {"all", "none", "blocks", "columns", "rows", "coordinates", "svd", "random", "randperm", "grass"};
+inline constexpr const char* FRUGAL_BLOCK_ORDER_JS_NAMES[] = {"descending", "ascending", "mirror", "random", "random_cycle"};
+inline constexpr const char* FRUGAL_SIDE_JS_NAMES[] = {"std", "reverse_std", "left", "right"};
+inline constexpr const char* FRUGAL_GRASS_SAMPLING_JS_NAMES[] = {"top-r", "norm", "uniform"};
+inline constexpr const char* FRUGAL_EPS_MODE_JS_NAMES[] = {"torch", "hf"};
+
 // What a caller's header may have given: for each ABI version, the struct's size and where its
 // last field ends (the bytes to copy: tail padding of an older struct may hold a newer field).
 struct AbiLayout {

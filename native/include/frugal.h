@@ -200,7 +200,7 @@ typedef struct {
   float lr;                     /* >= 0 */
   float weight_decay;           /* decoupled: p *= 1 - lr * weight_decay, on every param, first */
   /* state-full rule */
-  frugal_rule state_full;       /* ADAMW or SGDM (ALL/NONE selections: any rule) */
+  frugal_rule state_full;       /* ADAMW or SGDM (ALL/NONE selections: any state-full rule) */
   float beta1;                  /* Adam */
   float beta2;
   /* the core also refuses an eps that bias-correction folding leaves subnormal (eps_check.cpp) */
@@ -214,7 +214,7 @@ typedef struct {
   float state_full_lr_scale;    /* lr_sf = lr * scale (GaLore's scale, Grass's alpha) */
   frugal_dtype state_dtype;     /* F32 or BF16 moments */
   /* state-free rule */
-  /* NONE, SIGN or SGD (FREEZE: blocks only). It acts on the residual: g - P P^T g for dense bases (SVD,
+  /* SIGN, SGD or NONE (FREEZE: blocks only). It acts on the residual: g - P P^T g for dense bases (SVD,
      random, randperm); for line and coordinate selections (blocks, rows, columns, coordinates, Grass) g with
      the selected lines zeroed, also when Grass scales rho != 1 (then that is not g - P P^T g: the residual is
      what the state-full part did not take, and no line is updated by both rules) */

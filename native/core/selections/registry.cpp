@@ -1,7 +1,9 @@
 // The one map from the C enum (FRUGAL_SEL_*) to a selection's facts and its family. A new kind is
-// a row here, its class in a family file, and its enum value.
+// a row here, its class in a family file, and its enum value (whose JS name, from the schema, is
+// the kind's name here: schema.generated.h).
 #include <string>
 #include "../errors.h"
+#include "../schema.generated.h"
 #include "selection_state.h"
 
 namespace frugal {
@@ -20,21 +22,33 @@ namespace {
 bool any_param(const frugal_param_desc&) { return true; }
 bool matrices(const frugal_param_desc& d) { return d.ndim >= 2; }
 
-// In enum order.
-// id, name, chooses, caller_selection, compressed_gradient, takes_param, make, refresh_group
-const SelectionKind KINDS[] = {
-    {FRUGAL_SEL_ALL, "all", false, false, false, any_param, make_whole_tensor_selection, refresh_each_param},
-    {FRUGAL_SEL_NONE, "none", false, false, false, any_param, make_whole_tensor_selection, refresh_each_param},
-    {FRUGAL_SEL_BLOCKS, "blocks", true, true, false, takes_block_param, make_whole_tensor_selection, refresh_blocks},
-    {FRUGAL_SEL_COLUMNS, "columns", true, true, true, matrices, make_line_selection, refresh_each_param},
-    {FRUGAL_SEL_ROWS, "rows", true, true, true, matrices, make_line_selection, refresh_each_param},
-    {FRUGAL_SEL_COORDINATES, "coordinates", true, true, false, matrices, make_line_selection, refresh_each_param},
-    {FRUGAL_SEL_SVD, "svd", true, false, false, matrices, make_dense_basis_selection, refresh_each_param},
-    {FRUGAL_SEL_RANDOM_ORTHO, "random", true, false, false, matrices, make_dense_basis_selection, refresh_each_param},
-    {FRUGAL_SEL_RANDPERM, "randperm", true, false, false, matrices, make_dense_basis_selection, refresh_each_param},
-    {FRUGAL_SEL_GRASS, "grass", true, true, true, matrices, make_line_selection, refresh_each_param},
+// A kind's enum value and its name, the schema's JS name of that value.
+#define KIND(C) FRUGAL_SEL_##C, FRUGAL_SELECTION_JS_NAMES[FRUGAL_SEL_##C]
+
+// In enum order, one row per value (checked below).
+// kind, chooses, caller_selection, compressed_gradient, takes_param, make, refresh_group
+constexpr SelectionKind KINDS[] = {
+    {KIND(ALL), false, false, false, any_param, make_whole_tensor_selection, refresh_each_param},
+    {KIND(NONE), false, false, false, any_param, make_whole_tensor_selection, refresh_each_param},
+    {KIND(BLOCKS), true, true, false, takes_block_param, make_whole_tensor_selection, refresh_blocks},
+    {KIND(COLUMNS), true, true, true, matrices, make_line_selection, refresh_each_param},
+    {KIND(ROWS), true, true, true, matrices, make_line_selection, refresh_each_param},
+    {KIND(COORDINATES), true, true, false, matrices, make_line_selection, refresh_each_param},
+    {KIND(SVD), true, false, false, matrices, make_dense_basis_selection, refresh_each_param},
+    {KIND(RANDOM_ORTHO), true, false, false, matrices, make_dense_basis_selection, refresh_each_param},
+    {KIND(RANDPERM), true, false, false, matrices, make_dense_basis_selection, refresh_each_param},
+    {KIND(GRASS), true, true, true, matrices, make_line_selection, refresh_each_param},
 };
+#undef KIND
 constexpr int KIND_COUNT = (int)(sizeof KINDS / sizeof KINDS[0]);
+
+static_assert(KIND_COUNT == FRUGAL_SELECTION_MAX + 1, "registry.cpp: one row per frugal_selection value");
+constexpr bool in_enum_order() {
+  for (int i = 0; i < KIND_COUNT; ++i)
+    if (KINDS[i].id != i) return false;
+  return true;
+}
+static_assert(in_enum_order(), "registry.cpp: the rows follow frugal_selection's order");
 
 }  // namespace
 

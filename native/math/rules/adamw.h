@@ -48,17 +48,11 @@ struct AdamW : RuleMath {
   }
   FRUGAL_HD static float direction_scale(const RuleScalars& s) { return s.step_size; }
   // Both eps forms are p -= step_size * m / (sqrt(v) + eps_hat); they differ in where eps sits.
-  template <class Options>
-  static void fold(RuleScalars& r, const Options& o) {
-    r.beta1 = o.beta1;
-    r.beta2 = o.beta2;
-  }
   FRUGAL_HD static SlotScalars at_step(const AdamBiasInputs& a, int64_t t) {
     SlotScalars s{0.f, 0.f, 0, 0};
     adam_bias_scalars(a, t, s.step_size, s.eps_hat);
     return s;
   }
-  static const char* slot_name(int i) { return i == 0 ? "exp_avg" : i == 1 ? "exp_avg_sq" : nullptr; }
 };
 
 }  // namespace frugal

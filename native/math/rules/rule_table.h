@@ -1,39 +1,23 @@
-// The update rules: one registration per rule, from which every dispatch on a rule id is
-// generated (the backends' loops and kernels, the kernel simulator, the core's folding and
-// validation, checkpoint names). A rule is its math (a header here, see RuleMath in
-// rule_scalars.h) plus one line below. Ids are frugal.h's frugal_rule values (the core
-// static_asserts each one), names are the JS names (lib/optim/options.ts).
+// The update rules: every dispatch on a rule id, expanded from the one registration of each rule,
+// FRUGAL_UPDATE_RULES (rules.generated.h, written by scripts/gen-schema.js from the rule's entry in
+// schema/options.json: id, JS name, math, roles, slot names, the options its fold reads). A rule is
+// its math (a header here, see RuleMath in rule_scalars.h) plus that entry. Ids are frugal.h's
+// frugal_rule values (the core static_asserts each one).
 #pragma once
-#include "adamw.h"
-#include "no_update.h"
 #include "rule_scalars.h"
-#include "sgd.h"
-#include "sgdm.h"
-#include "sign.h"
-
-// X(C enum suffix, id, name, math, state_full, state_free, partial):
-//   state_full: may be a group's state_full rule (the selected part, or every element under 'all');
-//   state_free: may be its state_free rule (keeps no state: kSlots 0);
-//   partial:    may be the state_full rule of a partial selection (blocks, lines, dense bases),
-//               which needs state per element and a direction on a compressed gradient.
-#define FRUGAL_UPDATE_RULES(X)                       \
-  X(NONE, 0, "none", NoUpdate, true, true, false)    \
-  X(ADAMW, 1, "adamw", AdamW, true, false, true)     \
-  X(SGDM, 2, "sgdm", SgdMomentum, true, false, true) \
-  X(SIGN, 3, "signsgd", SignSgd, true, true, false)  \
-  X(SGD, 4, "sgd", PlainSgd, true, true, false)      \
-  X(FREEZE, 5, "freeze", NoUpdate, false, true, false)
+#include "rules.generated.h"
 
 namespace frugal {
 
 enum Rule : int32_t {
-#define FRUGAL_RULE_ENUM(C, ID, NAME, MATH, FULL, FREE, PARTIAL) RULE_##C = ID,
+#define FRUGAL_RULE_ENUM(C, ID, ...) RULE_##C = ID,
   FRUGAL_UPDATE_RULES(FRUGAL_RULE_ENUM)
 #undef FRUGAL_RULE_ENUM
 };
 
-#define FRUGAL_RULE_CHECK(C, ID, NAME, MATH, FULL, FREE, PARTIAL)                                      \
+#define FRUGAL_RULE_CHECK(C, ID, NAME, MATH, FULL, FREE, PARTIAL, SLOTS, SLOT0, SLOT1)                 \
   static_assert(MATH::kSlots >= 0 && MATH::kSlots <= 2, #C ": a rule keeps at most two slots (m, v)"); \
+  static_assert(MATH::kSlots == (SLOTS), #C ": the schema names as many slots as the math keeps");     \
   static_assert(!(FREE) || MATH::kSlots == 0, #C ": a state-free rule keeps no state");                \
   static_assert(!(PARTIAL) || (MATH::kHasDirection && MATH::kSlots > 0),                               \
                 #C ": a partial selection's rule needs state and a direction on the compressed gradient");
@@ -51,7 +35,7 @@ struct DirectionOf<Math, false> : SgdMomentum {};
 // State pointers are only touched by the rules that own state. Unknown rules update nothing.
 FRUGAL_HD float rule_delta(float g, float p, float* m, float* v, const RuleScalars& s) {
   switch (s.rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
   case ID: return MATH::delta(g, p, m, v, s);
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -62,7 +46,7 @@ FRUGAL_HD float rule_delta(float g, float p, float* m, float* v, const RuleScala
 // The direction on a compressed gradient, updating the moments (see DirectionOf).
 FRUGAL_HD float rule_direction(float g, float& m, float& v, const RuleScalars& s) {
   switch (s.rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
   case ID: return DirectionOf<MATH>::direction(g, m, v, s);
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -73,7 +57,7 @@ FRUGAL_HD float rule_direction(float g, float& m, float& v, const RuleScalars& s
 // What multiplies rule_direction's result into the update (Adam's step_size, SGDM's lr).
 FRUGAL_HD float rule_direction_scale(const RuleScalars& s) {
   switch (s.rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
   case ID: return DirectionOf<MATH>::direction_scale(s);
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -84,7 +68,7 @@ FRUGAL_HD float rule_direction_scale(const RuleScalars& s) {
 // Number of state slots a rule keeps per element.
 FRUGAL_HD int rule_state_slots(int32_t rule) {
   switch (rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
   case ID: return MATH::kSlots;
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -95,7 +79,7 @@ FRUGAL_HD int rule_state_slots(int32_t rule) {
 // The rule's step-dependent scalars at its step t.
 FRUGAL_HD SlotScalars rule_at_step(int32_t rule, const AdamBiasInputs& a, int64_t t) {
   switch (rule) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
   case ID: return MATH::at_step(a, t);
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE
@@ -118,7 +102,7 @@ struct RuleTag {
 template <class F, class T>
 T visit_rule(int32_t id, F&& f, T otherwise) {
   switch (id) {
-#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, FULL, FREE, PARTIAL) \
+#define FRUGAL_RULE_CASE(C, ID, NAME, MATH, ...) \
   case ID: return f(RuleTag<MATH>{});
     FRUGAL_UPDATE_RULES(FRUGAL_RULE_CASE)
 #undef FRUGAL_RULE_CASE

@@ -6,10 +6,6 @@ namespace frugal {
 
 struct PlainSgd : RuleMath {
   FRUGAL_HD static float delta(float g, float p, float*, float*, const RuleScalars& s) { return s.lr * (g + s.l2 * p); }
-  template <class Options>
-  static void fold(RuleScalars& r, const Options& o) {
-    r.l2 = o.l2;
-  }
 };
 
 }  // namespace frugal

@@ -23,19 +23,11 @@ struct SgdMomentum : RuleMath {
   FRUGAL_HD static float direction_scale(const RuleScalars& s) { return s.lr; }
   // Momentum 0 is plain SGD: the buffer is neither read nor written.
   FRUGAL_HD static bool reads_state(const RuleScalars& s) { return s.momentum != 0.f; }
-  template <class Options>
-  static void fold(RuleScalars& r, const Options& o) {
-    r.momentum = o.momentum;
-    r.dampening = o.dampening;
-    r.nesterov = o.nesterov;
-    r.l2 = o.l2;
-  }
   FRUGAL_HD static SlotScalars at_step(const AdamBiasInputs&, int64_t t) {
     SlotScalars s{0.f, 0.f, 0, 0};
     s.first_step = t <= 1;
     return s;
   }
-  static const char* slot_name(int i) { return i == 0 ? "momentum_buffer" : nullptr; }
 };
 
 }  // namespace frugal
