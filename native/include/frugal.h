@@ -151,7 +151,8 @@ FRUGAL_API const char* frugal_cuda_math_status(int32_t device);
    The CPU backend runs the optimizer's loops, the model ops and the host SVD on one persistent
    pool of threads, the calling thread included. Its size is the last frugal_set_num_threads,
    else FRUGAL_NUM_THREADS (1..256), else the hardware's thread count; results do not depend on
-   it. Setting it waits for work in progress on the pool. */
+   it. Setting it waits for work in progress on the pool. When the system refuses one of the new
+   threads, it fails with FRUGAL_ERR_OUT_OF_MEMORY naming that thread, and the old pool stays in use. */
 FRUGAL_API frugal_status frugal_set_num_threads(int32_t threads); /* 1..256, or 0 for the default */
 FRUGAL_API frugal_status frugal_get_num_threads(int32_t* threads);
 
