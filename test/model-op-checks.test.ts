@@ -3,12 +3,10 @@
 // arguments; and through the addon every buffer an op touches on the CPU must lie inside memory
 // the library knows, its extent worked out from the op's shape. The C API alone (no addon) is
 // checked by test/abi/model_sizes.c.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { modelOps } from '../lib/model/native-ops';
 import { Tensor } from '../lib/tensor';
+import { runCProgram } from './helpers/c-program';
 import { childJson, ROOT, runChildCode } from './helpers/child';
 
 const ops = modelOps();
@@ -184,24 +182,12 @@ describe('model ops: sizes whose products overflow are refused naming the argume
   });
 
   test('through the C API (test/abi/model_sizes.c, linked with libfrugal)', () => {
-    const libDir = path.join(ROOT, 'build', 'Release');
-    if (!fs.existsSync(path.join(libDir, 'libfrugal.so'))) throw new Error(`${libDir}/libfrugal.so is missing: build with npm run build:addon (CMake)`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-model-sizes-'));
-    try {
-      const exe = path.join(dir, 'model_sizes');
-      const cc = spawnSync('gcc', ['-std=c99', '-Wall', '-Werror', `-I${path.join(ROOT, 'native', 'include')}`,
-        path.join(ROOT, 'test', 'abi', 'model_sizes.c'), `-L${libDir}`, '-lfrugal', '-lm', `-Wl,-rpath,${libDir}`, '-o', exe], { encoding: 'utf8' });
-      expect(cc.stderr).toBe('');
-      expect(cc.status).toBe(0);
-      const r = spawnSync(exe, [], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.signal).toBeNull();
-      expect(r.stdout).not.toMatch(/FAILED/);
-      expect(r.stdout).toMatch(/ok: attention_forward: batch \* seq \* heads \* head_dim overflowing int64 is refused\n/);
-      expect(r.stdout).toMatch(/ok: caller-owned memory of the exact extents is accepted\n/);
-      expect(r.stdout).toMatch(/all checks held\n$/);
-      expect(r.status).toBe(0);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const r = runCProgram('model_sizes');
+    expect(r.signal).toBeNull(); // before these checks: SIGSEGV
+    expect(r.stdout).not.toMatch(/FAILED/);
+    expect(r.stdout).toMatch(/ok: attention_forward: batch \* seq \* heads \* head_dim overflowing int64 is refused\n/);
+    expect(r.stdout).toMatch(/ok: caller-owned memory of the exact extents is accepted\n/);
+    expect(r.stdout).toMatch(/all checks held\n$/);
+    expect(r.status).toBe(0);
   });
 });

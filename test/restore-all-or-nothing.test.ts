@@ -6,6 +6,7 @@
 import { Frugal, Tensor } from '../lib';
 import { native, NativeCounters, NativeGroupOptions, NativeOptimizer } from '../lib/native';
 import { SELECTION_CODES } from '../lib/optim/schema.generated';
+import { runCProgram } from './helpers/c-program';
 
 const SHAPE = [6, 8];
 const DTYPE_BYTES = [4, 2, 2, 4];
@@ -238,5 +239,15 @@ describe('restored per-line step counters are bounded by the state step and int3
     const sd = run().opt.stateDict();
     sd.params[0].state.find((t) => t.name === 'slot_step')!.data[1] = -1;
     expect(() => frugal().opt.loadStateDict(sd)).toThrow(/param 0: state 'slot_step': element 1 is -1, expected an integer >= 0/);
+  });
+
+  test('through the C API alone (test/abi/restore_limits.c, linked with libfrugal)', () => {
+    const r = runCProgram('restore_limits');
+    expect(r.signal).toBeNull();
+    expect(r.stdout).not.toMatch(/FAILED/);
+    expect(r.stdout).toMatch(/ok: a step of 2\^63 - 1 is refused\n/);
+    expect(r.stdout).toMatch(/ok: verify_state refuses a slot_step above the state step\n/);
+    expect(r.stdout).toMatch(/all checks held\n$/);
+    expect(r.status).toBe(0);
   });
 });

@@ -348,7 +348,9 @@ FRUGAL_API frugal_status frugal_optimizer_state_tensors(frugal_optimizer* opt, i
 FRUGAL_API frugal_status frugal_optimizer_get_counters(frugal_optimizer* opt, int32_t param,
                                                        frugal_param_counters* out);
 /* Restore a param's counters and selection shape; allocates its state tensors (zeroed, indices and
-   basis included) for the caller to fill through frugal_optimizer_state_tensors. */
+   basis included) for the caller to fill through frugal_optimizer_state_tensors. All or nothing:
+   counters that do not fit the param, or an allocation that fails, leave the param as it was (its
+   old state is freed only once the new one exists). */
 FRUGAL_API frugal_status frugal_optimizer_restore_param(frugal_optimizer* opt, int32_t param,
                                                         const frugal_param_counters* counters);
 /* Checks a restored param's state once the caller has filled it: indices within the param's lines
