@@ -169,6 +169,13 @@ export interface NativeAddon {
   _debugResetPaths(): void;
   /** Tests only: the update-rule table (native/math/rules/rule_table.h). */
   _debugRuleTable(): NativeRuleInfo[];
+  /**
+   * Tests only (native/core/test_hooks.h): the library allocation `after` allocations from now
+   * (0: the next) fails as out of memory, once; -1 disarms.
+   */
+  _debugFailAllocationAfter(after: number): void;
+  /** Tests only: the next CPU thread pool built fails to start the worker of `slot` (1..), once; 0 disarms. */
+  _debugFailThreadStartAt(slot: number): void;
 }
 
 /** One row of _debugRuleTable(). */

@@ -2,6 +2,9 @@
 // ops: every launcher runs in both run orders (results must be bit-identical between them, and
 // the simulator must report no error: barriers, launch limits, host pointers), and each result
 // must match the CPU within float tolerance. Built and run by test/model-kernel-sim.test.ts.
+// The launchers' device scratch comes from the workspace pool (core/workspace_pool.h), released
+// before every run so each slot is exactly the size asked for (an access past it is reported),
+// and counted in the ledger as workspace (check_scratch_in_ledger).
 #include <cuda_runtime.h>
 #include <algorithm>
 #include <cmath>
@@ -11,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/memory.h"
+#include "core/workspace_pool.h"
 #include "math/dtype_convert.h"
 #include "cpu/model/cpu_model_ops.h"
 #include "sim_runtime.h"
@@ -91,8 +96,10 @@ static void expect_close(const char* what, const std::vector<float>& gpu, const 
 static std::vector<std::vector<float>> both_orders(const char* what,
                                                    const std::function<std::vector<std::vector<float>>()>& run) {
   sim::set_order(sim::Order::Forward);
+  WorkspacePool::release(0);
   auto a = run();
   sim::set_order(sim::Order::Reverse);
+  WorkspacePool::release(0);
   auto b = run();
   sim::set_order(sim::Order::Forward);
   bool same = a.size() == b.size();
@@ -148,7 +155,61 @@ static void check_attention(int64_t batch, int64_t seq, int64_t heads, int64_t h
   expect_close((std::string(name) + " dv").c_str(), r[4], dv, 2e-3f);
 }
 
+static void expect_equal(const char* what, uint64_t got, uint64_t want) {
+  if (got == want) {
+    passed++;
+    return;
+  }
+  failures++;
+  std::printf("FAIL %s: %llu, expected %llu\n", what, (unsigned long long)got, (unsigned long long)want);
+}
+
+static uint64_t workspace_bytes() { return memory_stats(0).current[FRUGAL_MEM_WORKSPACE]; }
+
+// The launchers' scratch is the pool's, so the ledger counts it as workspace; a larger need grows
+// the slot, a smaller one reuses it, and release() gives it back.
+static void check_scratch_in_ledger() {
+  WorkspacePool::release(0);
+  expect_equal("workspace after release", workspace_bytes(), 0);
+  AttentionDesc a;
+  a.batch = 2;
+  a.seq = 5;
+  a.heads = 3;
+  a.head_dim = 8;
+  const size_t n = 2 * 5 * 3 * 8;
+  {
+    Dev Q(zeros(n)), L(zeros(2 * 3 * 5)), D(zeros(n)), DQ(zeros(n)), DK(zeros(n)), DV(zeros(n));
+    cuda_ops::attention_backward(0, Q.as<float>(), Q.as<float>(), Q.as<float>(), Q.as<float>(), L.as<float>(),
+                                 D.as<float>(), DQ.as<float>(), DK.as<float>(), DV.as<float>(), a, nullptr);
+  }
+  // One delta per (batch, head, query): 30 floats in slot 0.
+  expect_equal("attention backward scratch", workspace_bytes(), 30 * 4);
+  {
+    const int64_t vocab = 11, dim = 20, count = 3;
+    std::vector<int32_t> ids = {0, 4, 10};
+    std::vector<uint16_t> table(vocab * dim, 0);
+    Dev I(ids), D(zeros(count * dim)), G(table.data(), table.size() * 2);
+    cuda_ops::embedding_backward(0, I.as<int32_t>(), count, D.as<float>(), G.p, BF16, vocab, dim, false, nullptr);
+  }
+  // A bf16 table accumulates in an fp32 copy: slot 0 grows to vocab * dim floats.
+  expect_equal("bf16 embedding backward scratch", workspace_bytes(), 11 * 20 * 4);
+  {
+    Dev Q(zeros(n)), L(zeros(2 * 3 * 5)), D(zeros(n)), DQ(zeros(n)), DK(zeros(n)), DV(zeros(n));
+    cuda_ops::attention_backward(0, Q.as<float>(), Q.as<float>(), Q.as<float>(), Q.as<float>(), L.as<float>(),
+                                 D.as<float>(), DQ.as<float>(), DK.as<float>(), DV.as<float>(), a, nullptr);
+  }
+  expect_equal("a smaller need reuses the slot", workspace_bytes(), 11 * 20 * 4);
+  WorkspacePool::release(0);
+  expect_equal("workspace after the last release", workspace_bytes(), 0);
+  for (auto& e : sim::drain_errors()) {
+    failures++;
+    std::printf("FAIL scratch in the ledger: simulator: %s\n", e.c_str());
+  }
+}
+
 int main(int argc, char** argv) {
+  check_scratch_in_ledger();
+
   // ---- attention: one tile and several, head sizes below and above the block's width ----
   check_attention(2, 7, 2, 16);
   check_attention(1, 150, 2, 16);

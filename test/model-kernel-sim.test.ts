@@ -32,9 +32,9 @@ function run(cmd: string, args: string[], cwd = ROOT): Promise<{ code: number | 
 // Checks in test/model-kernel-sim-checks.cpp, besides one coverage check per kernel, from its
 // case lists (each case: its outputs compared + one both-run-orders check): attention 3 shapes x
 // (5 + 1) = 18, rmsnorm 2 weight dtypes x (4 + 1) = 10, rope 2 + 1, swiglu/axpy/gather 6 + 1,
-// cross-entropy 2 vocab sizes x (2 + 1) = 6, embedding 2 dtypes x 2 accumulations x (2 + 1) = 12.
-// A case added or lost changes this number.
-const MODEL_CHECKS = 56;
+// cross-entropy 2 vocab sizes x (2 + 1) = 6, embedding 2 dtypes x 2 accumulations x (2 + 1) = 12,
+// the scratch counted in the ledger's workspace 5. A case added or lost changes this number.
+const MODEL_CHECKS = 61;
 
 /** Every __global__ function defined under cuda/model, found in the sources (not a hand-kept list). */
 export function modelKernels(): string[] {
@@ -85,6 +85,11 @@ async function buildAndRun(outDir: string, sanitize: boolean): Promise<{ code: n
       (f): [string, string[]] => [path.join(ROOT, 'native', 'cpu', 'model', `${f}.cpp`), []],
     ),
     [path.join(ROOT, 'native', 'cpu', 'thread_pool.cpp'), []],
+    // The launchers lease their device scratch from the real workspace pool and ledger, on the
+    // simulated GPU's memory (model-kernel-sim-device.cpp stands in for the device registry).
+    [path.join(ROOT, 'native', 'core', 'workspace_pool.cpp'), []],
+    [path.join(ROOT, 'native', 'core', 'memory.cpp'), []],
+    [path.join(ROOT, 'test', 'model-kernel-sim-device.cpp'), []],
     [path.join(ROOT, 'native', 'core', 'host_linalg.cpp'), []],
     [path.join(ROOT, 'native', 'core', 'host_svd.cpp'), []],
     // The debug record of paths taken (GEMM kernel, pool size) that the model ops write to.

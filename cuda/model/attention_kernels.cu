@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "../../native/core/workspace_pool.h"
 #include "../device_env.cuh"
 #include "launch.cuh"
 #include "model_cuda.h"
@@ -226,8 +227,8 @@ void attention_backward(int device, const float* q, const float* k, const float*
   check_head_dim(d);
   Launch l(device, stream);
   const int64_t rows = d.batch * d.heads * d.seq;
-  cuda::StreamScratch scratch((size_t)rows * sizeof(float), l.stream);
-  float* delta = scratch.at<float>(0);
+  WorkspacePool::Lease scratch(device, stream);  // the device's pool: counted in the ledger
+  float* delta = scratch.slot(0, rows);
   attention_delta_kernel<<<grid_for(rows), kThreads, 0, l.stream>>>(out, dout, delta, d);
   cuda::check_launch("attention delta kernel");
   attention_dq_kernel<<<blocks_for(rows), kAttnThreads, 0, l.stream>>>(q, k, v, lse, delta, dout, dq, d);

@@ -1,13 +1,16 @@
 // The model's GEMMs on a GPU go through the CUDA backend's own fp32 GEMM (core Backend::gemm:
 // cuBLAS loaded at run time by cuda/math_libs.cpp, or its hand-written tiled kernel when cuBLAS
 // is missing), so there is one cuBLAS handle per device and one fallback. bf16 (or fp16)
-// operands are widened into stream-ordered fp32 scratch first, and a bf16 result is computed in
-// fp32 and rounded once: bf16 storage with fp32 accumulation, as on the CPU.
+// operands are widened into fp32 scratch first (slots of the device's workspace pool, counted in
+// the ledger as workspace), and a bf16 result is computed in fp32 and rounded once: bf16 storage
+// with fp32 accumulation, as on the CPU.
 #include <cuda_runtime.h>
 
+#include <optional>
+
 #include "../../native/core/devices.h"
+#include "../../native/core/workspace_pool.h"
 #include "../../native/math/dtype_convert.h"
-#include "../device_env.cuh"
 #include "launch.cuh"
 #include "model_cuda.h"
 
@@ -29,8 +32,9 @@ void gemm(int device, const GemmDesc& g, void* stream) {
   const int64_t a_n = g.a_dtype == F32 ? 0 : extent(a_rows, a_cols, g.lda);
   const int64_t b_n = g.b_dtype == F32 ? 0 : extent(b_rows, b_cols, g.ldb);
   const int64_t c_n = g.c_dtype == F32 ? 0 : extent(g.m, g.n, g.ldc);
-  const size_t a_off = 0, b_off = cuda::align_up((size_t)a_n * 4), c_off = b_off + cuda::align_up((size_t)b_n * 4);
-  cuda::StreamScratch scratch(c_off + (size_t)c_n * 4, l.stream);
+  // The widened copies live in the pool's slots 0..2 for this call (an all-fp32 GEMM takes none).
+  std::optional<WorkspacePool::Lease> scratch;
+  if (a_n || b_n || c_n) scratch.emplace(device, stream);
 
   GemmArgs args;
   args.trans_a = g.trans_a;
@@ -47,18 +51,18 @@ void gemm(int device, const GemmDesc& g, void* stream) {
   args.b = static_cast<const float*>(g.b);
   args.c = static_cast<float*>(g.c);
   if (a_n) {
-    float* a = scratch.at<float>(a_off);
+    float* a = scratch->slot(0, a_n);
     be->cast(g.a, g.a_dtype, a, F32, a_n, stream);
     args.a = a;
   }
   if (b_n) {
-    float* b = scratch.at<float>(b_off);
+    float* b = scratch->slot(1, b_n);
     be->cast(g.b, g.b_dtype, b, F32, b_n, stream);
     args.b = b;
   }
   if (c_n) {
     // The whole span round-trips (exactly) so the gaps between rows keep their values.
-    float* c = scratch.at<float>(c_off);
+    float* c = scratch->slot(2, c_n);
     be->cast(g.c, g.c_dtype, c, F32, c_n, stream);
     args.c = c;
   }

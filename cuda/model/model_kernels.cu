@@ -4,6 +4,7 @@
 // order, so they are deterministic without atomics, like the CPU loops.
 #include <cuda_runtime.h>
 
+#include "../../native/core/workspace_pool.h"
 #include "../../native/math/dtype_convert.h"
 #include "../../native/model/model_math.h"
 #include "../device_env.cuh"
@@ -187,8 +188,8 @@ void embedding_backward(int device, const int32_t* ids, int64_t n, const float* 
   // bf16 / f16 tables: accumulate in an fp32 copy and round once, as the CPU does (rounding after
   // every token would lose the small gradients of frequent tokens).
   const int64_t count = vocab * dim;
-  cuda::StreamScratch scratch((size_t)count * sizeof(float), l.stream);
-  float* acc = scratch.at<float>(0);
+  WorkspacePool::Lease scratch(device, stream);  // the device's pool: counted in the ledger
+  float* acc = scratch.slot(0, count);
   if (accumulate) {
     widen_kernel<<<grid_for(count), kThreads, 0, l.stream>>>(dtable, dtype, acc, count);
     cuda::check_launch("embedding backward widen kernel");

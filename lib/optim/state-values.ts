@@ -27,7 +27,7 @@ export const STATE_RULES: Readonly<Record<string, Rule>> = {
   scales: 'positive',
   indices: 'indices',
   mask: 'derived', // native verify_state rebuilds it from the indices
-  slot_steps: 'count', // per-slot step counters
+  slot_step: 'count', // per-line step counters (each also at most the param's stateStep: native verify_state)
 };
 
 /** Unknown state names: floats must be finite (any int32 already is). */

@@ -5,8 +5,11 @@
 //   cannot free it while the call runs: memory.h tracked_lease), or
 // - a host buffer whose address the addon handed out (hostAddress), registered until the JS
 //   object owning those bytes is garbage collected.
-// GPU addresses cannot be checked from the host; they pass through. The C API itself keeps its
-// documented contract (an embedding program may pass any host memory it owns).
+// The optimizer's and the tensors' entry points check the spans they know (CpuSpan); the model
+// ops' spans depend on their shapes, which the C API works out after its argument checks, so the
+// model bindings install a KnownSpans check that the C API hands each buffer to
+// (core/buffer_check.h). GPU addresses cannot be checked from the host; they pass through. The C
+// API itself keeps its documented contract (an embedding program may pass any host memory it owns).
 #pragma once
 #include <napi.h>
 
@@ -15,7 +18,10 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "core/buffer_check.h"
+#include "core/errors.h"
 #include "core/memory.h"
 #include "frugal.h"
 
@@ -73,17 +79,26 @@ class HostRanges {
   }
 };
 
+// Whether [ptr, ptr + bytes) on the CPU lies inside memory the addon knows (see the top of this
+// file); a ledger allocation holding it is leased, its start in *base (null for a host buffer).
+inline bool known_cpu_span(const void* ptr, uint64_t bytes, const void** base) {
+  *base = frugal::tracked_lease(FRUGAL_CPU, ptr, bytes);
+  return *base || HostRanges::contains(ptr, bytes);
+}
+
+inline std::string unknown_span_message(const std::string& name, const void* ptr, uint64_t bytes) {
+  std::ostringstream msg;
+  msg << name << ": " << bytes << " bytes at 0x" << std::hex << reinterpret_cast<uintptr_t>(ptr)
+      << " are not inside memory frugal-optim allocated on the cpu (or freed) nor inside a host buffer it was given";
+  return msg.str();
+}
+
 // Holds a checked CPU span for the length of one call (see the top of this file).
 class CpuSpan {
  public:
   CpuSpan(Napi::Env env, int32_t device, const void* ptr, uint64_t bytes, const std::string& name) : device_(device) {
     if (device != FRUGAL_CPU || bytes == 0) return;
-    base_ = frugal::tracked_lease(device, ptr, bytes);
-    if (base_ || HostRanges::contains(ptr, bytes)) return;
-    std::ostringstream msg;
-    msg << name << ": " << bytes << " bytes at 0x" << std::hex << reinterpret_cast<uintptr_t>(ptr)
-        << " are not inside memory frugal-optim allocated on the cpu (or freed) nor inside a host buffer it was given";
-    throw Napi::RangeError::New(env, msg.str());
+    if (!known_cpu_span(ptr, bytes, &base_)) throw Napi::RangeError::New(env, unknown_span_message(name, ptr, bytes));
   }
   ~CpuSpan() {
     if (base_) frugal::tracked_unlease(device_, base_);
@@ -94,6 +109,30 @@ class CpuSpan {
  private:
   int32_t device_;
   const void* base_ = nullptr;
+};
+
+// The check a model binding installs for its one C call (core/buffer_check.h): every CPU span the
+// C API hands it must be known memory, refused otherwise with the argument's name (an
+// invalid-argument status, thrown as the call's Error); ledger allocations stay leased until the
+// call returns.
+class KnownSpans : public frugal::BufferCheck {
+ public:
+  KnownSpans() = default;
+  ~KnownSpans() override {
+    for (const void* base : leased_) frugal::tracked_unlease(FRUGAL_CPU, base);
+  }
+  KnownSpans(const KnownSpans&) = delete;
+  KnownSpans& operator=(const KnownSpans&) = delete;
+
+  void check(int device, const char* name, const void* ptr, uint64_t bytes) override {
+    if (device != FRUGAL_CPU || bytes == 0) return;
+    const void* base = nullptr;
+    if (!known_cpu_span(ptr, bytes, &base)) frugal::invalid(unknown_span_message(name, ptr, bytes));
+    if (base) leased_.push_back(base);
+  }
+
+ private:
+  std::vector<const void*> leased_;
 };
 
 // count elements of a dtype in bytes; refuses a count whose byte size overflows 64 bits.

@@ -4,10 +4,15 @@
 // _debugResetPaths() zeroes the counts between phases of one process. _debugRuleTable() lists the
 // update-rule table as the core compiled it (native/math/rules/rule_table.h), which
 // test/rule-table.test.ts holds to lib/optim/rule-table.ts (both written from the schema).
+// _debugFailAllocationAfter(n) and _debugFailThreadStartAt(slot) arm the core's one-shot failure
+// injection (native/core/test_hooks.h): the tests' only way to make an allocation or a thread
+// start fail at a chosen point.
 #include <napi.h>
 
 #include "../core/rule_scalars.h"
+#include "../core/test_hooks.h"
 #include "../cpu/path_counters.h"
+#include "args.h"
 
 namespace frugal_addon {
 namespace {
@@ -58,12 +63,27 @@ Napi::Value DebugRuleTable(const Napi::CallbackInfo& info) {
   return rules;
 }
 
+Napi::Value DebugFailAllocationAfter(const Napi::CallbackInfo& info) {
+  Args a(info, 1, "_debugFailAllocationAfter");
+  frugal::test_hooks::fail_allocation_after(a.integer(0, "after", -1, 1LL << 40));
+  return a.env.Undefined();
+}
+
+Napi::Value DebugFailThreadStartAt(const Napi::CallbackInfo& info) {
+  Args a(info, 1, "_debugFailThreadStartAt");
+  frugal::test_hooks::fail_thread_start_at((int)a.integer(0, "slot", 0, 255));
+  return a.env.Undefined();
+}
+
 }  // namespace
 
 void RegisterDebugBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("_debugPaths", Napi::Function::New<DebugPaths>(env, "_debugPaths"));
   exports.Set("_debugResetPaths", Napi::Function::New<DebugResetPaths>(env, "_debugResetPaths"));
   exports.Set("_debugRuleTable", Napi::Function::New<DebugRuleTable>(env, "_debugRuleTable"));
+  exports.Set("_debugFailAllocationAfter",
+              Napi::Function::New<DebugFailAllocationAfter>(env, "_debugFailAllocationAfter"));
+  exports.Set("_debugFailThreadStartAt", Napi::Function::New<DebugFailThreadStartAt>(env, "_debugFailThreadStartAt"));
 }
 
 }  // namespace frugal_addon

@@ -2,13 +2,15 @@
 // `model`: one JS function per C function, arguments in the same order, pointers as bigint,
 // every failed status thrown as a JS Error carrying frugal_last_error() (args.h's check()). The
 // functions are expanded from the C API's list (FRUGAL_MODEL_C_API in core/model_backend.h), so an
-// op needs nothing here.
+// op needs nothing here. Each call runs under a KnownSpans check (cpu_pointers.h): on the CPU,
+// every buffer the op touches (its extent worked out by the C API) must be memory the addon knows.
 // The addon's init calls RegisterModelBindings(env, exports).
 #include <napi.h>
 
 #include "args.h"
-#include "frugal_model.h"
 #include "core/model_backend.h"
+#include "cpu_pointers.h"
+#include "frugal_model.h"
 
 namespace frugal_addon {
 namespace {
@@ -45,13 +47,16 @@ frugal_attention_shape attention_shape(Napi::Env env, const Napi::Value& v) {
 #define FRUGAL_JS_NAME(kind, type, name, js) , arg_##name
 
 // model.<jsName>(device, arguments..., stream?) for every C function: the arguments in the C
-// order, each checked by kind, then the C call; its failure is thrown.
+// order, each checked by kind, then the C call (its buffers checked by KnownSpans); its failure
+// is thrown.
 #define FRUGAL_JS_FUNCTION(op, js)                                                            \
   Napi::Value op##_binding(const Napi::CallbackInfo& info) {                                  \
     Args a(info, 1 FRUGAL_MODEL_C_ARGS_##op(FRUGAL_JS_COUNT), "model." #js);                  \
     size_t i = 1;                                                                             \
     int32_t device = a.device(0);                                                             \
     FRUGAL_MODEL_C_ARGS_##op(FRUGAL_JS_ARG) void* stream = a.stream(i);                       \
+    KnownSpans spans;                                                                         \
+    frugal::ScopedBufferCheck installed(&spans);                                              \
     check(a.env, frugal_model_##op(device FRUGAL_MODEL_C_ARGS_##op(FRUGAL_JS_NAME), stream)); \
     return a.env.Undefined();                                                                 \
   }

@@ -1,10 +1,12 @@
 #include "memory.h"
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include "devices.h"
 #include "errors.h"
+#include "test_hooks.h"
 
 namespace frugal {
 
@@ -29,13 +31,29 @@ std::map<int, DeviceLedger>& ledgers() {
   static std::map<int, DeviceLedger> l;
   return l;
 }
+// test_hooks::fail_allocation_after: allocations left before the one that fails; -1 when disarmed.
+std::atomic<int64_t> g_allocations_before_failure{-1};
 }  // namespace
+
+void test_hooks::fail_allocation_after(int64_t after) { g_allocations_before_failure.store(after < 0 ? -1 : after); }
+
+bool test_hooks::allocation_fails_now() {
+  int64_t left = g_allocations_before_failure.load();
+  // Counts down to 0 (this allocation fails, the hook disarms); other threads may race us.
+  while (left >= 0) {
+    if (g_allocations_before_failure.compare_exchange_weak(left, left - 1)) return left == 0;
+  }
+  return false;
+}
 
 void* tracked_alloc(int device, uint64_t bytes, frugal_mem_category category) {
   if (category < 0 || category >= FRUGAL_MEM_CATEGORIES)
     invalid("category: expected 0..4 (tensor, optimizer state, workspace, gradients, activations), got " +
             std::to_string(category));
   Backend* b = backend_for(device);
+  if (test_hooks::allocation_fails_now())
+    fail(FRUGAL_ERR_OUT_OF_MEMORY, "out of memory: could not allocate " + std::to_string(bytes) + " bytes on " +
+                                       device_name(device) + " (a failure injected by a test)");
   // Zero-byte tensors still get a distinct pointer, so they can be freed like any other.
   void* p = b->alloc(bytes ? bytes : 1);
   if (!p)

@@ -270,8 +270,14 @@ void Optimizer::restore_param(int pi, const frugal_param_counters& c) {
     invalid(std::string("counters.kind: the checkpoint's selection is '") + selection_name(c.kind) +
             "', this param's is '" + selection_name(p.kind()) + "'");
   if (c.step < 0 || c.state_step < 0 || c.selection_count < 0) invalid("counters: negative step or count");
+  // The steps since the state began (bias correction) are some of the param's steps; and the
+  // next step advances the counter, which must not overflow.
+  if (c.state_step > c.step)
+    invalid("counters.state_step: " + std::to_string(c.state_step) + " exceeds counters.step " +
+            std::to_string(c.step) + " (the state's steps cannot outnumber the param's)");
+  if (c.step == INT64_MAX) invalid("counters.step: 2^63 - 1 would overflow at the next step");
   SelectionContext ctx(*this, groups_[p.group]);
-  p.selection->restore(ctx, p, c);  // refuses counters that do not fit before changing anything
+  p.selection->restore(ctx, p, c);  // all or nothing: a refusal or a failed allocation changes nothing
   p.step = c.step;
   p.state_step = c.state_step;
   p.pending = false;

@@ -49,10 +49,12 @@ WorkspacePool::Lease::Lease(int device, StreamHandle stream, Lease** holder)
   if (backend->is_cuda() && pool_.used_ && pool_.last_stream_ != stream) backend->synchronize_device();
   pool_.last_stream_ = stream;
   pool_.used_ = true;
-  *holder_ = this;
+  if (holder_) *holder_ = this;
 }
 
-WorkspacePool::Lease::~Lease() { *holder_ = nullptr; }
+WorkspacePool::Lease::~Lease() {
+  if (holder_) *holder_ = nullptr;
+}
 
 float* WorkspacePool::Lease::slot(int slot, int64_t floats) {
   if (slot < 0 || slot >= kSlots) fail(FRUGAL_ERR_STATE, "internal error: workspace slot " + std::to_string(slot));

@@ -1,14 +1,16 @@
-// One pool of fp32 scratch per device, shared by every optimizer on that device, so per-layer
-// updates (one optimizer per layer) hold one layer's workspace, not one per layer.
-// - Slots: the dense projections ask for up to four fp32 buffers at a time (slot 0..3); each slot
-//   grows to the largest request any step on the device has made of it and is counted once in
-//   the ledger (category workspace).
-// - Turns: steps on one device take turns. A Lease is the pool's exclusive use for one step, so
-//   two optimizers stepping at the same time (stepAsync on worker threads) never share a buffer;
-//   the second waits for the first. On a GPU a lease on another stream than the last one first
-//   waits for the device, so kernels still reading a slot finish before new ones write it.
+// One pool of fp32 scratch per device, shared by every optimizer on that device and by the
+// model ops' CUDA launchers, so per-layer updates (one optimizer per layer) hold one layer's
+// workspace, not one per layer, and the model's scratch reuses the same memory.
+// - Slots: the dense projections ask for up to four fp32 buffers at a time (slot 0..3), a model
+//   op for up to three (a bf16 GEMM's widened operands); each slot grows to the largest request
+//   made of it on the device and is counted once in the ledger (category workspace).
+// - Turns: users of one device take turns. A Lease is the pool's exclusive use for one step (or
+//   one model op's call), so two optimizers stepping at the same time (stepAsync on worker
+//   threads) never share a buffer; the second waits for the first. On a GPU a lease on another
+//   stream than the last one first waits for the device, so kernels still reading a slot finish
+//   before new ones write it; on the same stream, stream order does that.
 // - Lifetime: the pool frees its buffers when the last optimizer on the device is destroyed, or
-//   when release() is called.
+//   when release() is called (model ops alone hold no User: their slots stay until then).
 #pragma once
 #include <cstdint>
 #include <mutex>
@@ -21,11 +23,12 @@ class WorkspacePool {
  public:
   static constexpr int kSlots = 4;
 
-  // Exclusive use of a device's pool for the length of one step. `holder` points at the lease
-  // while it lives (the optimizer's workspace() reads it) and is cleared when it ends.
+  // Exclusive use of a device's pool for the length of one step or model op. `holder`, when
+  // given, points at the lease while it lives (the optimizer's workspace() reads it) and is
+  // cleared when it ends.
   class Lease {
    public:
-    Lease(int device, StreamHandle stream, Lease** holder);
+    Lease(int device, StreamHandle stream, Lease** holder = nullptr);
     ~Lease();
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;

@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "../core/errors.h"
+#include "../core/test_hooks.h"
 #include "path_counters.h"
 
 namespace frugal {
@@ -20,11 +24,30 @@ constexpr int kMaxThreads = 256;
 
 thread_local bool t_inside_task = false;
 
+// test_hooks::fail_thread_start_at: the worker slot whose start the next pool fails (0: none).
+std::atomic<int> g_fail_thread_slot{0};
+
 class Pool {
  public:
+  // Starts up to threads - 1 workers. When the OS refuses one (std::thread throws
+  // std::system_error), the pool keeps the workers already started and records why
+  // (threads() is then smaller than asked; the caller decides whether that will do), instead of
+  // letting the error unwind through joinable std::threads, which would std::terminate.
   explicit Pool(int threads) {
-    for (int slot = 1; slot < threads; slot++) workers_.emplace_back([this, slot] { work(slot); });
+    workers_.reserve((size_t)threads - 1);  // so emplace_back never moves a running thread
+    for (int slot = 1; slot < threads; slot++) {
+      try {
+        if (test_hooks::thread_start_fails_now(slot))
+          throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                                  "thread start refused by a test hook");
+        workers_.emplace_back([this, slot] { work(slot); });
+      } catch (const std::system_error& e) {
+        start_failure_ = e.what();
+        return;
+      }
+    }
   }
+  // Stops and joins every worker that started.
   ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -34,6 +57,8 @@ class Pool {
     for (auto& w : workers_) w.join();
   }
   int threads() const { return (int)workers_.size() + 1; }
+  // Why the worker after the last one started could not start ("" when all did).
+  const std::string& start_failure() const { return start_failure_; }
 
   // One job at a time: the caller holds g_use (below).
   void run(int64_t count, const std::function<void(int64_t)>& fn, bool one_per_thread) {
@@ -102,6 +127,7 @@ class Pool {
   int active_ = 0;
   uint64_t generation_ = 0;
   bool stopping_ = false;
+  std::string start_failure_;
 };
 
 std::mutex g_use;            // held for a whole job, and while the pool is resized
@@ -117,11 +143,23 @@ int default_threads() {
   return (int)std::max(1u, std::thread::hardware_concurrency());
 }
 
+// "thread k of n": the calling thread is thread 1 (slot 0), the worker of slot s is thread s + 1.
+std::string start_failure_text(const Pool& pool, int wanted) {
+  return "could not start thread " + std::to_string(pool.threads() + 1) + " of " + std::to_string(wanted) + ": " +
+         pool.start_failure();
+}
+
 // Leaked at exit on purpose: joining threads from a static destructor at process exit can
 // deadlock when the runtime has already torn other threads down.
 Pool& pool_locked() {
   if (!g_pool) {
-    g_pool = new Pool(default_threads());
+    const int wanted = default_threads();
+    g_pool = new Pool(wanted);
+    // The first use asked for no size in particular, and results do not depend on it: a pool
+    // the OS gave fewer threads runs with those, and says so once.
+    if (g_pool->threads() < wanted)
+      std::fprintf(stderr, "frugal-optim: CPU thread pool: %s; running with %d threads\n",
+                   start_failure_text(*g_pool, wanted).c_str(), g_pool->threads());
     g_size.store(g_pool->threads());
     debug::note_pool_threads(g_pool->threads());
   }
@@ -145,6 +183,13 @@ void run_job(int64_t count, const std::function<void(int64_t)>& fn, bool one_per
 }
 
 }  // namespace
+
+void test_hooks::fail_thread_start_at(int slot) { g_fail_thread_slot.store(slot); }
+
+bool test_hooks::thread_start_fails_now(int slot) {
+  int armed = slot;
+  return slot > 0 && g_fail_thread_slot.compare_exchange_strong(armed, 0);
+}
 
 int pool_threads() {
   if (int n = g_size.load()) return n;
@@ -177,8 +222,19 @@ void set_pool_threads(int threads) {
   const int want = threads == 0 ? default_threads() : threads;
   std::lock_guard<std::mutex> lock(g_use);
   if (g_pool && g_pool->threads() == want) return;
+  // The new pool is built whole before the old one goes: if the OS refuses one of its threads,
+  // the ones it started are joined (its destructor) and the old pool keeps working.
+  std::unique_ptr<Pool> fresh(new Pool(want));
+  if (fresh->threads() < want) {
+    const std::string why = start_failure_text(*fresh, want);
+    fresh.reset();
+    fail(FRUGAL_ERR_OUT_OF_MEMORY,
+         "threads: " + why + "; " +
+             (g_pool ? "the pool keeps its " + std::to_string(g_pool->threads()) + " threads"
+                     : std::string("the pool is not started (its first use starts the default size)")));
+  }
   delete g_pool;  // its workers are idle: jobs hold g_use
-  g_pool = new Pool(want);
+  g_pool = fresh.release();
   g_size.store(want);
   debug::note_pool_threads(want);
 }

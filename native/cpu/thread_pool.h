@@ -29,12 +29,16 @@ void run_tasks_one_per_thread(int64_t count, const std::function<void(int64_t)>&
 // Splits [0, n) into chunks of at least `grain` items (one task each) and calls fn(begin, end).
 void parallel_range(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
-// Threads the pool uses (the calling thread included); starts the pool on first use.
+// Threads the pool uses (the calling thread included); starts the pool on first use. If the OS
+// refuses some of the default number of threads then, the pool runs with those it started (results
+// do not depend on the size) and says so once on stderr.
 int pool_threads();
 
 // Resizes the pool: threads in 1..256, or 0 for the default (FRUGAL_NUM_THREADS, else the hardware
-// concurrency). Waits for the job in progress; the old workers stop and new ones start once.
-// Throws Error(FRUGAL_ERR_INVALID) for another count, or when called from inside a task.
+// concurrency). Waits for the job in progress; the new pool is started whole before the old one
+// stops. Throws Error(FRUGAL_ERR_INVALID) for another count, or when called from inside a task;
+// Error(FRUGAL_ERR_OUT_OF_MEMORY) naming the thread when the OS refuses one of the new threads,
+// after joining those that started, with the old pool still in use.
 void set_pool_threads(int threads);
 
 }  // namespace frugal

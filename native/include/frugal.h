@@ -151,7 +151,8 @@ FRUGAL_API const char* frugal_cuda_math_status(int32_t device);
    The CPU backend runs the optimizer's loops, the model ops and the host SVD on one persistent
    pool of threads, the calling thread included. Its size is the last frugal_set_num_threads,
    else FRUGAL_NUM_THREADS (1..256), else the hardware's thread count; results do not depend on
-   it. Setting it waits for work in progress on the pool. */
+   it. Setting it waits for work in progress on the pool. When the system refuses one of the new
+   threads, it fails with FRUGAL_ERR_OUT_OF_MEMORY naming that thread, and the old pool stays in use. */
 FRUGAL_API frugal_status frugal_set_num_threads(int32_t threads); /* 1..256, or 0 for the default */
 FRUGAL_API frugal_status frugal_get_num_threads(int32_t* threads);
 
@@ -347,7 +348,9 @@ FRUGAL_API frugal_status frugal_optimizer_state_tensors(frugal_optimizer* opt, i
 FRUGAL_API frugal_status frugal_optimizer_get_counters(frugal_optimizer* opt, int32_t param,
                                                        frugal_param_counters* out);
 /* Restore a param's counters and selection shape; allocates its state tensors (zeroed, indices and
-   basis included) for the caller to fill through frugal_optimizer_state_tensors. */
+   basis included) for the caller to fill through frugal_optimizer_state_tensors. All or nothing:
+   counters that do not fit the param, or an allocation that fails, leave the param as it was (its
+   old state is freed only once the new one exists). */
 FRUGAL_API frugal_status frugal_optimizer_restore_param(frugal_optimizer* opt, int32_t param,
                                                         const frugal_param_counters* counters);
 /* Checks a restored param's state once the caller has filled it: indices within the param's lines

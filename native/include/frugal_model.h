@@ -17,6 +17,11 @@
  * - Ids, targets and gather indices are range-checked on the CPU. On a GPU that would need a host
  *   sync, so there an out-of-range id reads as a zero row (a target as an ignored position).
  * - CUDA attention takes head_dim <= 256 (any sequence length).
+ * - Sizes made from several arguments (batch * seq * heads * head_dim, seq * seq, rows * dim,
+ *   (m - 1) * lda + k, ...) must stay within 2^60 elements; a larger product (one that would
+ *   overflow int64 included) is refused with FRUGAL_ERR_INVALID_ARGUMENT naming the arguments.
+ * - Pointers are checked for NULL and alignment only: a caller may pass any memory it owns that
+ *   holds the extents above (the Node addon also holds CPU addresses to memory it knows).
  */
 #ifndef FRUGAL_MODEL_H
 #define FRUGAL_MODEL_H

@@ -126,10 +126,17 @@ class DenseBasisSelection : public SelectionState {
     const bool left = c.axis == AXIS_ROWS;
     const int64_t rank = c.selection_count;
     if (rank > std::min(p.rows, p.cols)) invalid("counters.selection_count: rank larger than the matrix");
-    Buffer basis;  // first, so a failure leaves the param as it was
-    if (rank) basis = Buffer(ctx.device, (left ? p.rows : p.cols) * rank * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+    // The basis and the moments into locals first: running out of memory at either leaves the
+    // param as it was.
+    Buffer basis;
+    if (rank) {
+      basis = Buffer(ctx.device, (left ? p.rows : p.cols) * rank * 4, FRUGAL_MEM_OPTIMIZER_STATE);
+      ctx.backend.zero(basis.get(), basis.bytes(), nullptr);  // zeroed, as frugal.h promises
+    }
+    Moments moments = ctx.new_moments(rank * (left ? p.cols : p.rows), nullptr);
+    // Everything exists: the swap cannot fail.
     basis_ = std::move(basis);
-    ctx.allocate_moments(p, rank * (left ? p.cols : p.rows), nullptr);
+    moments.install(p);
     left_ = left;
     count_ = rank;
   }

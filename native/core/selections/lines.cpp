@@ -2,6 +2,7 @@
 // COORDINATES (distinct lines drawn uniformly: FRUGAL's column/row/coordinate variants) and GRASS
 // (lines chosen from the gradient's line norms, top-r or sampled, with importance scales).
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ namespace frugal {
 namespace {
 
 std::string label(const ParamState& p) { return "param " + std::to_string(p.index); }
+
+// The largest per-line step counter a restore accepts: the next step advances it by one (int32).
+constexpr int64_t kMaxSlotStep = INT32_MAX - 1;
 
 class LineSelection : public SelectionState {
  public:
@@ -131,27 +135,38 @@ class LineSelection : public SelectionState {
     const int64_t count = c.selection_count;
     if (count > geo.lines() * (repeats_allowed() ? 64 : 1))
       invalid("counters.selection_count: " + std::to_string(count) + " is too large for this param");
-    // The new buffers first, so a failure leaves the param as it was.
+    // Each line's counter starts at the param's state step (below) and advances once per step
+    // in int32: one at 2^31 - 1 would overflow at the next step.
+    if (count && per_slot_steps(ctx.options()) && c.state_step > kMaxSlotStep)
+      invalid("counters.state_step: " + std::to_string(c.state_step) +
+              " is too large for per-line step counters (int32, advanced at every step): expected at most " +
+              std::to_string(kMaxSlotStep));
+    // Every new buffer into locals first, moments included: running out of memory at any of them
+    // leaves the param as it was (the old state is freed only by the swap below).
     Buffer indices, scales, mask, steps;
     if (count) {
       indices = Buffer(ctx.device, count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
       if (keeps_scales()) scales = Buffer(ctx.device, count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
       mask = Buffer(ctx.device, geo.mask_bytes(), FRUGAL_MEM_OPTIMIZER_STATE);
+      // Zeroed, as frugal.h promises the caller (verify refuses them until they are filled).
+      for (Buffer* b : {&indices, &scales, &mask})
+        if (*b) ctx.backend.zero(b->get(), b->bytes(), nullptr);
       if (per_slot_steps(ctx.options())) {
         // A checkpoint from before per-entry counters has none: every entry takes the param's
         // step counter, which is what that checkpoint's run used. A newer one overwrites these.
-        if (c.state_step > INT32_MAX) invalid("counters.state_step: expected at most 2^31 - 1 with per-line counters");
         steps = Buffer(ctx.device, count * 4, FRUGAL_MEM_OPTIMIZER_STATE);
         std::vector<int32_t> host(count, (int32_t)c.state_step);
         ctx.backend.copy_from_host(steps.get(), host.data(), host.size() * 4, nullptr);
         ctx.backend.synchronize(nullptr);
       }
     }
+    Moments moments = ctx.new_moments(count * geo.line_length(), nullptr);
+    // Everything exists: the swap cannot fail.
     indices_ = std::move(indices);
     scales_ = std::move(scales);
     mask_ = std::move(mask);
     slot_steps_ = std::move(steps);
-    ctx.allocate_moments(p, count * geo.line_length(), nullptr);
+    moments.install(p);
     axis_ = axis;
     count_ = count;
     // The restored indices arrive after this call: assume repeats wherever they can occur, so the
@@ -181,12 +196,18 @@ class LineSelection : public SelectionState {
       mask[idx[j]] = 1;
     }
     if (slot_steps_) {
+      // A line's counter counts the steps since it entered the selection, so it never exceeds
+      // the param's state step (the steps since the state began); a larger one would give that
+      // line a bias correction its run never had, and near 2^31 overflow at the next step.
+      // restore() refused a state step above kMaxSlotStep, so this bound keeps the next advance
+      // within int32 too.
       std::vector<int32_t> steps(count_);
       ctx.backend.copy_to_host(steps.data(), slot_steps_.get(), count_ * 4, s);
       for (int64_t j = 0; j < count_; j++)
-        if (steps[j] < 0)
+        if (steps[j] < 0 || steps[j] > p.state_step)
           invalid(label(p) + ": restored slot_step[" + std::to_string(j) + "] is " + std::to_string(steps[j]) +
-                  "; expected a step count >= 0");
+                  "; expected a step count from 0 to counters.state_step (" + std::to_string(p.state_step) +
+                  "): a line's steps cannot outnumber the param's");
     }
     // The mask is derived from the indices, never trusted from the file.
     ctx.backend.copy_from_host(mask_.get(), mask.data(), mask.size(), s);

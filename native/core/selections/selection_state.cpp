@@ -21,17 +21,31 @@ std::vector<ParamState*> SelectionContext::group_params() const {
 
 float* SelectionContext::workspace(int slot, int64_t floats) const { return opt_.workspace(slot, floats); }
 
-void SelectionContext::allocate_moments(ParamState& p, int64_t elems, StreamHandle s) const {
+Moments SelectionContext::new_moments(int64_t elems, StreamHandle s) const {
   const frugal_group_options& o = options();
   int slots = elems == 0 ? 0 : rule_state_slots(o.state_full);  // nothing selected keeps no state
   uint64_t bytes = (uint64_t)elems * dtype_size(o.state_dtype);
+  Moments out;
+  if (slots >= 1) out.m = Buffer(device, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
+  if (slots >= 2) out.v = Buffer(device, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
+  if (out.m) backend.zero(out.m.get(), bytes, s);
+  if (out.v) backend.zero(out.v.get(), bytes, s);
+  out.elems = slots ? elems : 0;
+  return out;
+}
+
+void SelectionContext::allocate_moments(ParamState& p, int64_t elems, StreamHandle s) const {
   p.m.reset();
   p.v.reset();
-  if (slots >= 1) p.m = Buffer(device, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
-  if (slots >= 2) p.v = Buffer(device, bytes, FRUGAL_MEM_OPTIMIZER_STATE);
-  if (p.m) backend.zero(p.m.get(), bytes, s);
-  if (p.v) backend.zero(p.v.get(), bytes, s);
-  p.state_elems = slots ? elems : 0;
+  p.state_elems = 0;
+  p.state_step = 0;
+  new_moments(elems, s).install(p);
+}
+
+void Moments::install(ParamState& p) noexcept {
+  p.m = std::move(m);
+  p.v = std::move(v);
+  p.state_elems = elems;
   p.state_step = 0;
 }
 

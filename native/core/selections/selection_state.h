@@ -19,6 +19,16 @@ struct GroupState;
 class Optimizer;
 class SelectionState;
 
+// A param's state-full moments held apart from the param: a restore allocates everything it
+// needs first (these, and the selection's own buffers) and installs them only when nothing is
+// left that can fail, so running out of memory half way leaves the param as it was.
+struct Moments {
+  Buffer m, v;
+  int64_t elems = 0;  // the param's state_elems once installed: 0 when no moments are kept
+  // Moves these into p, freeing its old ones; the state step restarts. Cannot fail.
+  void install(ParamState& p) noexcept;
+};
+
 // What a selection may use of its optimizer while it refreshes, steps or restores.
 class SelectionContext {
  public:
@@ -33,8 +43,12 @@ class SelectionContext {
   // fp32 scratch (slots 0..3), grown on demand, valid until the slot is asked for again.
   float* workspace(int slot, int64_t floats) const;
   // The param's moments for `elems` elements, zeroed (none for an empty selection or a rule
-  // without state); the state step restarts.
+  // without state); the state step restarts. The old ones are freed first, so the two never
+  // coexist (a refresh's peak is the larger of the two).
   void allocate_moments(ParamState& p, int64_t elems, StreamHandle s) const;
+  // The same moments, zeroed, for the caller to install (Moments::install) once everything else
+  // it needs is allocated; the param is not touched.
+  Moments new_moments(int64_t elems, StreamHandle s) const;
 
  private:
   Optimizer& opt_;
@@ -99,8 +113,9 @@ class SelectionState {
   virtual void list_state(StateTensorList& /*out*/) const {}
   virtual uint64_t state_bytes() const { return 0; }
   // From a checkpoint's counters (kind checked already): the selection's shape and zeroed state,
-  // moments included, for the caller to fill; refuses counters that do not fit this param, before
-  // anything changes.
+  // moments included, for the caller to fill. All or nothing: refuses counters that do not fit
+  // this param, then allocates every new buffer into locals (Moments for the moments) and swaps
+  // them in only once all exist, so a refusal or an allocation failure changes nothing.
   virtual void restore(SelectionContext& ctx, ParamState& p, const frugal_param_counters& c) = 0;
   // Checks restored state the caller filled in (indices as addresses); a no-op once checked.
   virtual void verify(SelectionContext& /*ctx*/, ParamState& /*p*/, StreamHandle /*s*/) {}

@@ -49,7 +49,8 @@ class WholeTensorSelection : public SelectionState {
   }
   void restore(SelectionContext& ctx, ParamState& p, const frugal_param_counters& c) override {
     int64_t elems = restored_state_elems(p, c);  // refuses before anything changes
-    if (elems >= 0) ctx.allocate_moments(p, elems, nullptr);
+    // The new moments exist before the old ones go: running out of memory leaves the param as it was.
+    if (elems >= 0) ctx.new_moments(elems, nullptr).install(p);
     active_ = c.active;
     axis_ = c.axis;
     count_ = c.selection_count;
