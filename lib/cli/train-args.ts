@@ -25,7 +25,7 @@ Schedule
   --min-lr-ratio X        final lr / peak lr (0.1)
 Model and data
   --preset NAME           tiny | 60m | 130m | 350m | 1b | 7b | 13b   (tiny)
-  --tokenizer NAME        byte | bpe   (byte)
+  --tokenizer NAME        byte | bpe | llama: LLaMA's 32000 tokens, the presets' vocabulary   (byte)
   --vocab-size N          bpe vocabulary (1024)
   --steps N               training steps (1000)
   --batch N               sequences per step (16)

@@ -1,12 +1,13 @@
 // Token streams and batches. The training split is one stream of tokens (documents separated by
-// a blank line); each training step draws `batch` windows of seq + 1 tokens at offsets that are a
+// a blank line, or by the tokenizer's own markers: llama's BOS and EOS); each training step draws `batch` windows of seq + 1 tokens at offsets that are a
 // pure function of (seed, step, row), so every optimizer in a comparison sees the same data in
 // the same order and a resumed run continues with exactly the batches it would have had.
 // Validation uses fixed, evenly spaced windows of the validation split.
 import { ByteTokenizer } from './byte-tokenizer';
 import { BpeTokenizer } from './bpe-tokenizer';
 import { CorpusDocument, CorpusSplit } from './brown';
-import { Tokenizer, TokenizerJSON } from './tokenizer';
+import { llamaTokenizerFromJSON, loadLlamaTokenizer } from './llama-tokenizer';
+import { TOKENIZER_KINDS, Tokenizer, TokenizerJSON } from './tokenizer';
 
 export interface TokenizedCorpus {
   tokenizer: Tokenizer;
@@ -25,12 +26,30 @@ export function joinDocuments(docs: readonly CorpusDocument[]): string {
   return docs.map((d) => d.text).join(DOCUMENT_SEPARATOR);
 }
 
-/** The byte tokenizer, or a BPE trained on the training split, or one restored from JSON. */
+/** A tokenizer restored from a checkpoint's JSON. */
+function restoreTokenizer(saved: TokenizerJSON): Tokenizer {
+  switch (saved.kind) {
+    case 'byte':
+      return new ByteTokenizer();
+    case 'bpe':
+      return BpeTokenizer.fromJSON(saved);
+    case 'llama':
+      return llamaTokenizerFromJSON(saved);
+    default:
+      throw new Error(`tokenizer: expected a saved tokenizer of kind ${TOKENIZER_KINDS.join(', ')}, got ${JSON.stringify(saved)}`);
+  }
+}
+
+/**
+ * The byte tokenizer, a BPE trained on the training split, LLaMA's (vocabulary 32000, from the
+ * package llama-tokenizer-js), or one restored from JSON.
+ */
 export function makeTokenizer(kind: string, split: CorpusSplit, vocabSize = 1024, saved?: TokenizerJSON): Tokenizer {
-  if (saved) return saved.kind === 'byte' ? new ByteTokenizer() : BpeTokenizer.fromJSON(saved);
+  if (saved) return restoreTokenizer(saved);
   if (kind === 'byte') return new ByteTokenizer();
   if (kind === 'bpe') return BpeTokenizer.train(joinDocuments(split.train), vocabSize);
-  throw new Error(`tokenizer: expected 'byte' or 'bpe', got '${kind}'`);
+  if (kind === 'llama') return loadLlamaTokenizer();
+  throw new Error(`tokenizer: expected ${TOKENIZER_KINDS.map((k) => `'${k}'`).join(', ')}, got '${kind}'`);
 }
 
 /** makeTokenizer() as a generator that yields while a BPE vocabulary trains (so it can be stopped). */
@@ -39,11 +58,17 @@ export function* makeTokenizerSteps(kind: string, split: CorpusSplit, vocabSize 
   return makeTokenizer(kind, split, vocabSize, saved);
 }
 
+/** The token stream of documents: the tokenizer's own framing, else joined by a blank line. */
+export function encodeDocuments(tokenizer: Tokenizer, docs: readonly CorpusDocument[]): Int32Array {
+  if (tokenizer.encodeDocuments) return tokenizer.encodeDocuments(docs.map((d) => d.text));
+  return tokenizer.encode(joinDocuments(docs));
+}
+
 export function tokenize(split: CorpusSplit, tokenizer: Tokenizer): TokenizedCorpus {
   return {
     tokenizer,
-    train: tokenizer.encode(joinDocuments(split.train)),
-    validation: tokenizer.encode(joinDocuments(split.validation)),
+    train: encodeDocuments(tokenizer, split.train),
+    validation: encodeDocuments(tokenizer, split.validation),
   };
 }
 

@@ -1,9 +1,10 @@
 // Training checkpoints, crash-safe. --checkpoint-dir DIR holds:
 //   LATEST                  the name of the current checkpoint ("step-00000120"), switched by rename
 //   step-00000120/          model.safetensors (weights), optimizer-<unit>.safetensors (each
-//                           optimizer's state dict), trainer.json (step, model config, tokenizer,
-//                           the options a resume must share) and manifest.json (the step, and the
-//                           size and SHA-256 of every other file)
+//                           optimizer's state dict), trainer.json (step, model config, tokenizer
+//                           (llama's as its vocabulary's SHA-256), the options a resume must
+//                           share) and manifest.json (the step, and the size and SHA-256 of
+//                           every other file)
 // A save writes a new directory under a temporary name (.partial-*), flushes every file and the
 // directory, renames it into place, then switches LATEST (a small file written, flushed and
 // renamed), and only then removes the previous checkpoint. A kill at any moment leaves LATEST
@@ -303,6 +304,11 @@ function checkTrainerState(file: string, s: unknown, options: TrainOptions): Tra
     if (state.options[k] !== options[k]) {
       throw new Error(`--resume: the checkpoint was made with ${k} = ${JSON.stringify(state.options[k])}, this run has ${JSON.stringify(options[k])}`);
     }
+  }
+  // The saved tokenizer itself, not only the option's name: its ids index the saved embedding
+  // (llama's is checked against the installed vocabulary when it is restored: dataset.ts).
+  if (state.tokenizer.kind !== options.tokenizer) {
+    throw new Error(`--resume: ${file}: the saved tokenizer is ${JSON.stringify(state.tokenizer.kind)}, this run has ${JSON.stringify(options.tokenizer)}`);
   }
   if (state.step > options.steps) throw new Error(`--resume: the checkpoint is at step ${state.step}, beyond --steps ${options.steps}`);
   return state;

@@ -2,6 +2,7 @@
 // Brown corpus with FRUGAL's pretraining recipe, about ten minutes on two cores), and their
 // checks, which name the option and what was expected.
 import { isMethodName, METHOD_NAMES, MethodName, METHODS } from '../methods/registry';
+import { TOKENIZER_KINDS, TokenizerKind } from '../data/tokenizer';
 import { ModelConfig, PRESET_NAMES } from '../model/config';
 import { MAX_THREADS } from '../threads';
 
@@ -23,7 +24,9 @@ export interface TrainOptions {
   preset: string;
   /** API only (tests, experiments): shape overrides on top of the preset. */
   model?: Partial<ModelConfig>;
-  tokenizer: 'byte' | 'bpe';
+  /** llama: LLaMA's 32000 pieces (the presets' vocabulary), from the package llama-tokenizer-js. */
+  tokenizer: TokenizerKind;
+  /** bpe only: the vocabulary it trains. */
   vocabSize: number;
   steps: number;
   batch: number;
@@ -92,7 +95,9 @@ export function checkTrainOptions(o: TrainOptions): void {
   if (!PRESET_NAMES.includes(String(o.preset).toLowerCase())) {
     throw new Error(`--preset: unknown preset '${o.preset}'; expected one of ${PRESET_NAMES.join(', ')}`);
   }
-  if (o.tokenizer !== 'byte' && o.tokenizer !== 'bpe') throw new Error(`--tokenizer: expected 'byte' or 'bpe', got '${o.tokenizer}'`);
+  if (!TOKENIZER_KINDS.includes(o.tokenizer)) {
+    throw new Error(`--tokenizer: expected ${TOKENIZER_KINDS.map((k) => `'${k}'`).join(', ')}, got '${o.tokenizer}'`);
+  }
   int('vocab-size', o.vocabSize, 257);
   int('steps', o.steps, 1);
   int('batch', o.batch, 1);

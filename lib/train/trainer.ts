@@ -6,6 +6,7 @@ import * as path from 'path';
 import { checkDevice, cudaDeviceCount, Device } from '../device';
 import { loadBrown, splitDocuments } from '../data/brown';
 import { BatchSampler, makeTokenizerSteps, tokenize } from '../data/dataset';
+import { describeTokenCache, tokenizeCached } from '../data/token-cache';
 import { Tokenizer } from '../data/tokenizer';
 import { modelConfig, parameterCount } from '../model/config';
 import { LlamaModel } from '../model/llama';
@@ -160,12 +161,18 @@ function* trainLocked(o: TrainOptions, hooks: TrainHooks, wallStart: bigint, dev
     yield* stopBeforeTraining(); // between merges of a BPE vocabulary
   }
   yield* stopBeforeTraining();
-  const corpus = tokenize(split, tokenizer);
+  // LLaMA's tokenizer takes seconds over the corpus: its ids are cached on disk (token-cache.ts).
+  const cached = tokenizer.kind === 'llama' ? tokenizeCached(split, tokenizer) : null;
+  const corpus = cached ? cached.corpus : tokenize(split, tokenizer);
   yield* stopBeforeTraining();
   const sampler = new BatchSampler(corpus, o.batch, o.seqLen, o.seed);
   const config = modelConfig(o.preset, tokenizer.vocabSize, o.model);
+  if (config.vocab !== tokenizer.vocabSize) {
+    throw new RangeError(`model: vocab ${config.vocab} must be the tokenizer's vocabulary size (${o.tokenizer}: ${tokenizer.vocabSize})`);
+  }
   const schedule = scheduleFor(o);
   const progress = new Progress({ quiet: o.quiet, logEvery: o.logEvery, label: method });
+  if (cached) progress.line(describeTokenCache(cached));
   const params = parameterCount(config).total;
   progress.line(
     `${o.preset} model, ${(params / 1e6).toFixed(2)}M params (vocab ${config.vocab}, ${o.tokenizer} tokens), ` +
