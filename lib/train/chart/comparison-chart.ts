@@ -30,11 +30,22 @@ export function comparisonSpec(series: readonly ChartSeries[], title: string): C
   } as const;
   const shape = { ...color, scale: { domain: names, range: names.map((_, i) => SHAPES[i % SHAPES.length]) } } as const;
   const panel = { width: 400, height: 280 };
+  // Pixels kept clear at both ends of a loss axis, so that a point at the lowest or highest loss is
+  // drawn clear of the axis line (not on the state axis: it starts at 0, padding would add negatives).
+  const inset = 12;
   return {
     title: { text: title, fontSize: 15, anchor: 'middle', offset: 12 },
     background: 'white',
     padding: 12,
-    config: { font: CHART_FONT, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 12, titleFontSize: 12 } },
+    config: {
+      font: CHART_FONT,
+      axis: { labelFontSize: 11, titleFontSize: 12 },
+      // A label on a panel's top edge is drawn below its tick rather than centred on it: vega puts a
+      // panel's title above everything the panel draws, so a label reaching above one panel and not
+      // the other would set the two titles at different heights.
+      axisY: { labelFlush: true },
+      legend: { labelFontSize: 12, titleFontSize: 12 },
+    },
     hconcat: [
       {
         ...panel,
@@ -43,7 +54,7 @@ export function comparisonSpec(series: readonly ChartSeries[], title: string): C
         mark: { type: 'line', strokeWidth: 2, point: { size: 30, filled: true } },
         encoding: {
           x: { field: 'step', type: 'quantitative', title: 'step', scale: { zero: true } },
-          y: { field: 'loss', type: 'quantitative', title: 'validation loss', scale: { zero: false } },
+          y: { field: 'loss', type: 'quantitative', title: 'validation loss', scale: { zero: false, padding: inset } },
           color,
           shape,
         },
@@ -55,7 +66,7 @@ export function comparisonSpec(series: readonly ChartSeries[], title: string): C
         mark: { type: 'point', filled: true, size: 110, opacity: 1 },
         encoding: {
           x: { field: 'stateMiB', type: 'quantitative', title: 'optimizer state (MiB)', scale: { zero: true } },
-          y: { field: 'loss', type: 'quantitative', title: 'final validation loss', scale: { zero: false } },
+          y: { field: 'loss', type: 'quantitative', title: 'final validation loss', scale: { zero: false, padding: inset } },
           color,
           shape,
         },
