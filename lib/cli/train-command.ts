@@ -41,7 +41,7 @@ export async function runTrainCommand(argv: readonly string[]): Promise<number> 
     return 0;
   }
   if (options.compare) {
-    const { table, files } = runComparison(options);
+    const { table, files } = await runComparison(options);
     process.stdout.write(`\n${table}\n\nWrote ${files.join(', ')}\n`);
     return 0;
   }

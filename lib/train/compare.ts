@@ -1,12 +1,10 @@
 // --compare: trains each optimizer with the same seed, data order, steps and model, one after
 // the other in this process, then writes <out>/<name>/metrics.jsonl (by each run), the chart
-// (compare.svg, compare.png) and the table (compare.md).
+// (compare.svg, compare.png: lib/chart/render.ts) and the table (compare.md).
 import * as fs from 'fs';
 import * as path from 'path';
-import { comparisonScene } from './chart/comparison-chart';
-import { encodePng } from './chart/png';
-import { rasterize } from './chart/raster';
-import { sceneToSvg } from './chart/svg';
+import { checkChartPackages, writeChart } from '../chart/render';
+import { comparisonSpec } from './chart/comparison-chart';
 import { MethodName, METHODS } from '../methods/registry';
 import { TrainOptions } from './options';
 import { methodOptions } from './optimizers';
@@ -28,26 +26,26 @@ export function comparisonRunOptions(o: TrainOptions, method: MethodName, outDir
   };
 }
 
-export function writeComparison(results: TrainResult[], outDir: string, title: string): { table: string; files: string[] } {
+const CHART_USER = 'the comparison chart (train --compare)';
+
+export async function writeComparison(results: TrainResult[], outDir: string, title: string): Promise<{ table: string; files: string[] }> {
   fs.mkdirSync(outDir, { recursive: true });
-  const scene = comparisonScene(
+  const spec = comparisonSpec(
     results.map((r) => ({ name: r.method, curve: r.valCurve, stateBytes: r.optimizerStateBytes, finalLoss: r.valLoss })),
     title,
   );
-  const svg = path.join(outDir, 'compare.svg');
-  const png = path.join(outDir, 'compare.png');
+  const [svg, png] = await writeChart(spec, path.join(outDir, 'compare'), CHART_USER);
   const md = path.join(outDir, 'compare.md');
-  fs.writeFileSync(svg, sceneToSvg(scene));
-  const raster = rasterize(scene);
-  fs.writeFileSync(png, encodePng(raster.width, raster.height, raster.rgb));
   const table = comparisonTable(results);
   fs.writeFileSync(md, `# ${title}\n\n${table}\n\n![validation loss](compare.png)\n`);
   return { table, files: [svg, png, md] };
 }
 
-export function runComparison(o: TrainOptions): { results: TrainResult[]; table: string; files: string[] } {
+export async function runComparison(o: TrainOptions): Promise<{ results: TrainResult[]; table: string; files: string[] }> {
   const methods: readonly MethodName[] | undefined = o.compare;
   if (!methods) throw new Error('runComparison: options.compare must list the methods to compare');
+  // The chart is drawn after the last run: its packages are checked before the first.
+  checkChartPackages(CHART_USER);
   const outDir = o.outDir ?? 'runs';
   // Check every method's options before the first (long) run starts.
   const runs = methods.map((m) => comparisonRunOptions(o, m, outDir));
@@ -59,6 +57,6 @@ export function runComparison(o: TrainOptions): { results: TrainResult[]; table:
     results.push(r);
   }
   const title = `${o.preset} on the Brown corpus, ${o.steps} steps, batch ${o.batch} x ${o.seqLen}, seed ${o.seed}`;
-  const written = writeComparison(results, outDir, title);
+  const written = await writeComparison(results, outDir, title);
   return { results, ...written };
 }

@@ -1,6 +1,9 @@
-// The comparison chart: validation loss against steps (one line per optimizer) and the final
-// validation loss against optimizer-state memory (one point per optimizer), side by side.
-import { drawAxes, INK, PALETTE, Scene, Shape } from './scene';
+// The comparison chart as a vega-lite spec (lib/chart/render.ts draws it): validation loss against
+// step (one line per optimizer) and final validation loss against optimizer-state memory (one
+// point per optimizer), side by side, with one legend for both. Each optimizer has a colour and a
+// point shape of its own; the points carry no text labels, which could collide when two
+// optimizers end close together: the legend names them.
+import { CHART_FONT, ChartSpec } from '../../chart/render';
 
 export interface ChartSeries {
   name: string;
@@ -12,49 +15,63 @@ export interface ChartSeries {
 
 const MIB = 1024 * 1024;
 
-export function comparisonScene(series: ChartSeries[], title: string): Scene {
-  const shapes: Shape[] = [];
-  const width = 1060;
-  const height = 440;
-  shapes.push({ kind: 'text', x: width / 2, y: 24, text: title, size: 16, color: INK, anchor: 'middle' });
+// Tableau's category10 (the first seven were the hand chart's colours, in its order).
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#e377c2', '#7f7f7f', '#bcbd22'];
+export const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'triangle-down', 'cross', 'triangle-right', 'triangle-left'];
 
-  const steps = series.flatMap((s) => s.curve.map((p) => p[0]));
-  const losses = series.flatMap((s) => s.curve.map((p) => p[1]));
-  const left = drawAxes(
-    shapes, { x: 80, y: 80, w: 400, h: 280 }, [0, Math.max(1, ...steps)], [Math.min(...losses), Math.max(...losses)],
-    { title: 'validation loss vs step', x: 'step' },
-  );
-  series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length];
-    const points = s.curve.map(([x, y]) => [left.px(x), left.py(y)] as [number, number]);
-    if (points.length > 1) shapes.push({ kind: 'polyline', points, color, width: 2 });
-    for (const [x, y] of points) shapes.push({ kind: 'circle', x, y, r: 2.5, color });
-  });
+export const PANEL_TITLES = ['validation loss vs step', 'final validation loss vs optimizer state'] as const;
 
-  const mib = series.map((s) => s.stateBytes / MIB);
-  const finals = series.map((s) => s.finalLoss);
-  // Room above and below the points for their labels.
-  const spread = Math.max(...finals) - Math.min(...finals) || Math.abs(finals[0]) * 0.1 || 1;
-  const right = drawAxes(
-    shapes, { x: 600, y: 80, w: 400, h: 280 }, [0, Math.max(...mib) * 1.1 || 1],
-    [Math.min(...finals) - 0.05 * spread, Math.max(...finals) + 0.1 * spread],
-    { title: 'final validation loss vs optimizer state', x: 'optimizer state (MiB)' },
-  );
-  series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length];
-    const x = right.px(mib[i]);
-    const y = right.py(finals[i]);
-    shapes.push({ kind: 'circle', x, y, r: 5, color });
-    shapes.push({ kind: 'text', x: x + 8, y: y - 6, text: s.name, size: 12, color, anchor: 'start' });
-  });
-
-  // Legend under the left panel.
-  series.forEach((s, i) => {
-    const color = PALETTE[i % PALETTE.length];
-    const x = 80 + (i % 5) * 100;
-    const y = 425 - Math.floor(i / 5) * 18;
-    shapes.push({ kind: 'line', x1: x, y1: y - 5, x2: x + 20, y2: y - 5, color, width: 3 });
-    shapes.push({ kind: 'text', x: x + 26, y, text: s.name, size: 12, color: INK, anchor: 'start' });
-  });
-  return { width, height, background: [255, 255, 255], shapes };
+export function comparisonSpec(series: readonly ChartSeries[], title: string): ChartSpec {
+  const names = series.map((s) => s.name);
+  // One scale for both panels: an optimizer has the same colour and shape in each, in the legend's order.
+  const color = {
+    field: 'optimizer', type: 'nominal', title: 'optimizer',
+    scale: { domain: names, range: names.map((_, i) => PALETTE[i % PALETTE.length]) },
+  } as const;
+  const shape = { ...color, scale: { domain: names, range: names.map((_, i) => SHAPES[i % SHAPES.length]) } } as const;
+  const panel = { width: 400, height: 280 };
+  // Pixels kept clear at both ends of a loss axis, so that a point at the lowest or highest loss is
+  // drawn clear of the axis line (not on the state axis: it starts at 0, padding would add negatives).
+  const inset = 12;
+  return {
+    title: { text: title, fontSize: 15, anchor: 'middle', offset: 12 },
+    background: 'white',
+    padding: 12,
+    config: {
+      font: CHART_FONT,
+      axis: { labelFontSize: 11, titleFontSize: 12 },
+      // A label on a panel's top edge is drawn below its tick rather than centred on it: vega puts a
+      // panel's title above everything the panel draws, so a label reaching above one panel and not
+      // the other would set the two titles at different heights.
+      axisY: { labelFlush: true },
+      legend: { labelFontSize: 12, titleFontSize: 12 },
+    },
+    hconcat: [
+      {
+        ...panel,
+        title: PANEL_TITLES[0],
+        data: { values: series.flatMap((s) => s.curve.map(([step, loss]) => ({ optimizer: s.name, step, loss }))) },
+        mark: { type: 'line', strokeWidth: 2, point: { size: 30, filled: true } },
+        encoding: {
+          x: { field: 'step', type: 'quantitative', title: 'step', scale: { zero: true } },
+          y: { field: 'loss', type: 'quantitative', title: 'validation loss', scale: { zero: false, padding: inset } },
+          color,
+          shape,
+        },
+      },
+      {
+        ...panel,
+        title: PANEL_TITLES[1],
+        data: { values: series.map((s) => ({ optimizer: s.name, stateMiB: s.stateBytes / MIB, loss: s.finalLoss })) },
+        mark: { type: 'point', filled: true, size: 110, opacity: 1 },
+        encoding: {
+          x: { field: 'stateMiB', type: 'quantitative', title: 'optimizer state (MiB)', scale: { zero: true } },
+          y: { field: 'loss', type: 'quantitative', title: 'final validation loss', scale: { zero: false, padding: inset } },
+          color,
+          shape,
+        },
+      },
+    ],
+    resolve: { scale: { color: 'shared', shape: 'shared' } },
+  };
 }
