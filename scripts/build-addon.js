@@ -117,17 +117,27 @@ function cudaCompiler({ env = process.env, find = findNvcc, say = log, warn = wa
   return null;
 }
 
-// The CUDA compiler build/ was configured with ('' for none), as CMakeLists.txt records it;
-// undefined when build/ is not configured or predates the record.
-function configuredCudaCompiler() {
-  let cache;
-  try {
-    cache = fs.readFileSync(path.join(root, 'build', 'CMakeCache.txt'), 'utf8');
-  } catch {
-    return undefined;
-  }
+// Why build/ must be configured again before it builds with `nvcc` (null: no CUDA compiler), or
+// null when it need not. `cache` is build/CMakeCache.txt's text, null when there is none (cmake-js
+// compile then configures it, with our options). CMakeLists.txt records the CUDA compiler it
+// configured with ('' for none) as FRUGAL_CUDA_COMPILER_USED; cmake-js compile never configures a
+// build directory again, so without this a toolkit installed since (or FRUGAL_CUDA changed) would
+// not take.
+function reconfigureReason(cache, nvcc) {
+  if (cache === null) return null;
   const m = /^FRUGAL_CUDA_COMPILER_USED:INTERNAL=(.*)$/m.exec(cache);
-  return m ? m[1] : undefined;
+  if (!m) return 'build/ was configured by an older CMakeLists.txt';
+  const wanted = nvcc || '';
+  if (m[1] === wanted) return null;
+  return `build/ was configured with ${m[1] ? `nvcc ${m[1]}` : 'no CUDA compiler'}, this build uses ${wanted ? `nvcc ${wanted}` : 'none'}`;
+}
+
+function readIfPresent(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 function buildWithCmake() {
@@ -144,11 +154,9 @@ function buildWithCmake() {
   // cached by an earlier configuration (since removed) is not tried.
   if (!nvcc) process.env.FRUGAL_CUDA = 'OFF';
   const options = ['--config', 'Release', '--directory', root, ...(nvcc ? [`--CDCMAKE_CUDA_COMPILER=${nvcc}`] : [])];
-  // cmake-js compile configures only a build directory that has no cache yet; one configured with
-  // another compiler (or without CUDA) is configured again, or the change would not take.
-  const configured = configuredCudaCompiler();
-  if (fs.existsSync(path.join(root, 'build', 'CMakeCache.txt')) && configured !== (nvcc || '')) {
-    log(`build/ was configured with ${configured ? `nvcc ${configured}` : configured === '' ? 'no CUDA compiler' : 'an older CMakeLists.txt'}: configuring again`);
+  const why = reconfigureReason(readIfPresent(path.join(root, 'build', 'CMakeCache.txt')), nvcc);
+  if (why) {
+    log(`${why}: configuring again`);
     run(process.execPath, [cmakeJs, 'configure', ...options], root);
   }
   run(process.execPath, [cmakeJs, 'compile', '--parallel', jobs, ...options], root);
@@ -232,4 +240,4 @@ function main() {
 }
 
 if (require.main === module) main();
-module.exports = { cudaCompiler, warnVisibly };
+module.exports = { cudaCompiler, reconfigureReason, warnVisibly };

@@ -79,8 +79,9 @@ describe('findNvcc', () => {
 
 // What the build says about nvcc (scripts/build-addon.js), with the search and the streams stubbed.
 describe('the build and nvcc', () => {
-  const { cudaCompiler, warnVisibly } = require('../scripts/build-addon.js') as {
+  const { cudaCompiler, reconfigureReason, warnVisibly } = require('../scripts/build-addon.js') as {
     cudaCompiler(o: object): string | null;
+    reconfigureReason(cache: string | null, nvcc: string | null): string | null;
     warnVisibly(message: string, o: object): void;
   };
   const found = () => ({ nvcc: '/usr/local/cuda/bin/nvcc', from: '/usr/local/cuda/bin' });
@@ -147,5 +148,18 @@ describe('the build and nvcc', () => {
     // stderr already on the terminal (npm run build:addon, the package's own npm install), or no npm
     expect(attempt({ npm_lifecycle_event: 'install' }, true)).toEqual({ stderr: line, ttyOpened: false });
     expect(attempt({}, false)).toEqual({ stderr: line, ttyOpened: false });
+  });
+
+  test('a build directory configured with another CUDA compiler, or none, is configured again', () => {
+    const cache = (used: string | null) =>
+      `# This is the CMakeCache file.\nCMAKE_BUILD_TYPE:STRING=Release\n${used === null ? '' : `FRUGAL_CUDA_COMPILER_USED:INTERNAL=${used}\n`}`;
+    const nvcc = '/usr/local/cuda/bin/nvcc';
+    expect(reconfigureReason(null, nvcc)).toBeNull(); // not configured yet: the build configures it
+    expect(reconfigureReason(cache(nvcc), nvcc)).toBeNull();
+    expect(reconfigureReason(cache(''), null)).toBeNull();
+    expect(reconfigureReason(cache(''), nvcc)).toBe(`build/ was configured with no CUDA compiler, this build uses nvcc ${nvcc}`);
+    expect(reconfigureReason(cache(nvcc), null)).toBe(`build/ was configured with nvcc ${nvcc}, this build uses none`);
+    expect(reconfigureReason(cache('/opt/cuda-12.4/bin/nvcc'), nvcc)).toMatch(/^build\/ was configured with nvcc \/opt\/cuda-12\.4\/bin\/nvcc, this build uses nvcc /);
+    expect(reconfigureReason(cache(null), null)).toBe('build/ was configured by an older CMakeLists.txt');
   });
 });
