@@ -2,6 +2,7 @@
 // or driver is a normal answer (no CUDA devices, with the reason), never an error.
 import * as os from 'os';
 import { describeValue } from './dtype';
+import { driverOnlyGpus, missingCudaBackend } from './missing-cuda';
 import { native } from './native';
 
 export type Device = 'cpu' | `cuda:${number}`;
@@ -9,13 +10,16 @@ export type Device = 'cpu' | `cuda:${number}`;
 export interface DeviceInfo {
   device: Device;
   name: string;
-  /** Bytes of device memory (host RAM for the CPU). */
+  /** Bytes of device memory (host RAM for the CPU); 0 for a GPU this build has no backend for. */
   totalMemory: number;
   /** CUDA only: e.g. '9.0'. */
   computeCapability?: string;
   /** CUDA only: streaming multiprocessors. */
   multiprocessors?: number;
-  /** CUDA only: false when this build has no code for the GPU (older than its architectures). */
+  /**
+   * CUDA only: false when this build has no code for the GPU (older than its architectures, or
+   * no CUDA backend at all: nvcc was missing when it was built).
+   */
   usable?: boolean;
   /** CUDA only: why it is not usable ('' when it is). */
   unusableReason?: string;
@@ -33,7 +37,8 @@ export function cudaDeviceCount(): number {
 
 /** Why no CUDA device is usable; '' when at least one is. */
 export function cudaUnavailableReason(): string {
-  return native().cudaUnavailableReason();
+  const addon = native();
+  return missingCudaBackend(addon.builtWithCuda) ?? addon.cudaUnavailableReason();
 }
 
 /**
@@ -46,7 +51,10 @@ export function cudaMathStatus(device: Device | string): string {
   return native().cudaMathStatus(m[1] === undefined ? 0 : Number(m[1]));
 }
 
-/** Every device: the CPU first, then each CUDA GPU (one this build cannot run on has usable: false and the reason). */
+/**
+ * Every device: the CPU first, then each CUDA GPU (one this build cannot run on has usable: false
+ * and the reason; with no CUDA backend in the build, the GPUs the driver lists, all unusable).
+ */
 export function devices(): DeviceInfo[] {
   const cpus = os.cpus();
   const list: DeviceInfo[] = [
@@ -64,6 +72,11 @@ export function devices(): DeviceInfo[] {
       unusableReason: info.unusableReason,
     });
   }
+  // A build without the CUDA backend sees no GPU; the driver still shows them. Listed, not usable,
+  // with the reason and the fix (cudaDeviceCount() stays 0: nothing here can run on them).
+  driverOnlyGpus(native().builtWithCuda).forEach(({ name, reason }, i) => {
+    list.push({ device: `cuda:${i}`, name, totalMemory: 0, usable: false, unusableReason: reason });
+  });
   return list;
 }
 

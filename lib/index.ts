@@ -11,6 +11,7 @@ export { Tensor, TensorOptions, RandnOptions, RandOptions, HostArray } from './t
 // them. Raw pointers enter only through the documented borrowing entry points
 // (Tensor.fromDevicePointer, Tensor.fromArrayBuffer), which validate what can be validated.
 import { native } from './native';
+import { checkCudaBackendAtImport } from './missing-cuda';
 export {
   GroupOptions,
   OptimizerOptions,
@@ -38,3 +39,7 @@ export { encodeSafetensors, decodeSafetensors, SafetensorsTensor, SafetensorsDty
 export function version(): string {
   return native().version();
 }
+
+// A GPU driver with an addon built without CUDA is worth a warning at import, not at first use;
+// without a driver the addon stays unloaded until then.
+checkCudaBackendAtImport(native);

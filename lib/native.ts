@@ -3,6 +3,7 @@
 // first call that needs it, not at import time.
 import bindings from 'bindings';
 import * as path from 'path';
+import { warnIfCudaBackendMissing } from './missing-cuda';
 
 /** Numeric codes shared with frugal.h. */
 export const MEM_TENSOR = 0;
@@ -228,8 +229,9 @@ export function native(): NativeAddon {
     throw new Error(
       `frugal-optim: the native addon could not be loaded: ${why}\n` +
         'Build it with `npm run build:addon` in the frugal-optim package (needs CMake, or node-gyp, ' +
-        'and a C++17 compiler; nvcc on PATH adds the CUDA backend).',
+        'and a C++17 compiler; nvcc, found on PATH, CUDA_HOME or /usr/local/cuda, adds the CUDA backend).',
     );
   }
+  warnIfCudaBackendMissing(addon.builtWithCuda); // a GPU driver here and no CUDA backend: say so, once
   return addon;
 }

@@ -2,6 +2,10 @@
 // Builds the native addon (npm's install script, and `npm run build:addon`).
 //   - CMake on PATH: cmake-js compile, Release, into build/ (the CPU backend always, the CUDA
 //     backend when nvcc is found; FRUGAL_CUDA=ON|OFF|AUTO and FRUGAL_CUDA_ARCHS override).
+//     nvcc is looked for where CUDA installs put it (find-nvcc.js: CUDACXX, CUDA_HOME, CUDA_PATH,
+//     PATH, /usr/local/cuda/bin), handed to CMake as CMAKE_CUDA_COMPILER and printed; when none
+//     is found the build says so in a line npm shows, and builds the CPU backend alone. A build
+//     directory configured with another CUDA compiler (or none) is configured again.
 //     Node-API headers come from node-api-headers (package.json binary.napi_versions): no download.
 //   - otherwise: node-gyp rebuild (CPU backend only), into build/.
 //   - --gyp: node-gyp in a temporary copy of the sources (build/ is left alone), the addon kept
@@ -15,6 +19,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { findNvcc } = require('./find-nvcc');
+
 const root = path.resolve(__dirname, '..');
 const jobs = process.env.JOBS || process.env.CMAKE_BUILD_PARALLEL_LEVEL || '2';
 
@@ -25,6 +31,26 @@ function log(message) {
 function fail(message) {
   console.error(`[frugal-optim] build failed: ${message}`);
   process.exit(1);
+}
+
+// npm runs a dependency's install script with its output hidden (shown only if it fails), so a
+// warning on stderr alone reaches nobody: under npm, with stderr not a terminal, the line also
+// goes to the controlling terminal (/dev/tty), which npm leaves alone. No terminal (CI): the log.
+// (The streams are parameters for the tests.)
+function warnVisibly(message, { env = process.env, stderr = process.stderr, openTty = () => fs.openSync('/dev/tty', 'w') } = {}) {
+  const line = `[frugal-optim] warning: ${message}\n`;
+  stderr.write(line);
+  if (!env.npm_lifecycle_event || stderr.isTTY) return;
+  try {
+    const fd = openTty();
+    try {
+      fs.writeSync(fd, line);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // no controlling terminal: stderr above is all there is
+  }
 }
 
 function onPath(command) {
@@ -67,11 +93,73 @@ function requireBuildTools(packages) {
     '(or install frugal-optim without --omit=optional), then `npm run build:addon`');
 }
 
+// The CUDA compiler for this build: FRUGAL_CUDA=OFF none; otherwise the nvcc found, and none
+// found is a warning (AUTO) or an error (ON). The environment and what it calls are parameters
+// for the tests.
+function cudaCompiler({ env = process.env, find = findNvcc, say = log, warn = warnVisibly } = {}) {
+  const mode = (env.FRUGAL_CUDA || 'AUTO').toUpperCase();
+  if (mode === 'OFF') {
+    say('FRUGAL_CUDA=OFF: building the CPU backend only');
+    return null;
+  }
+  const found = find({ env });
+  if (found.nvcc) {
+    say(`nvcc: ${found.nvcc} (found through ${found.from}): building the CUDA backend too`);
+    return found.nvcc;
+  }
+  const where = found.searched.join(', ');
+  if (mode === 'ON') throw new Error(`FRUGAL_CUDA=ON but nvcc, the CUDA compiler, was not found (looked in ${where})`);
+  warn(
+    `nvcc, the CUDA compiler, was not found (looked in ${where}): the CUDA backend is left out and ` +
+      'frugal-optim will run on the CPU only. To include it, install the CUDA toolkit (12.1 or newer), ' +
+      'set CUDA_HOME to it (or put its bin/ on PATH) and run `npm rebuild frugal-optim`.',
+  );
+  return null;
+}
+
+// Why build/ must be configured again before it builds with `nvcc` (null: no CUDA compiler), or
+// null when it need not. `cache` is build/CMakeCache.txt's text, null when there is none (cmake-js
+// compile then configures it, with our options). CMakeLists.txt records the CUDA compiler it
+// configured with ('' for none) as FRUGAL_CUDA_COMPILER_USED; cmake-js compile never configures a
+// build directory again, so without this a toolkit installed since (or FRUGAL_CUDA changed) would
+// not take.
+function reconfigureReason(cache, nvcc) {
+  if (cache === null) return null;
+  const m = /^FRUGAL_CUDA_COMPILER_USED:INTERNAL=(.*)$/m.exec(cache);
+  if (!m) return 'build/ was configured by an older CMakeLists.txt';
+  const wanted = nvcc || '';
+  if (m[1] === wanted) return null;
+  return `build/ was configured with ${m[1] ? `nvcc ${m[1]}` : 'no CUDA compiler'}, this build uses ${wanted ? `nvcc ${wanted}` : 'none'}`;
+}
+
+function readIfPresent(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 function buildWithCmake() {
   requireBuildTools(['cmake-js', 'node-addon-api']);
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
-  log(`building with CMake (${onPath('cmake')}), ${jobs} jobs; nvcc ${onPath('nvcc') ? 'found: CUDA backend included' : 'not found: CPU backend only'}`);
-  run(process.execPath, [cmakeJs, 'compile', '--config', 'Release', '--parallel', jobs, '--directory', root], root);
+  log(`building with CMake (${onPath('cmake')}), ${jobs} jobs`);
+  let nvcc;
+  try {
+    nvcc = cudaCompiler();
+  } catch (e) {
+    fail(e.message);
+  }
+  // CMake reads FRUGAL_CUDA from the environment: OFF when no nvcc is used, so a CUDA compiler
+  // cached by an earlier configuration (since removed) is not tried.
+  if (!nvcc) process.env.FRUGAL_CUDA = 'OFF';
+  const options = ['--config', 'Release', '--directory', root, ...(nvcc ? [`--CDCMAKE_CUDA_COMPILER=${nvcc}`] : [])];
+  const why = reconfigureReason(readIfPresent(path.join(root, 'build', 'CMakeCache.txt')), nvcc);
+  if (why) {
+    log(`${why}: configuring again`);
+    run(process.execPath, [cmakeJs, 'configure', ...options], root);
+  }
+  run(process.execPath, [cmakeJs, 'compile', '--parallel', jobs, ...options], root);
   log(`addon: ${path.join(root, 'build', 'Release', 'frugal.node')}`);
 }
 
@@ -129,15 +217,27 @@ function checkGypBuild() {
   }
 }
 
-// Everything generated from schema/options.json is committed; a schema edit is picked up here
-// (where the generator and the schema exist: a copy of this script alone builds what is there).
-const generator = path.join(__dirname, 'gen-schema.js');
-if (fs.existsSync(generator) && fs.existsSync(path.join(root, 'schema', 'options.json'))) {
-  run(process.execPath, [generator], root);
+function main() {
+  // Everything generated from schema/options.json is committed; a schema edit is picked up here
+  // (where the generator and the schema exist: a copy of this script alone builds what is there).
+  const generator = path.join(__dirname, 'gen-schema.js');
+  if (fs.existsSync(generator) && fs.existsSync(path.join(root, 'schema', 'options.json'))) {
+    run(process.execPath, [generator], root);
+  }
+  if (process.argv.includes('--gyp')) checkGypBuild();
+  else if (onPath('cmake')) buildWithCmake();
+  else {
+    log('CMake not found on PATH: falling back to node-gyp (CPU backend only)');
+    const { nvcc } = process.env.FRUGAL_CUDA?.toUpperCase() === 'OFF' ? { nvcc: null } : findNvcc();
+    if (nvcc) {
+      warnVisibly(
+        `CMake was not found on PATH, so the CUDA backend is left out although nvcc is here (${nvcc}): ` +
+          'install CMake (3.19 or newer) and run `npm rebuild frugal-optim` to include it.',
+      );
+    }
+    buildWithGyp(root);
+  }
 }
-if (process.argv.includes('--gyp')) checkGypBuild();
-else if (onPath('cmake')) buildWithCmake();
-else {
-  log('CMake not found on PATH: falling back to node-gyp (CPU backend only)');
-  buildWithGyp(root);
-}
+
+if (require.main === module) main();
+module.exports = { cudaCompiler, reconfigureReason, warnVisibly };

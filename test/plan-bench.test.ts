@@ -7,6 +7,7 @@ import * as path from 'path';
 import { stepTraffic } from '../lib/bench/bytes-moved';
 import { compareResults, comparisonTable, runCompare } from '../lib/bench/compare';
 import { parseBenchArgs } from '../lib/bench/bench-args';
+import { UsageError } from '../lib/cli/args';
 import { readResults, resultsPath } from '../lib/bench/results';
 import { reportMarkdown } from '../lib/bench/report';
 import { summarize, timeCalls } from '../lib/bench/timing';
@@ -120,6 +121,23 @@ describe('ours against torch', () => {
     }
   });
 
+  test('compare: --markdown, and bad arguments exit 2 naming the problem (a misspelt flag is not a file)', () => {
+    const files = [path.join(SAMPLES, 'ours-sample.json'), path.join(SAMPLES, 'torch-sample.json')];
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(runCompare([...files, '--markdown'])).toBe(0);
+      expect(String(out.mock.calls[0][0])).toMatch(/^\| method \| preset \|/);
+      expect(runCompare([...files, '--markdwn'])).toBe(2);
+      expect(String(err.mock.calls[0][0])).toMatch(/^compare: unknown option --markdwn; did you mean --markdown\?/);
+      expect(runCompare([files[0]])).toBe(2);
+      expect(String(err.mock.calls[1][0])).toMatch(/^compare: expected two results files, got 1/);
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  });
+
   test('a file of another schema is refused by name', () => {
     const f = path.join(os.tmpdir(), `frugal-bad-${process.pid}.json`);
     fs.writeFileSync(f, JSON.stringify({ schema: 'x', rows: [] }));
@@ -180,6 +198,31 @@ describe('bench options', () => {
     expect(parseBenchArgs([], true)).toMatchObject({ device: 'cuda:0', reps: 30, inner: 10 });
     expect(parseBenchArgs(['--preset', '1b', '--methods=adamw,galore', '--dtype', 'bfloat16'], true))
       .toMatchObject({ presets: ['1b'], methods: ['adamw', 'galore'], dtypes: ['bfloat16'] });
-    expect(() => parseBenchArgs(['--methods', 'nope'], false)).toThrow(/unknown method 'nope'/);
+    expect(() => parseBenchArgs(['--methods', 'nope'], false)).toThrow(/--methods: expected one of adamw, .*, got 'nope'$/);
+  });
+  test('bad input is a UsageError naming the flag, with the near miss when there is one', () => {
+    expect(() => parseBenchArgs(['--method', 'adamw'], false)).toThrow(/^unknown option --method; did you mean --methods\? \(see --help\)$/);
+    expect(() => parseBenchArgs(['--methods', 'galor'], false)).toThrow(/got 'galor'; did you mean 'galore'\?$/);
+    expect(() => parseBenchArgs(['--preset', '60n'], false)).toThrow(/--preset: expected one of 60m, .*, got '60n'; did you mean '60m'\?$/);
+    expect(() => parseBenchArgs(['--device', 'gpu'], false)).toThrow(/--device: expected cpu or cuda:N, got 'gpu'/);
+    expect(() => parseBenchArgs(['--reps'], false)).toThrow(UsageError);
+    expect(parseBenchArgs(['--dtype', 'bf16,fp32'], false)).toMatchObject({ dtypes: ['bfloat16', 'float32'] });
+    expect(parseBenchArgs(['--version'], false)).toBe('version');
+    expect(parseBenchArgs(['--reps', '0', '--help'], false)).toBe('help');
+  });
+  test('the bench exits 2 on bad arguments before it measures anything, and prints --version', async () => {
+    const { runStepBench } = await import('../lib/bench/step-bench');
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await runStepBench(['--warmpu', '2'])).toBe(2);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toBe('bench: unknown option --warmpu; did you mean --warmup? (see --help)\n');
+      expect(await runStepBench(['--version'])).toBe(0);
+      const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toBe(`${version}\n`);
+    } finally {
+      err.mockRestore();
+      out.mockRestore();
+    }
   });
 });

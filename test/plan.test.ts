@@ -234,6 +234,10 @@ describe('command line', () => {
     expect(input).toMatchObject({ preset: '1b', optimizer: 'galore', settings: { rank: 512 }, dtype: 'bfloat16', perLayerUpdates: true, gpuMemory: 24 * 1024 ** 3 });
     expect(() => planInputFromArgs(['--density'])).toThrow(/expected a value/);
     expect(() => planInputFromArgs(['--bogus'])).toThrow(/unknown option --bogus/);
+    expect(() => planInputFromArgs(['--rank', '-1'])).toThrow(/--rank: expected an integer in \[0, 2147483647\], got '-1'/);
+    expect(() => planInputFromArgs(['--json=yes'])).toThrow(/--json: takes no value, got 'yes'/);
+    expect(() => planInputFromArgs(['60m'])).toThrow(/unexpected argument '60m'/);
+    expect(planInputFromArgs(['--version']).version).toBe(true);
   });
 });
 
@@ -262,6 +266,24 @@ describe('plan command', () => {
     const bad = await plan(['--preset', '60m', '--dtype', 'fp8']);
     expect(bad.code).toBe(2);
     expect(bad.out).toMatch(/--dtype: expected one of float32, bfloat16, got 'fp8'/);
+  });
+
+  test('bad flags and values exit 2 naming the flag, with the near miss', async () => {
+    expect(await plan(['--preset', '60m', '--sid', 'left'])).toEqual({
+      code: 2, out: 'frugal-optim plan: unknown option --sid; did you mean --side? (see --help)\n',
+    });
+    expect(await plan(['--preset', '60m', '--side', 'lefft'])).toEqual({
+      code: 2, out: "frugal-optim plan: --side: expected one of std, reverse_std, left, right, got 'lefft'; did you mean 'left'?\n",
+    });
+    expect(await plan(['--preset', '60n'])).toMatchObject({ code: 2, out: expect.stringMatching(/got '60n'; did you mean '60m'\?\n$/) });
+    expect(await plan(['--optimizer', 'galor'])).toMatchObject({ code: 2, out: expect.stringMatching(/got 'galor'; did you mean 'galore'\?\n$/) });
+    expect(await plan(['--gpu-memory', 'lots'])).toMatchObject({ code: 2, out: expect.stringContaining('--gpu-memory: expected a size') });
+    expect(await plan(['--shapes', '[1,'])).toMatchObject({ code: 2, out: expect.stringMatching(/^frugal-optim plan: --shapes: /) });
+  });
+
+  test('--version prints the package version', async () => {
+    const { version } = JSON.parse(require('fs').readFileSync(require('path').join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(await plan(['--version'])).toEqual({ code: 0, out: `${version}\n` });
   });
 
   test('says whether it fits a GPU by exit code', async () => {

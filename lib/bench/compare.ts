@@ -1,6 +1,7 @@
 // Ours against PyTorch: pairs the rows of two results files by (method, preset, dtype) and prints
 // the ratio of step times, ours / torch, for every torch implementation of the method.
 //   node dist/cjs/bench/compare.js bench/results/ours.json bench/results/torch.json [--markdown]
+import { flag, parseCommandLine, UsageError, versionText } from '../cli/args';
 import { formatBytes } from '../plan/format';
 import { BenchResults, BenchRow, readResults } from './results';
 
@@ -54,18 +55,32 @@ export function comparisonTable(rows: readonly Comparison[], markdown = false): 
   return [line(head), ...body.map(line)].join('\n');
 }
 
+const USAGE = 'usage: compare <ours.json> <torch.json> [--markdown]';
+
+/** Prints the comparison; returns the exit code (1: nothing in common, 2: bad arguments). */
 export function runCompare(argv: string[]): number {
-  const files = argv.filter((a) => !a.startsWith('--'));
-  if (files.length !== 2) {
-    process.stderr.write('usage: compare <ours.json> <torch.json> [--markdown]\n');
-    return 2;
+  let line;
+  try {
+    line = parseCommandLine(argv, { markdown: flag.switch() }, { positionals: true });
+    if (!line.help && !line.version && line.positionals.length !== 2) {
+      throw new UsageError(`expected two results files, got ${line.positionals.length}`);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`compare: ${e.message}\n${USAGE}\n`);
+    return e.exitCode;
   }
+  if (line.help || line.version) {
+    process.stdout.write(line.help ? `${USAGE}\n` : versionText());
+    return 0;
+  }
+  const files = line.positionals;
   const rows = compareResults(readResults(files[0]), readResults(files[1]));
   if (rows.length === 0) {
     process.stderr.write('compare: no (method, preset, dtype) in common\n');
     return 1;
   }
-  process.stdout.write(comparisonTable(rows, argv.includes('--markdown')) + '\n');
+  process.stdout.write(comparisonTable(rows, line.flags.markdown === true) + '\n');
   return 0;
 }
 

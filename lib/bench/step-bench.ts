@@ -2,6 +2,7 @@
 // against the bytes the step must move and a device copy of the same tensors timed in the same
 // run; prints a table, writes bench/results/<device>-<date>.json and optionally a report.
 import * as os from 'os';
+import { UsageError, versionText } from '../cli/args';
 import { cudaDeviceCount, devices, checkDevice, Device } from '../device';
 import { memoryStats } from '../memory';
 import { synchronize } from '../stream';
@@ -116,6 +117,7 @@ export function rowsTable(rows: readonly BenchRow[], copy: Record<string, number
   return [line(head), ...body.map(line), '', `copy bandwidth (read + write) in this run: ${copies}`].join('\n');
 }
 
+/** Runs the bench; returns the exit code (2: bad arguments). */
 export async function runStepBench(argv: string[]): Promise<number> {
   let gpu = false;
   try {
@@ -123,9 +125,16 @@ export async function runStepBench(argv: string[]): Promise<number> {
   } catch {
     gpu = false;
   }
-  const parsed = parseBenchArgs(argv, gpu);
-  if (parsed === 'help') {
-    process.stdout.write(BENCH_USAGE + '\n');
+  let parsed: ReturnType<typeof parseBenchArgs>;
+  try {
+    parsed = parseBenchArgs(argv, gpu);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`bench: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (parsed === 'help' || parsed === 'version') {
+    process.stdout.write(parsed === 'help' ? `${BENCH_USAGE}\n` : versionText());
     return 0;
   }
   const args = parsed;

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // The `frugal-optim` command: dispatches to `train` (the training bench, lib/train) and `plan`
-// (the memory planner, lib/plan/cli.ts). Errors print their message, not a stack, and exit 1;
-// a `train` stopped by SIGINT / SIGTERM exits 130 / 143 (train-command.ts).
+// (the memory planner, lib/plan/cli.ts). Bad arguments (an unknown command or option, a bad
+// value: a UsageError) print their message and exit 2; other errors print their message, not a
+// stack, and exit 1; a `train` stopped by SIGINT / SIGTERM exits 130 / 143 (train-command.ts).
+import { didYouMean } from '../arg-checks';
+import { UsageError, versionText } from './args';
 import { runTrainCommand } from './train-command';
 
 const USAGE = `Usage: frugal-optim <command> [options]
+       frugal-optim --help | --version
 
 Commands
   train     pretrain a LLaMA-style model on the Brown corpus and compare optimizers
@@ -12,20 +16,36 @@ Commands
   plan      plan the memory of a model and optimizer (frugal-optim plan --help)
 `;
 
+const COMMANDS = ['train', 'plan'];
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
-    return command === undefined ? 1 : 0;
+    return 0;
   }
-  if (command === 'train') return runTrainCommand(rest);
-  if (command === 'plan') {
-    // Loaded on demand: each command pulls in only its own modules.
-    const { runPlanCommand } = await import('../plan/cli');
-    return runPlanCommand(rest as string[]);
+  if (command === '--version') {
+    process.stdout.write(versionText());
+    return 0;
   }
-  process.stderr.write(`frugal-optim: unknown command '${command}'\n\n${USAGE}`);
-  return 1;
+  try {
+    if (command === 'train') return await runTrainCommand(rest);
+    if (command === 'plan') {
+      // Loaded on demand: each command pulls in only its own modules.
+      const { runPlanCommand } = await import('../plan/cli');
+      return await runPlanCommand(rest as string[]);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`frugal-optim ${command}: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (command === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  process.stderr.write(`frugal-optim: unknown command '${command}'${didYouMean(command, COMMANDS)}\n\n${USAGE}`);
+  return 2;
 }
 
 if (require.main === module) {

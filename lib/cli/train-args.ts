@@ -1,10 +1,14 @@
-// `frugal-optim train` command-line flags -> TrainOptions. Flags are --name value or
-// --name=value; booleans take no value. Unknown flags and bad values are errors that name the flag.
-import { DECIMAL_NUMBER } from '../arg-checks';
+// `frugal-optim train` command-line flags -> TrainOptions, through the shared parser (args.ts):
+// --name value or --name=value; switches take no value. Unknown flags and bad values are
+// UsageErrors (exit 2) that name the flag. The checks of the values are checkTrainOptions, which
+// the trainer exports for callers of train(), so both refuse the same things with the same words.
 import { METHOD_NAMES } from '../methods/registry';
 import { checkTrainOptions, DEFAULT_OPTIONS, TrainOptions } from '../train/options';
+import { methodOptions } from '../train/optimizers';
+import { flag, FlagValues, parseCommandLine, UsageError } from './args';
 
 export const TRAIN_USAGE = `Usage: frugal-optim train [options]
+       frugal-optim train --help | --version
 
 Pretrains a LLaMA-style model on the Brown corpus and reports loss, perplexity, speed and memory.
 With no options: the tiny preset, byte tokenizer, FRUGAL's pretraining recipe, on a GPU when there
@@ -51,58 +55,81 @@ Comparison
                           <out>/<name>/metrics.jsonl, compare.svg, compare.png and compare.md
 `;
 
-type Kind = 'int' | 'number' | 'string' | 'flag' | 'list' | 'opt';
-interface FlagSpec {
-  key: keyof TrainOptions | 'opt';
-  kind: Kind;
-}
-
-const FLAGS: Record<string, FlagSpec> = {
-  optimizer: { key: 'optimizer', kind: 'string' },
-  lr: { key: 'lr', kind: 'number' },
-  'weight-decay': { key: 'weightDecay', kind: 'number' },
-  density: { key: 'density', kind: 'number' },
-  'update-gap': { key: 'updateGap', kind: 'int' },
-  'switch-every': { key: 'switchEvery', kind: 'int' },
-  opt: { key: 'opt', kind: 'opt' },
-  'max-grad-norm': { key: 'maxGradNorm', kind: 'number' },
-  schedule: { key: 'schedule', kind: 'string' },
-  warmup: { key: 'warmup', kind: 'int' },
-  'min-lr-ratio': { key: 'minLrRatio', kind: 'number' },
-  preset: { key: 'preset', kind: 'string' },
-  tokenizer: { key: 'tokenizer', kind: 'string' },
-  'vocab-size': { key: 'vocabSize', kind: 'int' },
-  steps: { key: 'steps', kind: 'int' },
-  batch: { key: 'batch', kind: 'int' },
-  'seq-len': { key: 'seqLen', kind: 'int' },
-  seed: { key: 'seed', kind: 'int' },
-  device: { key: 'device', kind: 'string' },
-  dtype: { key: 'dtype', kind: 'string' },
-  threads: { key: 'threads', kind: 'int' },
-  'eval-every': { key: 'evalEvery', kind: 'int' },
-  'eval-batches': { key: 'evalBatches', kind: 'int' },
-  'log-every': { key: 'logEvery', kind: 'int' },
-  out: { key: 'outDir', kind: 'string' },
-  'checkpoint-dir': { key: 'checkpointDir', kind: 'string' },
-  'checkpoint-every': { key: 'checkpointEvery', kind: 'int' },
-  resume: { key: 'resume', kind: 'flag' },
-  quiet: { key: 'quiet', kind: 'flag' },
-  'per-layer': { key: 'perLayer', kind: 'flag' },
-  'sparse-backward': { key: 'sparseBackward', kind: 'flag' },
-  compare: { key: 'compare', kind: 'list' },
+// The table parses text (integers, numbers, lists, --opt pairs); ranges and names are
+// checkTrainOptions' to state.
+const FLAGS = {
+  optimizer: flag.string(),
+  lr: flag.number(),
+  'weight-decay': flag.number(),
+  density: flag.number(),
+  'update-gap': flag.integer(),
+  'switch-every': flag.integer(),
+  opt: flag.repeated(parseOptPair),
+  'max-grad-norm': flag.number(),
+  schedule: flag.string(),
+  warmup: flag.integer(),
+  'min-lr-ratio': flag.number(),
+  preset: flag.string(),
+  tokenizer: flag.string(),
+  'vocab-size': flag.integer(),
+  steps: flag.integer(),
+  batch: flag.integer(),
+  'seq-len': flag.integer(),
+  seed: flag.integer(),
+  device: flag.string(),
+  dtype: flag.string(),
+  threads: flag.integer(),
+  'eval-every': flag.integer(),
+  'eval-batches': flag.integer(),
+  'log-every': flag.integer(),
+  out: flag.string(),
+  'checkpoint-dir': flag.string(),
+  'checkpoint-every': flag.integer(),
+  resume: flag.switch(),
+  quiet: flag.switch(),
+  'per-layer': flag.switch(),
+  'sparse-backward': flag.switch(),
+  compare: flag.list(), // names checked by checkTrainOptions
 };
 
+/** The TrainOptions field each flag sets (--opt fills optimizerOptions). */
+const OPTION_OF: { [F in keyof typeof FLAGS]: keyof TrainOptions | null } = {
+  optimizer: 'optimizer',
+  lr: 'lr',
+  'weight-decay': 'weightDecay',
+  density: 'density',
+  'update-gap': 'updateGap',
+  'switch-every': 'switchEvery',
+  opt: null,
+  'max-grad-norm': 'maxGradNorm',
+  schedule: 'schedule',
+  warmup: 'warmup',
+  'min-lr-ratio': 'minLrRatio',
+  preset: 'preset',
+  tokenizer: 'tokenizer',
+  'vocab-size': 'vocabSize',
+  steps: 'steps',
+  batch: 'batch',
+  'seq-len': 'seqLen',
+  seed: 'seed',
+  device: 'device',
+  dtype: 'dtype',
+  threads: 'threads',
+  'eval-every': 'evalEvery',
+  'eval-batches': 'evalBatches',
+  'log-every': 'logEvery',
+  out: 'outDir',
+  'checkpoint-dir': 'checkpointDir',
+  'checkpoint-every': 'checkpointEvery',
+  resume: 'resume',
+  quiet: 'quiet',
+  'per-layer': 'perLayer',
+  'sparse-backward': 'sparseBackward',
+  compare: 'compare',
+};
 
 // Tokens in one step's batch are held in one int32-indexed array.
 const MAX_TOKENS_PER_STEP = 2 ** 31 - 1;
-
-function parseNumber(flag: string, text: string, integer: boolean): number {
-  const v = Number(text);
-  if (!DECIMAL_NUMBER.test(text) || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) {
-    throw new RangeError(`--${flag}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`);
-  }
-  return v;
-}
 
 // --opt values: numbers, booleans, or strings; lists as a,b (betas=0.9,0.95).
 function parseOptValue(text: string): unknown {
@@ -112,55 +139,44 @@ function parseOptValue(text: string): unknown {
   return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
-/** Parses the arguments after `train`; returns null for --help. */
-export function parseTrainArgs(argv: readonly string[]): TrainOptions | null {
+function parseOptPair(text: string, name: string): [string, unknown] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new UsageError(`--${name}: expected NAME=VALUE, got '${text}'`);
+  return [text.slice(0, at), parseOptValue(text.slice(at + 1))];
+}
+
+function toOptions(flags: FlagValues<typeof FLAGS>): TrainOptions {
   const o: TrainOptions = { ...DEFAULT_OPTIONS, optimizerOptions: {} };
   const record = o as unknown as Record<string, unknown>;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') return null;
-    if (!arg.startsWith('--')) throw new Error(`train: unexpected argument '${arg}' (options start with --; see --help)`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const spec = FLAGS[name];
-    if (!spec) throw new Error(`train: unknown option --${name} (see --help)`);
-    if (spec.kind === 'flag') {
-      if (eq >= 0) throw new Error(`--${name}: takes no value`);
-      record[spec.key] = true;
-      continue;
-    }
-    let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      if (i + 1 >= argv.length) throw new Error(`--${name}: expected a value`);
-      value = argv[++i];
-    }
-    switch (spec.kind) {
-      case 'int':
-        record[spec.key] = parseNumber(name, value, true);
-        break;
-      case 'number':
-        record[spec.key] = parseNumber(name, value, false);
-        break;
-      case 'string':
-        record[spec.key] = value;
-        break;
-      case 'list':
-        record[spec.key] = value.split(',').map((s) => s.trim()).filter(Boolean); // checked by checkTrainOptions
-        break;
-      case 'opt': {
-        const at = value.indexOf('=');
-        if (at <= 0) throw new Error(`--opt: expected NAME=VALUE, got '${value}'`);
-        o.optimizerOptions[value.slice(0, at)] = parseOptValue(value.slice(at + 1));
-        break;
-      }
-    }
+  for (const [name, key] of Object.entries(OPTION_OF)) {
+    const value = flags[name as keyof typeof FLAGS];
+    if (key !== null && value !== undefined) record[key] = value;
   }
+  for (const [name, value] of flags.opt ?? []) o.optimizerOptions[name] = value;
   if (o.dtype === ('float32' as string)) o.dtype = 'fp32';
   if (o.dtype === ('bfloat16' as string)) o.dtype = 'bf16';
-  checkTrainOptions(o);
+  return o;
+}
+
+/**
+ * Parses the arguments after `train`; returns 'help' for --help, 'version' for --version. Bad
+ * input throws a UsageError naming the flag.
+ */
+export function parseTrainArgs(argv: readonly string[]): TrainOptions | 'help' | 'version' {
+  const line = parseCommandLine(argv, FLAGS);
+  if (line.help) return 'help';
+  if (line.version) return 'version';
+  const o = toOptions(line.flags);
+  try {
+    checkTrainOptions(o);
+    // The method's settings (--density on adamw, --opt names) are checked now, not after the
+    // corpus is loaded; --compare skips the ones a method does not take.
+    if (!o.compare) methodOptions(o.optimizer, o);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (o.batch * o.seqLen > MAX_TOKENS_PER_STEP) {
-    throw new RangeError(
+    throw new UsageError(
       `--batch ${o.batch} x --seq-len ${o.seqLen} = ${o.batch * o.seqLen} tokens per step; at most ${MAX_TOKENS_PER_STEP}`,
     );
   }

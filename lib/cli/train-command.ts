@@ -5,6 +5,7 @@ import { runComparison } from '../train/compare';
 import { TrainOptions } from '../train/options';
 import { formatSummary } from '../train/summary';
 import { trainAsync, TrainHooks, TrainingInterrupted } from '../train/trainer';
+import { versionText } from './args';
 import { parseTrainArgs, TRAIN_USAGE } from './train-args';
 
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -35,9 +36,9 @@ export async function trainWithSignals(options: TrainOptions, hooks: TrainHooks 
 }
 
 export async function runTrainCommand(argv: readonly string[]): Promise<number> {
-  const options = parseTrainArgs(argv);
-  if (!options) {
-    process.stdout.write(TRAIN_USAGE);
+  const options = parseTrainArgs(argv); // a UsageError: main() prints it and exits 2
+  if (options === 'help' || options === 'version') {
+    process.stdout.write(options === 'help' ? TRAIN_USAGE : versionText());
     return 0;
   }
   if (options.compare) {

@@ -1,6 +1,7 @@
 // LLaMA model presets and the parameter list they produce, in the order PyTorch's
 // LlamaForCausalLM.named_parameters() yields them. The order matters: FRUGAL's and BAdam's block
 // orders ("descending" starts at the last projectable tensor) walk this list.
+import { didYouMean } from '../arg-checks';
 
 /** Architecture numbers of a LLaMA-style decoder (untied embedding and LM head, RMSNorm, SwiGLU). */
 export interface LlamaConfig {
@@ -39,7 +40,8 @@ export function presetConfig(name: string): LlamaConfig {
   const key = name.toLowerCase();
   const cfg = LLAMA_PRESETS[key];
   if (!cfg) {
-    throw new Error(`preset: expected one of ${Object.keys(LLAMA_PRESETS).join(', ')}, got '${name}'`);
+    const names = Object.keys(LLAMA_PRESETS);
+    throw new Error(`preset: expected one of ${names.join(', ')}, got '${name}'${didYouMean(name, names)}`);
   }
   return cfg;
 }

@@ -1,6 +1,7 @@
 // The named configurations (lib/methods/configurations.ts) as param groups the planner can cost:
 // the method's grouping (lib/methods/param-groups.ts) decides which tensors are regular (plain
 // AdamW) and which get the configuration's selection and rules.
+import { didYouMean } from '../arg-checks';
 import { CONFIGURATION_NAMES, ConfigurationName, configuration } from '../methods/configurations';
 import { placeParams } from '../methods/param-groups';
 import { METHODS } from '../methods/registry';
@@ -13,7 +14,7 @@ export const METHOD_NAMES = CONFIGURATION_NAMES;
 
 export function checkMethod(name: string): ConfigurationName {
   const m = CONFIGURATION_NAMES.find((c) => c === name.toLowerCase());
-  if (!m) throw new Error(`optimizer: expected one of ${CONFIGURATION_NAMES.join(', ')}, got '${name}'`);
+  if (!m) throw new Error(`optimizer: expected one of ${CONFIGURATION_NAMES.join(', ')}, got '${name}'${didYouMean(name, CONFIGURATION_NAMES)}`);
   return m;
 }
 

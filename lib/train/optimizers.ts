@@ -1,6 +1,7 @@
 // The optimizers a training run steps: one over the whole model, or (per-layer updates) one per
 // unit (embedding, each layer, head) so a layer can be stepped as soon as its gradients exist.
 // The method's class, recipe and param grouping come from the registry (lib/methods).
+import { didYouMean } from '../arg-checks';
 import { optimizerGroups } from '../methods/param-groups';
 import { MethodName, METHODS } from '../methods/registry';
 import { Optimizer } from '../optim/optimizer';
@@ -27,7 +28,9 @@ export function methodOptions(method: MethodName, o: TrainOptions): Record<strin
   }
   for (const [key, value] of Object.entries(o.optimizerOptions)) {
     if (!accepts.includes(key) && o.lenientOptions) continue;
-    if (!accepts.includes(key)) throw new Error(`--opt ${key}: not an option of ${method} (it accepts ${accepts.join(', ')})`);
+    if (!accepts.includes(key)) {
+      throw new Error(`--opt ${key}: not an option of ${method} (it accepts ${accepts.join(', ')})${didYouMean(key, accepts)}`);
+    }
     out[key] = value;
   }
   return out;

@@ -1,6 +1,7 @@
 // The training bench's options: their defaults (the CPU default run: the tiny preset on the
 // Brown corpus with FRUGAL's pretraining recipe, about ten minutes on two cores), and their
 // checks, which name the option and what was expected.
+import { didYouMean } from '../arg-checks';
 import { isMethodName, METHOD_NAMES, MethodName, METHODS } from '../methods/registry';
 import { TOKENIZER_KINDS, TokenizerKind } from '../data/tokenizer';
 import { ModelConfig, PRESET_NAMES } from '../model/config';
@@ -9,6 +10,7 @@ import { MAX_THREADS } from '../threads';
 export type { MethodName };
 
 export type ScheduleName = 'cosine' | 'linear' | 'constant';
+const SCHEDULES: readonly ScheduleName[] = ['cosine', 'linear', 'constant'];
 
 export interface TrainOptions {
   optimizer: MethodName;
@@ -90,20 +92,23 @@ export function checkTrainOptions(o: TrainOptions): void {
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new RangeError(`--${name}: expected ${expected}, got ${String(v)}`);
   };
   if (!isMethodName(o.optimizer)) {
-    throw new Error(`--optimizer: unknown optimizer '${o.optimizer}'; expected one of ${METHOD_NAMES.join(', ')}`);
+    throw new Error(`--optimizer: unknown optimizer '${o.optimizer}'; expected one of ${METHOD_NAMES.join(', ')}${didYouMean(String(o.optimizer), METHOD_NAMES)}`);
   }
   if (!PRESET_NAMES.includes(String(o.preset).toLowerCase())) {
-    throw new Error(`--preset: unknown preset '${o.preset}'; expected one of ${PRESET_NAMES.join(', ')}`);
+    throw new Error(`--preset: unknown preset '${o.preset}'; expected one of ${PRESET_NAMES.join(', ')}${didYouMean(String(o.preset), PRESET_NAMES)}`);
+  }
+  if (typeof o.device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(o.device)) {
+    throw new Error(`--device: expected auto, cpu, cuda or cuda:N, got '${String(o.device)}'`);
   }
   if (!TOKENIZER_KINDS.includes(o.tokenizer)) {
-    throw new Error(`--tokenizer: expected ${TOKENIZER_KINDS.map((k) => `'${k}'`).join(', ')}, got '${o.tokenizer}'`);
+    throw new Error(`--tokenizer: expected ${TOKENIZER_KINDS.map((k) => `'${k}'`).join(', ')}, got '${o.tokenizer}'${didYouMean(String(o.tokenizer), TOKENIZER_KINDS)}`);
   }
   int('vocab-size', o.vocabSize, 257);
   int('steps', o.steps, 1);
   int('batch', o.batch, 1);
   int('seq-len', o.seqLen, 1);
-  if (!['cosine', 'linear', 'constant'].includes(o.schedule)) {
-    throw new Error(`--schedule: expected 'cosine', 'linear' or 'constant', got '${o.schedule}'`);
+  if (!SCHEDULES.includes(o.schedule)) {
+    throw new Error(`--schedule: expected 'cosine', 'linear' or 'constant', got '${o.schedule}'${didYouMean(String(o.schedule), SCHEDULES)}`);
   }
   if (o.warmup !== undefined) int('warmup', o.warmup, 0);
   if (o.warmup !== undefined && o.warmup > o.steps) throw new RangeError(`--warmup: ${o.warmup} is more than --steps ${o.steps}`);
@@ -115,7 +120,9 @@ export function checkTrainOptions(o: TrainOptions): void {
   if (o.switchEvery !== undefined) int('switch-every', o.switchEvery, 1);
   num('max-grad-norm', o.maxGradNorm, (x) => x >= 0, 'a number >= 0 (0 disables clipping)');
   int('seed', o.seed, 0);
-  if (o.dtype !== 'fp32' && o.dtype !== 'bf16') throw new Error(`--dtype: expected 'fp32' or 'bf16', got '${o.dtype}'`);
+  if (o.dtype !== 'fp32' && o.dtype !== 'bf16') {
+    throw new Error(`--dtype: expected 'fp32' or 'bf16', got '${o.dtype}'${didYouMean(String(o.dtype), ['fp32', 'bf16', 'float32', 'bfloat16'])}`);
+  }
   int('eval-every', o.evalEvery, 0);
   int('eval-batches', o.evalBatches, 1);
   int('log-every', o.logEvery, 1);
@@ -134,7 +141,9 @@ export function checkTrainOptions(o: TrainOptions): void {
   if (o.compare) {
     if (o.compare.length === 0) throw new Error('--compare: expected a comma-separated list of optimizers');
     for (const m of o.compare) {
-      if (!isMethodName(m)) throw new Error(`--compare: unknown optimizer '${m}'; expected some of ${METHOD_NAMES.join(', ')}`);
+      if (!isMethodName(m)) {
+        throw new Error(`--compare: unknown optimizer '${m}'; expected some of ${METHOD_NAMES.join(', ')}${didYouMean(String(m), METHOD_NAMES)}`);
+      }
     }
     if (o.resume) throw new Error('--resume: not available with --compare');
   }

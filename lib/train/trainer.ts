@@ -278,6 +278,7 @@ function* trainLocked(o: TrainOptions, hooks: TrainHooks, wallStart: bigint, dev
     fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(result, null, 2) + '\n');
     return result;
   } finally {
+    progress.done(); // a run that fails or is interrupted ends its bar too
     metrics?.close();
     grads?.dispose();
     optimizers?.dispose();

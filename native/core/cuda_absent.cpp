@@ -5,8 +5,11 @@
 
 namespace frugal {
 
+// The fix as lib/missing-cuda.ts states it (CUDA_BACKEND_FIX); the build looks for nvcc as
+// scripts/find-nvcc.js says.
 static const char* kNoCuda =
-    "frugal-optim was built without CUDA (nvcc was not found at build time); rebuild with the CUDA toolkit on PATH";
+    "frugal-optim was built without CUDA (nvcc was not found at build time); install the CUDA toolkit (12.1 or "
+    "newer), set CUDA_HOME to it (or put its bin/ on PATH) and run `npm rebuild frugal-optim`";
 
 int cuda_device_count(std::string* why) {
   if (why) *why = kNoCuda;

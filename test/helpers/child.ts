@@ -18,6 +18,17 @@ export interface ChildOptions {
   nodeArgs?: string[];
   args?: string[];
   timeoutMs?: number;
+  /** Variables added to (undefined: removed from) the environment the child inherits. */
+  env?: Record<string, string | undefined>;
+}
+
+function childEnv(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
 }
 
 function runNode(args: string[], options: ChildOptions): ChildResult {
@@ -26,6 +37,7 @@ function runNode(args: string[], options: ChildOptions): ChildResult {
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     killSignal: 'SIGKILL',
+    env: options.env ? childEnv(options.env) : process.env,
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
