@@ -35,6 +35,7 @@ void Optimizer::check_step(StreamHandle s) {
   for (auto& pp : params_) {
     ParamState& p = *pp;
     GroupState& g = groups_[p.group];
+    if (p.grad || p.gc) p.selection->check_step(SelectionContext(*this, g), p);
     bool refresh = needs_refresh(p.index);
     if (p.gc) {
       if (refresh)

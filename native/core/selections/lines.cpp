@@ -43,6 +43,15 @@ class LineSelection : public SelectionState {
     }
   }
 
+  void check_step(const SelectionContext& ctx, const ParamState& p) const override {
+    // Each per-line counter is at most the state step (restore's verify, and every step advances
+    // both), and a refresh carries them (no resets): at a state step of 2^31 - 1 the next step
+    // would take a counter past int32, giving that line a negative step's bias correction.
+    if (count_ && per_slot_steps(ctx.options()) && p.state_step >= INT32_MAX)
+      fail(FRUGAL_ERR_STATE, label(p) + ": its state step is " + std::to_string(p.state_step) +
+                                 " and its per-line step counters (slot_step, int32) would overflow at the next step");
+  }
+
   void refresh(SelectionContext& ctx, ParamState& p, StreamHandle s) override {
     const frugal_group_options& o = ctx.options();
     // A selection read off the gradient waits for a step that has one; the old one stays.

@@ -93,6 +93,9 @@ class SelectionState {
   virtual void attach(SelectionContext& /*ctx*/, ParamState& /*p*/) {}
   // What refresh() would refuse at this step; step_checks.cpp asks every param before any changes.
   virtual void check_refresh(const SelectionContext& /*ctx*/, const ParamState& /*p*/) const {}
+  // What step() would refuse for this param at any step (a counter at its end); step_checks.cpp
+  // asks every param with a gradient before any changes.
+  virtual void check_step(const SelectionContext& /*ctx*/, const ParamState& /*p*/) const {}
   // Whether this refresh decomposes the gradient, so a NaN or Inf in it cannot be refreshed from.
   virtual bool refresh_needs_finite_gradient(const ParamState& /*p*/) const { return false; }
   // Re-chooses the state-full part (checked already) and reshapes the moments to match.
