@@ -47,6 +47,12 @@ function readSchemaFile() {
 // named here instead of surfacing as a TypeError, or as "undefined" written into C and TS sources.
 function checkShape(schema) {
   const isName = (x) => typeof x === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x);
+  const isJsValue = (x) => typeof x === 'string' && /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(x);
+  // Docs go into C block comments and TS doc comments: '*/' would end the comment and the rest
+  // would be compiled as code.
+  const checkDoc = (doc, what) => {
+    if (doc !== undefined && (typeof doc !== 'string' || doc.includes('*/'))) fail(`${what}: expected text without '*/'`);
+  };
   const isArray = (x, what) => {
     if (!Array.isArray(x) || x.length === 0) fail(`${what}: expected a non-empty array, got ${JSON.stringify(x)}`);
   };
@@ -61,11 +67,17 @@ function checkShape(schema) {
     if (typeof e.prefix !== 'string') fail(`${e.c}.prefix: expected a string`);
     isArray(e.values, `${e.c}.values`);
     const seen = new Set();
+    const seenJs = new Map();
     e.values.forEach((v, j) => {
       if (typeof v !== 'object' || v === null || !isName(v.c)) fail(`${e.c}.values[${j}].c: expected a C identifier`);
       if (seen.has(v.c)) fail(`${e.c}.${v.c}: named twice`);
       seen.add(v.c);
-      if (typeof v.js !== 'string' || !v.js) fail(`${e.c}.${v.c}.js: expected its JS name (a string)`);
+      // Written into TS maps and C message strings as it is: a quote or a newline would end them.
+      if (!isJsValue(v.js)) fail(`${e.c}.${v.c}.js: expected its JS name (letters, digits, _ and -), got ${JSON.stringify(v.js)}`);
+      // The JS name is how options name the value: two values of one name would make one unreachable.
+      if (seenJs.has(v.js)) fail(`${e.c}.${v.c}.js: '${v.js}' already names ${e.c}.${seenJs.get(v.js)}`);
+      seenJs.set(v.js, v.c);
+      checkDoc(v.doc, `${e.c}.${v.c}.doc`);
     });
   });
   const types = [...Object.keys(C_TYPES), ...enumNames];
@@ -84,6 +96,7 @@ function checkShape(schema) {
     if (typeof st.region !== 'string' || !st.region) fail(`${st.c}.region: expected the name of its frugal.h markers`);
     isArray(st.fields, `${st.c}.fields`);
     const seen = new Set(['size']);  // the size field every sized struct starts with
+    const seenJs = new Map();  // JS option name -> field: one option name, one field
     st.fields.forEach((f, j) => {
       if (typeof f !== 'object' || f === null || !isName(f.c)) fail(`${st.c}.fields[${j}].c: expected a C identifier`);
       if (seen.has(f.c)) fail(`${st.c}.${f.c}: a field of that name comes earlier`);
@@ -115,6 +128,15 @@ function checkShape(schema) {
       if (f.js !== undefined && (typeof f.js !== 'object' || f.js === null || !isName(f.js.name))) {
         fail(`${at}.js.name: expected the JS option name (an identifier)`);
       }
+      if (f.js !== undefined) {
+        // A tuple option (betas) is one name over several fields, each at its own index.
+        const key = f.js.index === undefined ? f.js.name : `${f.js.name}[${f.js.index}]`;
+        const clash = seenJs.get(key) ?? (f.js.index === undefined ? seenJs.get(`${f.js.name}[]`) : seenJs.get(f.js.name));
+        if (clash) fail(`${at}.js.name: '${key}' is already the option of ${st.c}.${clash}`);
+        seenJs.set(key, f.c);
+        if (f.js.index !== undefined) seenJs.set(`${f.js.name}[]`, f.c);
+      }
+      checkDoc(f.doc, `${at}.doc`);
     });
   });
 }
