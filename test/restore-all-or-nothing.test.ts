@@ -4,11 +4,11 @@
 // bound (or that would overflow int32 at the next step) is refused naming the field, through the
 // C API and through the TypeScript checkpoint loader.
 import { Frugal, Tensor } from '../lib';
-import { native, NativeCounters, NativeGroupOptions, NativeOptimizer } from '../lib/native';
+import { native, NativeCounters, NativeGroupOptions } from '../lib/native';
 import { SELECTION_CODES } from '../lib/optim/schema.generated';
 import { runCProgram } from './helpers/c-program';
+import { build, SHAPE, snapshot, step } from './helpers/restore-run';
 
-const SHAPE = [6, 8];
 const DTYPE_BYTES = [4, 2, 2, 4];
 
 interface Case {
@@ -47,43 +47,6 @@ const CASES: Case[] = [
     allocations: ['exp_avg', 'exp_avg_sq'],
   },
 ];
-
-interface Run {
-  opt: NativeOptimizer;
-  param: Tensor;
-  grad: Tensor;
-}
-
-function build(options: Partial<NativeGroupOptions>): Run {
-  const n = native();
-  const opt = new n.NativeOptimizer(-1);
-  const g = opt.addGroup({ ...n.groupOptionsDefault(), lr: 0.01, seed: 7n, ...options });
-  const param = Tensor.randn(SHAPE, { seed: 3 });
-  const grad = Tensor.zeros(SHAPE);
-  opt.addParam(g, { data: param.dataPtr, dtype: 0, grad: grad.dataPtr, gradDtype: 0, shape: SHAPE });
-  return { opt, param, grad };
-}
-
-function step(r: Run, t: number): void {
-  r.grad.copyFrom(Tensor.randn(SHAPE, { seed: 100 + t }));
-  r.opt.step(null);
-}
-
-// Everything a param's state is: counters, the selection in force and every state tensor's bytes.
-function snapshot(r: Run): unknown {
-  const tensors = r.opt.stateTensors(0).map((t) => {
-    const bytes = new Uint8Array(t.count * DTYPE_BYTES[t.dtype]);
-    if (bytes.length) native().copyToHost(bytes, 0, t.data, -1, bytes.length, null);
-    return { name: t.name, dtype: t.dtype, count: t.count, bytes: Array.from(bytes) };
-  });
-  const sel = r.opt.getSelection(0);
-  return {
-    counters: r.opt.getCounters(0),
-    selection: { kind: sel.kind, active: sel.active, axis: sel.axis, count: sel.count },
-    stateBytes: r.opt.stateBytes(0),
-    tensors,
-  };
-}
 
 afterEach(() => native()._debugFailAllocationAfter(-1));
 

@@ -5,51 +5,10 @@
 // none may crash (the crash-prone ones run in a child process).
 import * as path from 'path';
 import { Tensor } from '../lib';
-import { native, NativeCounters, NativeGroupOptions, NativeOptimizer } from '../lib/native';
+import { native, NativeCounters, NativeGroupOptions } from '../lib/native';
 import { SELECTION_CODES } from '../lib/optim/schema.generated';
 import { ROOT, runChildCode } from './helpers/child';
-
-const SHAPE = [6, 8];
-const DTYPE_BYTES = [4, 2, 2, 4];
-
-interface Run {
-  opt: NativeOptimizer;
-  param: Tensor;
-  grad: Tensor;
-}
-
-function build(options: Partial<NativeGroupOptions>): Run {
-  const n = native();
-  const opt = new n.NativeOptimizer(-1);
-  const g = opt.addGroup({ ...n.groupOptionsDefault(), lr: 0.01, seed: 7n, ...options });
-  const param = Tensor.randn(SHAPE, { seed: 3 });
-  const grad = Tensor.zeros(SHAPE);
-  opt.addParam(g, { data: param.dataPtr, dtype: 0, grad: grad.dataPtr, gradDtype: 0, shape: SHAPE });
-  return { opt, param, grad };
-}
-
-function step(r: Run, t: number): void {
-  r.grad.copyFrom(Tensor.randn(SHAPE, { seed: 100 + t }));
-  r.opt.step(null);
-}
-
-function tensors(r: Run): { name: string; bytes: number[] }[] {
-  return r.opt.stateTensors(0).map((t) => {
-    const bytes = new Uint8Array(t.count * DTYPE_BYTES[t.dtype]);
-    if (bytes.length) native().copyToHost(bytes, 0, t.data, -1, bytes.length, null);
-    return { name: t.name, bytes: Array.from(bytes) };
-  });
-}
-
-function snapshot(r: Run): unknown {
-  const sel = r.opt.getSelection(0);
-  return {
-    counters: r.opt.getCounters(0),
-    selection: { kind: sel.kind, active: sel.active, axis: sel.axis, count: sel.count },
-    stateBytes: r.opt.stateBytes(0),
-    tensors: tensors(r),
-  };
-}
+import { build, Run, SHAPE, snapshot, stateTensors as tensors, step } from './helpers/restore-run';
 
 // As a checkpoint loader does: restore the counters, then write every saved tensor back.
 function load(r: Run, counters: NativeCounters, saved: { name: string; bytes: number[] }[]): void {
