@@ -32,6 +32,7 @@ export { Frugal, FrugalOptions, FrugalGroupOptions } from './optim/frugal';
 export { GaLore, GaLoreOptions, GaLoreGroupOptions } from './optim/galore';
 export { BAdam, BAdamOptions, BAdamGroupOptions, BAdamParams } from './optim/badam';
 export { Grass, GrassOptions, GrassGroupOptions } from './optim/grass';
+export { Lion, LionOptions, LionGroupOptions } from './optim/lion';
 export { LRLambda, LRScheduler, constant, cosineWithWarmup, linear } from './schedule';
 export { encodeSafetensors, decodeSafetensors, SafetensorsTensor, SafetensorsDtype } from './checkpoint/safetensors';
 

@@ -25,12 +25,15 @@ const builder = require('./kernel-sim/build.js') as SimBuilder;
 
 // Checks in test/kernel-sim/checks, as the binary's group lines print them: each run order
 // (forward, reverse) runs tensor ops 209, elementwise_step 456, elementwise_step split 611,
-// indexed_step 1889, compressed_direction / dense_apply 109, reductions 120, non-finite skip 31,
-// linalg 160 (3585); then the cuda_backend host glue on the fake runtime 40 and the self-checks 21:
-// 2 * 3585 + 40 + 21 = 7231. (Every elementwise job and indexed case includes 1 + its rule's state
-// slots float64-model checks.) The binary adds one coverage check per kernel, and the kernels are
-// counted here from the sources. Changing the checks means changing this number.
-const EXPECTED_CHECKS = 7231;
+// indexed_step 1953, compressed_direction / dense_apply 125, reductions 120, non-finite skip 31,
+// linalg 160 (3665); then the cuda_backend host glue on the fake runtime 40 and the self-checks 21:
+// 2 * 3665 + 40 + 21 = 7391. (Every elementwise job and indexed case includes 1 + its rule's state
+// slots float64-model checks.) Lion added 64 indexed checks (12 cases: p, m and g compares, gc for
+// the 6 that pass one, and the float64 model's p and m, or one slot-steps compare for 2 of them)
+// and 16 compressed ones (8 cases: gc and m); its elementwise jobs took the place of others in the job cycle, with
+// the same count. The binary adds one coverage check per kernel, and the kernels are counted here
+// from the sources. Changing the checks means changing this number.
+const EXPECTED_CHECKS = 7391;
 
 /**
  * Every __global__ function defined in cuda/*.cu and cuda/*.cuh, found here in the sources,

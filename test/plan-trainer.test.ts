@@ -16,7 +16,7 @@ const SEQ = 16;
 
 // The trainer's method names -> the planner's (the recipes' defaults are the same).
 const PLANNER_METHOD: Record<MethodName, string> = {
-  adamw: 'adamw', frugal: 'frugal', galore: 'galore', grass: 'grass', badam: 'badam', sgd: 'sgdm', signsgd: 'signsgd',
+  adamw: 'adamw', frugal: 'frugal', galore: 'galore', grass: 'grass', badam: 'badam', sgd: 'sgdm', signsgd: 'signsgd', lion: 'lion',
 };
 
 interface Measured {
@@ -79,6 +79,7 @@ const CASES: [string, Partial<TrainOptions>][] = [
   ['badam', { optimizer: 'badam', switchEvery: 1, steps: 8 }],
   ['sgd (momentum)', { optimizer: 'sgd' }],
   ['signsgd', { optimizer: 'signsgd' }],
+  ['lion', { optimizer: 'lion' }],
   ['frugal, per-layer updates', { optimizer: 'frugal', perLayer: true, ...SWITCHING }],
   ['galore, per-layer updates', { optimizer: 'galore', perLayer: true }],
   ['grass, sparse backward', { optimizer: 'grass', sparseBackward: true }],

@@ -34,11 +34,11 @@ function run(extra: Partial<TrainOptions>): { result: TrainResult; losses: numbe
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('training loss falls with every optimizer', () => {
-  const methods: MethodName[] = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'];
+  const methods: MethodName[] = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd', 'lion'];
   it.each(methods)('%s', (method) => {
     const periodic = ['frugal', 'galore', 'grass'].includes(method) ? { updateGap: 10 } : method === 'badam' ? { switchEvery: 10 } : {};
-    // signSGD moves every weight by lr per step: the recipe's lr is for wider models.
-    const lr = method === 'signsgd' ? { lr: 1e-3 } : {};
+    // signSGD and Lion move every weight by lr per step: the recipe's lr is for wider models.
+    const lr = method === 'signsgd' || method === 'lion' ? { lr: 1e-3 } : {};
     const { result, losses } = run({ optimizer: method, ...periodic, ...lr });
     expect(losses).toHaveLength(40);
     expect(losses.every(Number.isFinite)).toBe(true);

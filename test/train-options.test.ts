@@ -37,7 +37,7 @@ describe('frugal-optim train options', () => {
     [['--batch', '0'], /--batch: expected an integer >= 1, got 0/],
     [['--batch', 'two'], /--batch: expected an integer, got 'two'/],
     [['--steps', '-5'], /--steps: expected an integer >= 1/],
-    [['--optimizer', 'lion'], /--optimizer: unknown optimizer 'lion'/],
+    [['--optimizer', 'rmsprop'], /--optimizer: unknown optimizer 'rmsprop'/],
     [['--lr', '0'], /--lr: expected a number > 0/],
     [['--dtype', 'fp8'], /--dtype: expected 'fp32' or 'bf16'/],
     [['--tokenizer', 'chars'], /--tokenizer: expected 'byte', 'bpe', 'llama', got 'chars'/],

@@ -57,6 +57,11 @@ export const CONFIGURATIONS = [
     name: 'grass-norm', benchKey: 'grass-norm', method: 'grass', options: { sampling: 'norm', replacement: true },
     plan: () => ({ selection: 'grass', sampling: 'norm', replacement: true, side: 'std', density: P, stateFree: 'none' }),
   },
+  { name: 'lion', benchKey: 'lion', method: 'lion', options: {}, plan: () => ({ selection: 'all', stateFull: 'lion' }) },
+  {
+    name: 'frugal-lion', benchKey: 'frugal-lion', method: 'frugal', options: { stateFull: 'lion' },
+    plan: () => ({ selection: 'blocks', blockOrder: 'descending', density: P, stateFull: 'lion', stateFree: 'signsgd' }),
+  },
 ] as const satisfies readonly MethodConfiguration[];
 
 export type ConfigurationName = (typeof CONFIGURATIONS)[number]['name'];
@@ -64,7 +69,7 @@ export const CONFIGURATION_NAMES: readonly ConfigurationName[] = CONFIGURATIONS.
 
 /** The configuration of a method's own recipe (the trainer's runs, as the planner costs them). */
 export const RECIPE_CONFIGURATION: Readonly<Record<MethodName, ConfigurationName>> = {
-  adamw: 'adamw', frugal: 'frugal', galore: 'galore', badam: 'badam', grass: 'grass', sgd: 'sgdm', signsgd: 'signsgd',
+  adamw: 'adamw', frugal: 'frugal', galore: 'galore', badam: 'badam', grass: 'grass', sgd: 'sgdm', signsgd: 'signsgd', lion: 'lion',
 };
 
 export function configuration(name: ConfigurationName): MethodConfiguration {

@@ -8,6 +8,7 @@ import { BAdam } from '../optim/badam';
 import { Frugal } from '../optim/frugal';
 import { GaLore } from '../optim/galore';
 import { Grass } from '../optim/grass';
+import { Lion } from '../optim/lion';
 import { Optimizer } from '../optim/optimizer';
 import { MethodSpec, ParamGroupInput } from '../optim/options';
 import { SGD } from '../optim/sgd';
@@ -15,7 +16,7 @@ import { SignSGD } from '../optim/signsgd';
 import { Grouping } from './param-groups';
 
 /** In the order the trainer's messages list them. */
-export const METHOD_NAMES = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd'] as const;
+export const METHOD_NAMES = ['adamw', 'frugal', 'galore', 'badam', 'grass', 'sgd', 'signsgd', 'lion'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** The option that sets how often a method refreshes its selection. */
@@ -86,6 +87,10 @@ export const METHODS: Readonly<Record<MethodName, Method>> = {
     name: 'sgd', description: 'SGD with momentum (torch.optim.SGD semantics)', recipe: { lr: 1e-1, options: { momentum: 0.9 } }, grouping: 'whole',
   }),
   signsgd: entry(SignSGD, { name: 'signsgd', description: 'signSGD: no state at all', recipe: { lr: 3e-4, options: {} }, grouping: 'whole' }),
+  // Lion's steps are signs, as signSGD's: the same lr (its paper: 3-10x below AdamW's).
+  lion: entry(Lion, {
+    name: 'lion', description: 'Lion: the sign of an interpolated momentum, one moment per param', recipe: { lr: 3e-4, options: {} }, grouping: 'whole',
+  }),
 };
 
 export function isMethodName(name: string): name is MethodName {

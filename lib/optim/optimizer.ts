@@ -25,6 +25,7 @@ import {
   nativeOptions,
   OptimizerOptions,
   ParamGroup,
+  ruleDefaults,
   SELECTION_NAMES,
   SelectionFunction,
 } from './options';
@@ -169,7 +170,9 @@ export class Optimizer {
     this.paramGroups = normalizeGroups(name, params).map((g, i) => {
       const { params: tensors, blockIds, ...own } = g;
       checkGroupOptions(this.spec, own, `group ${i}: `);
-      const group: ParamGroup = { ...this.spec.defaults, ...givenOnly(defaults), ...givenOnly(own), params: Object.freeze(tensors.slice()) };
+      const given: GroupOptions = { ...givenOnly(defaults), ...givenOnly(own) };
+      // The rule's own defaults (Lion's betas) over the method's, the caller's over both.
+      const group: ParamGroup = { ...this.spec.defaults, ...ruleDefaults(this.spec, given.stateFull), ...given, params: Object.freeze(tensors.slice()) };
       if (blockIds !== undefined) {
         checkBlockIds(name, i, blockIds, tensors.length);
         Object.assign(group, { blockIds: Object.freeze(blockIds.slice()) });

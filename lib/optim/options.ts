@@ -8,6 +8,7 @@
 // nonFinite) are defined here.
 import { describeValue } from '../dtype';
 import type { Tensor } from '../tensor';
+import { UPDATE_RULES } from './rule-table';
 import {
   BLOCK_ORDER_CODES,
   Check,
@@ -175,6 +176,17 @@ export function oneOf(...names: string[]): Check {
 const positiveInteger: Check = { expected: 'an integer >= 1', ok: (v) => Number.isSafeInteger(v) && (v as number) >= 1 };
 
 export const SELECTION_NAMES: SelectionName[] = [...SCHEMA_SELECTION_NAMES];
+
+/**
+ * What a group takes from its state-full rule where the caller gives nothing (the rule's defaults
+ * in the schema: Lion's betas (0.9, 0.99) where the method's would be Adam's), for the options the
+ * method accepts. The rule is the caller's stateFull, else the method's.
+ */
+export function ruleDefaults(spec: MethodSpec, stateFull: StateFullName | undefined): GroupOptions {
+  const rule = stateFull ?? spec.fixed.stateFull ?? spec.defaults.stateFull ?? FRAMEWORK_DEFAULTS.stateFull;
+  const defaults: Record<string, unknown> = UPDATE_RULES[rule].optionDefaults;
+  return Object.fromEntries(Object.entries(defaults).filter(([k]) => (spec.accepts as readonly string[]).includes(k)));
+}
 
 export const OPTION_CHECKS: Record<keyof OptimizerOptions, Check> = {
   ...SCHEMA_CHECKS,

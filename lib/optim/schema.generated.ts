@@ -13,9 +13,9 @@ export const DTYPE_CODES = { 'float32': 0, 'bfloat16': 1, 'float16': 2, 'int32':
 /** frugal_dtype: name by code. */
 export const DTYPE_NAMES = ['float32', 'bfloat16', 'float16', 'int32'] as const;
 /** frugal_rule: code by name. */
-export const RULE_CODES = { none: 0, adamw: 1, sgdm: 2, signsgd: 3, sgd: 4, freeze: 5 } as const;
+export const RULE_CODES = { none: 0, adamw: 1, sgdm: 2, signsgd: 3, sgd: 4, freeze: 5, lion: 6 } as const;
 /** frugal_rule: name by code. */
-export const RULE_NAMES = ['none', 'adamw', 'sgdm', 'signsgd', 'sgd', 'freeze'] as const;
+export const RULE_NAMES = ['none', 'adamw', 'sgdm', 'signsgd', 'sgd', 'freeze', 'lion'] as const;
 /** frugal_selection: code by name. */
 export const SELECTION_CODES = { all: 0, none: 1, blocks: 2, columns: 3, rows: 4, coordinates: 5, svd: 6, random: 7, randperm: 8, grass: 9 } as const;
 /** frugal_selection: name by code. */
@@ -110,7 +110,7 @@ export const NATIVE_GROUP_DEFAULTS: Readonly<NativeGroupOptions> = Object.freeze
 
 /** The names each public enum option accepts. */
 export const OPTION_VALUES = {
-  stateFull: ['adamw', 'sgdm'],
+  stateFull: ['adamw', 'sgdm', 'lion'],
   epsMode: ['torch', 'hf'],
   stateDtype: ['float32', 'bfloat16'],
   stateFree: ['signsgd', 'sgd', 'none'],
@@ -144,13 +144,14 @@ export const RULE_TABLE = {
   signsgd: { id: 3, stateSlots: [], stateFull: true, stateFree: true, partial: false, optionDefaults: {} },
   sgd: { id: 4, stateSlots: [], stateFull: true, stateFree: true, partial: false, optionDefaults: {} },
   freeze: { id: 5, stateSlots: [], stateFull: false, stateFree: true, partial: false, optionDefaults: {} },
+  lion: { id: 6, stateSlots: ['exp_avg'], stateFull: true, stateFree: false, partial: true, optionDefaults: { betas: [0.9, 0.99] } },
 } as const;
 
 /** The rules each role admits, in frugal_rule order (internal ones, as freeze, included). */
 export const RULES_IN_ROLE = {
-  stateFull: ['none', 'adamw', 'sgdm', 'signsgd', 'sgd'],
+  stateFull: ['none', 'adamw', 'sgdm', 'signsgd', 'sgd', 'lion'],
   stateFree: ['none', 'signsgd', 'sgd', 'freeze'],
-  partial: ['adamw', 'sgdm'],
+  partial: ['adamw', 'sgdm', 'lion'],
 } as const;
 
 /** The public options' defaults, the core's (frugal_group_options_default) under their JS names. */

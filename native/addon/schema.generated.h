@@ -8,7 +8,7 @@
 
 namespace frugal_addon {
 constexpr int32_t FRUGAL_DTYPE_MAX = 3;
-constexpr int32_t FRUGAL_RULE_MAX = 5;
+constexpr int32_t FRUGAL_RULE_MAX = 6;
 constexpr int32_t FRUGAL_SELECTION_MAX = 9;
 constexpr int32_t FRUGAL_BLOCK_ORDER_MAX = 4;
 constexpr int32_t FRUGAL_SIDE_MAX = 3;
@@ -19,7 +19,7 @@ constexpr int32_t FRUGAL_EPS_MODE_MAX = 1;
 #define FRUGAL_GROUP_OPTION_FIELDS(X) \
   X(lr, F32, 0) \
   X(weight_decay, F32, 0) \
-  X(state_full, ENUM, 5) \
+  X(state_full, ENUM, 6) \
   X(beta1, F32, 0) \
   X(beta2, F32, 0) \
   X(eps, F32, 0) \
@@ -31,7 +31,7 @@ constexpr int32_t FRUGAL_EPS_MODE_MAX = 1;
   X(l2, F32, 0) \
   X(state_full_lr_scale, F32, 0) \
   X(state_dtype, ENUM, 3) \
-  X(state_free, ENUM, 5) \
+  X(state_free, ENUM, 6) \
   X(state_free_lr_scale, F32, 0) \
   X(selection, ENUM, 9) \
   X(density, F64, 0) \

@@ -22,6 +22,7 @@ static_assert((int32_t)RULE_SGDM == (int32_t)FRUGAL_RULE_SGDM, "Rule: RULE_SGDM 
 static_assert((int32_t)RULE_SIGN == (int32_t)FRUGAL_RULE_SIGN, "Rule: RULE_SIGN differs from FRUGAL_RULE_SIGN");
 static_assert((int32_t)RULE_SGD == (int32_t)FRUGAL_RULE_SGD, "Rule: RULE_SGD differs from FRUGAL_RULE_SGD");
 static_assert((int32_t)RULE_FREEZE == (int32_t)FRUGAL_RULE_FREEZE, "Rule: RULE_FREEZE differs from FRUGAL_RULE_FREEZE");
+static_assert((int32_t)RULE_LION == (int32_t)FRUGAL_RULE_LION, "Rule: RULE_LION differs from FRUGAL_RULE_LION");
 
 namespace {
 std::string num(double x) {
@@ -43,7 +44,7 @@ std::string got_value(int32_t v, const char* const* names, int32_t count) {
 }  // namespace
 
 const char* dtype_value_name(int32_t v) { return v >= 0 && v <= 3 ? dtype_names[v] : "unknown"; }
-const char* rule_value_name(int32_t v) { return v >= 0 && v <= 5 ? rule_names[v] : "unknown"; }
+const char* rule_value_name(int32_t v) { return v >= 0 && v <= 6 ? rule_names[v] : "unknown"; }
 const char* selection_value_name(int32_t v) { return v >= 0 && v <= 9 ? selection_names[v] : "unknown"; }
 const char* block_order_value_name(int32_t v) { return v >= 0 && v <= 4 ? block_order_names[v] : "unknown"; }
 const char* side_value_name(int32_t v) { return v >= 0 && v <= 3 ? side_names[v] : "unknown"; }

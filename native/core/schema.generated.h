@@ -11,7 +11,7 @@
 namespace frugal {
 
 constexpr int32_t FRUGAL_DTYPE_MAX = 3;  // its highest value
-constexpr int32_t FRUGAL_RULE_MAX = 5;  // its highest value
+constexpr int32_t FRUGAL_RULE_MAX = 6;  // its highest value
 constexpr int32_t FRUGAL_SELECTION_MAX = 9;  // its highest value
 constexpr int32_t FRUGAL_BLOCK_ORDER_MAX = 4;  // its highest value
 constexpr int32_t FRUGAL_SIDE_MAX = 3;  // its highest value
@@ -20,7 +20,7 @@ constexpr int32_t FRUGAL_EPS_MODE_MAX = 1;  // its highest value
 
 // Each enum's JS names, indexed by value (the core's messages and tables name values with them).
 inline constexpr const char* FRUGAL_DTYPE_JS_NAMES[] = {"float32", "bfloat16", "float16", "int32"};
-inline constexpr const char* FRUGAL_RULE_JS_NAMES[] = {"none", "adamw", "sgdm", "signsgd", "sgd", "freeze"};
+inline constexpr const char* FRUGAL_RULE_JS_NAMES[] = {"none", "adamw", "sgdm", "signsgd", "sgd", "freeze", "lion"};
 inline constexpr const char* FRUGAL_SELECTION_JS_NAMES[] = {"all", "none", "blocks", "columns", "rows", "coordinates", "svd", "random", "randperm", "grass"};
 inline constexpr const char* FRUGAL_BLOCK_ORDER_JS_NAMES[] = {"descending", "ascending", "mirror", "random", "random_cycle"};
 inline constexpr const char* FRUGAL_SIDE_JS_NAMES[] = {"std", "reverse_std", "left", "right"};

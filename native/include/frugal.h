@@ -64,7 +64,11 @@ typedef enum {
   FRUGAL_RULE_SGD = 4,
   /* State-free value only, selection BLOCKS only (BAdam): the unselected part is not touched at all, decay
      included. NONE instead gives the unselected part the decoupled decay alone. */
-  FRUGAL_RULE_FREEZE = 5
+  FRUGAL_RULE_FREEZE = 5,
+  /* Lion (Chen et al. 2023): c = beta1 m + (1 - beta1) g, p -= lr sign(c), m = beta2 m + (1 - beta2) g; one
+     slot. Its defaults, beta1 0.9 and beta2 0.99, are not frugal_group_options_default's (Adam's 0.999): set
+     beta2 yourself. */
+  FRUGAL_RULE_LION = 6
 } frugal_rule;
 
 typedef enum {
@@ -201,8 +205,8 @@ typedef struct {
   float lr;                     /* >= 0 */
   float weight_decay;           /* decoupled: p *= 1 - lr * weight_decay, on every param, first */
   /* state-full rule */
-  frugal_rule state_full;       /* ADAMW or SGDM (ALL/NONE selections: any state-full rule) */
-  float beta1;                  /* Adam */
+  frugal_rule state_full;       /* ADAMW, SGDM or LION (ALL/NONE selections: any state-full rule) */
+  float beta1;                  /* Adam, Lion */
   float beta2;
   /* the core also refuses an eps that bias-correction folding leaves subnormal (eps_check.cpp) */
   float eps;

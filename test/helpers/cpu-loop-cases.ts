@@ -3,7 +3,7 @@
 // once without; each case reports a digest of its final params and state bytes and how many
 // dispatches took each path (the addon's _debugPaths()).
 import { createHash } from 'crypto';
-import { AdamW, Frugal, Grass, Optimizer, OptimizerOptions, SGD, SignSGD, Tensor } from '../../lib';
+import { AdamW, Frugal, Grass, Lion, Optimizer, OptimizerOptions, SGD, SignSGD, Tensor } from '../../lib';
 import { DType } from '../../lib/dtype';
 import { native, NativeDebugPaths } from '../../lib/native';
 
@@ -34,9 +34,11 @@ export const CASES: LoopCase[] = [
   elementwise('SGD without momentum', (p) => new SGD([p], { lr: 0.05, weightDecay: 0.01 }), 0),
   elementwise('SGDM rule with momentum 0', (p) => new Optimizer([p], { lr: 0.05, selection: 'blocks', density: 1, stateFull: 'sgdm', momentum: 0 } as OptimizerOptions), -1),
   elementwise('SignSGD', (p) => new SignSGD([p], { lr: 0.01, weightDecay: 0.1 }), 0),
+  elementwise('Lion', (p) => new Lion([p], { lr: 0.01, weightDecay: 0.1 }), 1),
   indexed('FRUGAL columns + signSGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'columns', density: 0.25, updateGap: 2 })),
   indexed('FRUGAL rows + SGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'rows', density: 0.25, stateFree: 'sgd', updateGap: 3 })),
   indexed('FRUGAL coordinates + signSGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'coordinates', density: 0.25 })),
+  indexed('FRUGAL columns, Lion + SGD', (p) => new Frugal([p], { lr: 0.01, weightDecay: 0.1, selection: 'columns', density: 0.25, stateFull: 'lion', stateFree: 'sgd', updateGap: 2 })),
   indexed('Grass top-r columns, decay only', (p) => new Grass([p], { lr: 0.01, weightDecay: 0.1, orientation: 'columns', density: 0.25 } as OptimizerOptions)),
   indexed('Grass norm sampling with replacement', (p) => new Grass([p], { lr: 0.01, weightDecay: 0.1, sampling: 'norm', replacement: true, density: 0.5 } as OptimizerOptions)),
 ];

@@ -67,7 +67,7 @@ describe('option checks at their bounds (Frugal accepts every group option)', ()
 
   test.each([
     ['epsMode', 'hf', 'HF', "one of 'torch', 'hf'"],
-    ['stateFull', 'sgdm', 'sgd', "one of 'adamw', 'sgdm'"],
+    ['stateFull', 'sgdm', 'sgd', "one of 'adamw', 'sgdm', 'lion'"],
     ['stateFree', 'sgd', 'adamw', "one of 'signsgd', 'sgd', 'none'"],
     ['selectionKind', 'coordinates', 'svd', "one of 'blocks', 'columns', 'rows', 'coordinates', 'grass'"],
     ['blockOrder', 'mirror', 'reverse', "one of 'descending', 'ascending', 'mirror', 'random'"],

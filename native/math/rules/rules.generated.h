@@ -4,6 +4,7 @@
 #pragma once
 
 #include "adamw.h"
+#include "lion.h"
 #include "no_update.h"
 #include "sgd.h"
 #include "sgdm.h"
@@ -21,4 +22,5 @@
   X(SGDM, 2, "sgdm", SgdMomentum, true, false, true, 1, "momentum_buffer", nullptr) \
   X(SIGN, 3, "signsgd", SignSgd, true, true, false, 0, nullptr, nullptr)            \
   X(SGD, 4, "sgd", PlainSgd, true, true, false, 0, nullptr, nullptr)                \
-  X(FREEZE, 5, "freeze", NoUpdate, false, true, false, 0, nullptr, nullptr)
+  X(FREEZE, 5, "freeze", NoUpdate, false, true, false, 0, nullptr, nullptr)         \
+  X(LION, 6, "lion", Lion, true, false, true, 1, "exp_avg", nullptr)

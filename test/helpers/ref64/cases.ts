@@ -12,6 +12,7 @@ const MATS = [[6, 10], [10, 6]];
 // A refresh at steps 0, 2, 4: three choices over 5 steps.
 const GAP = { updateGap: 2 };
 const ADAM = { lr: 1e-2, betas: [0.8, 0.95], eps: 1e-6, weightDecay: 0.1 };
+const LION = { lr: 1e-2, betas: [0.8, 0.95], weightDecay: 0.1 };
 
 function frugal(name: string, group: Record<string, unknown>, extra: Partial<RefCase> = {}): RefCase {
   return { name, method: 'Frugal', options: { ...ADAM, ...GAP }, groups: [{ shapes: MIXED, options: group }], steps: 5, ...extra };
@@ -73,6 +74,25 @@ export const CASES: RefCase[] = [
     options: { lr: 0.1, selection: 'all', stateFull: 'sgdm', momentum: 0.7, dampening: 0.2, stateFullLrScale: 0.5, weightDecay: 0.1 },
     groups: [{ shapes: MIXED }],
   },
+
+  // ---- Lion: alone, and as FRUGAL's state-full rule under every selection (below) ----
+  { name: 'lion', method: 'Lion', options: LION, groups: [{ shapes: MIXED }], steps: 4 },
+  { name: 'lion defaults (betas 0.9, 0.99)', method: 'Lion', options: { lr: 1e-2, weightDecay: 0.1 }, groups: [{ shapes: MIXED }], steps: 4 },
+  { name: 'lion bf16 state', method: 'Lion', options: { ...LION, stateDtype: 'bfloat16' }, groups: [{ shapes: MIXED }], steps: 4 },
+  { name: 'lion bf16 params', method: 'Lion', options: LION, groups: [{ shapes: MIXED }], steps: 4, dtype: 'bfloat16' },
+  { name: 'lion clipped', method: 'Lion', options: { ...LION, maxGradNorm: 0.5 }, groups: [{ shapes: MATS }], steps: 3 },
+  frugal('blocks, lion state-full, betas defaulted', { selection: 'blocks', density: 0.5, stateFull: 'lion' },
+    { options: { lr: 1e-2, weightDecay: 0.1, ...GAP } }),
+  frugal('blocks ascending, lion + sgd', { selection: 'blocks', blockOrder: 'ascending', density: 0.34, stateFull: 'lion', stateFree: 'sgd' }),
+  frugal('columns, lion', { selection: 'columns', density: 0.3, stateFull: 'lion' }),
+  frugal('rows, lion, keep statistics', { selection: 'rows', density: 0.5, stateFull: 'lion', resetStatistics: false }, { steps: 7 }),
+  frugal('coordinates, lion', { selection: 'coordinates', density: 0.2, stateFull: 'lion', stateFree: 'none' }),
+  frugal('grass selection, lion', { selection: 'grass', density: 0.5, sampling: 'norm', stateFull: 'lion' }),
+  frugal('svd, lion', { selection: 'svd', density: 0.5, stateFull: 'lion' }),
+  frugal('svd right, lion, keep statistics', { selection: 'svd', side: 'right', rank: 3, stateFull: 'lion', resetStatistics: false }, { steps: 7 }),
+  frugal('random left, lion', { selection: 'random', side: 'left', rank: 2, stateFull: 'lion', seed: 4 }),
+  frugal('randperm, lion bf16 state', { selection: 'randperm', density: 0.5, stateFull: 'lion', stateDtype: 'bfloat16' }),
+  frugal('columns from a function, lion', { selection: everyOtherColumn, selectionKind: 'columns', stateFull: 'lion' }),
 
   // ---- blocks ----
   frugal('blocks descending, signsgd', { selection: 'blocks', blockOrder: 'descending', density: 0.5, stateFreeLrScale: 0.5 }),

@@ -2,7 +2,7 @@
 // restated from the papers and the FRUGAL reference README (frugal-reference/README.md), not read
 // from lib/optim. A case names a method and the options it passes; resolve() fills in the rest.
 
-export type Method = 'Optimizer' | 'AdamW' | 'SGD' | 'SignSGD' | 'Frugal' | 'GaLore' | 'Grass' | 'BAdam';
+export type Method = 'Optimizer' | 'AdamW' | 'SGD' | 'SignSGD' | 'Frugal' | 'GaLore' | 'Grass' | 'BAdam' | 'Lion';
 export type Selection = 'all' | 'none' | 'blocks' | 'columns' | 'rows' | 'coordinates' | 'svd' | 'random' | 'randperm' | 'grass';
 
 export interface RefOptions {
@@ -15,7 +15,7 @@ export interface RefOptions {
   momentum: number;
   dampening: number;
   nesterov: boolean;
-  stateFull: 'adamw' | 'sgdm';
+  stateFull: 'adamw' | 'sgdm' | 'lion';
   stateFree: 'signsgd' | 'sgd' | 'none';
   stateFullLrScale: number;
   stateFreeLrScale: number;
@@ -44,6 +44,9 @@ export interface RefOptions {
   freeLrFromLr: boolean;
 }
 
+/** Lion's paper defaults, which a group whose state-full rule is Lion takes when no betas are given. */
+const LION_BETAS: [number, number] = [0.9, 0.99];
+
 const BASE: RefOptions = {
   lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, biasCorrection: true, epsMode: 'torch', momentum: 0,
   dampening: 0, nesterov: false, stateFull: 'adamw', stateFree: 'none', stateFullLrScale: 1, stateFreeLrScale: 1,
@@ -54,7 +57,8 @@ const BASE: RefOptions = {
 
 // Defaults (what a caller gets without the option) and fixed settings (what the method is), per
 // the docs of each method: torch's AdamW decays by 1e-2; FRUGAL's pretraining recipe; GaLore's
-// scale 0.25 with moments kept; Grass's alpha 0.25; BAdam's one block, switched every 100 steps.
+// scale 0.25 with moments kept; Grass's alpha 0.25; BAdam's one block, switched every 100 steps;
+// Lion's paper (and lion-pytorch): lr 1e-4, betas (0.9, 0.99), no decay.
 const METHOD: Record<Method, { defaults: Partial<RefOptions>; fixed: Partial<RefOptions> }> = {
   Optimizer: { defaults: {}, fixed: {} },
   AdamW: { defaults: { weightDecay: 1e-2 }, fixed: { selection: 'all', stateFull: 'adamw' } },
@@ -70,6 +74,7 @@ const METHOD: Record<Method, { defaults: Partial<RefOptions>; fixed: Partial<Ref
     defaults: { updateGap: 100 },
     fixed: { selection: 'blocks', stateFull: 'adamw', stateFree: 'none', resetStatistics: true, oneBlock: true },
   },
+  Lion: { defaults: { lr: 1e-4, betas: LION_BETAS }, fixed: { selection: 'all', stateFull: 'lion' } },
 };
 
 /** A case's options (the package's names) resolved for one group. */
@@ -83,6 +88,8 @@ export function resolve(method: Method, given: Record<string, unknown>): RefOpti
     else o[k] = v;
   }
   Object.assign(o, METHOD[method].fixed);
+  // Lion's betas are its own (0.9, 0.99) unless given, whichever method runs it.
+  if (o.stateFull === 'lion' && given.betas === undefined) o.betas = LION_BETAS;
   if (method === 'Grass' && o.external) o.selection = 'grass';
   if (method === 'Grass') o.freeLrFromLr = true;
   if (method === 'SGD' && o.momentum === 0) {

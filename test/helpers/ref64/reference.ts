@@ -17,7 +17,7 @@
 import { roundTo } from '../update-rules';
 import { matmul, transpose } from './linalg';
 import { isProjection, RefOptions } from './options';
-import { adamDirection, freshSlot, sgdmDirection, SlotState, stateFreeDirection } from './rules';
+import { adamDirection, freshSlot, lionDirection, sgdmDirection, SlotState, stateFreeDirection } from './rules';
 
 export type Choice =
   | { kind: 'blocks'; active: boolean }
@@ -168,7 +168,7 @@ export class Reference64 {
     if (o.l2) for (let i = 0; i < g.length; i++) g[i] += o.weightDecay * x[i];
     else for (let i = 0; i < x.length; i++) x[i] *= 1 - lr * o.weightDecay;
     const direction = (c: number[], s: SlotState) =>
-      rules.stateFull === 'sgdm' ? sgdmDirection(c, s, o) : adamDirection(c, s, o);
+      rules.stateFull === 'sgdm' ? sgdmDirection(c, s, o) : rules.stateFull === 'lion' ? lionDirection(c, s, o) : adamDirection(c, s, o);
     const full = new Array<number>(x.length).fill(0);
     let residual: number[];
     const whole = p.part !== 'projected';

@@ -1,6 +1,6 @@
 // The update rules in float64, written from their papers and torch's documented semantics (not
 // from native/math): AdamW (Loshchilov & Hutter; torch.optim.AdamW, and the HF/FRUGAL-reference
-// placement of eps), SGD with momentum (torch.optim.SGD), signSGD and SGD. Stored moments are
+// placement of eps), SGD with momentum (torch.optim.SGD), Lion (Chen et al. 2023), signSGD and SGD. Stored moments are
 // rounded to their dtype (bf16: round to nearest even) as the implementation stores them.
 import { roundTo } from '../update-rules';
 import type { RefOptions } from './options';
@@ -53,6 +53,21 @@ export function sgdmDirection(c: ArrayLike<number>, s: SlotState, o: RuleOptions
     const b = s.t === 1 ? c[i] : o.momentum * s.m[i] + (1 - o.dampening) * c[i];
     s.m[i] = store(o, b);
     out[i] = o.nesterov ? c[i] + o.momentum * b : b;
+  }
+  return out;
+}
+
+/**
+ * Lion's direction (without lr): sign(b1 m + (1 - b1) g), sign(0) = 0, then m = b2 m + (1 - b2) g
+ * (Chen et al. 2023, Algorithm 2). On a compressed gradient the sign is taken there (FRUGAL's Lion).
+ */
+export function lionDirection(c: ArrayLike<number>, s: SlotState, o: RuleOptions): number[] {
+  const [b1, b2] = o.betas;
+  s.t += 1;
+  const out = new Array<number>(c.length);
+  for (let i = 0; i < c.length; i++) {
+    out[i] = Math.sign(b1 * s.m[i] + (1 - b1) * c[i]);
+    s.m[i] = store(o, b2 * s.m[i] + (1 - b2) * c[i]);
   }
   return out;
 }

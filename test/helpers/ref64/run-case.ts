@@ -6,7 +6,7 @@
 //     in [round(x - tol), round(x + tol)] with tol = 2^-20 |x| + 1e-4 |x - p_before| + 1e-12. So at
 //     most 1 ulp of the stored dtype, and only where x is within float32 noise of a rounding tie.
 //     The reference then continues from the stored values, so each step is held to this alone.
-import { AdamW, BAdam, Frugal, GaLore, Grass, Optimizer, SelectionContext, SGD, SignSGD, Tensor } from '../../../lib';
+import { AdamW, BAdam, Frugal, GaLore, Grass, Lion, Optimizer, SelectionContext, SGD, SignSGD, Tensor } from '../../../lib';
 import { roundTo } from '../update-rules';
 import { blockCount, orderedBlocks, readChoice } from './choices';
 import { Method, RefOptions, resolve } from './options';
@@ -36,7 +36,7 @@ export interface RefCase {
   checkCycle?: boolean;
 }
 
-const CLASSES = { Optimizer, AdamW, SGD, SignSGD, Frugal, GaLore, Grass, BAdam } as const;
+const CLASSES = { Optimizer, AdamW, SGD, SignSGD, Frugal, GaLore, Grass, BAdam, Lion } as const;
 
 /** Deterministic values in [-1, 1) (a small LCG), so cases do not depend on the package's RNG. */
 export function values(seed: number, count: number, scale = 1): number[] {

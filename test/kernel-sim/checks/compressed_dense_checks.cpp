@@ -1,5 +1,5 @@
-// compressed_direction (Adam, SGDM variants, and the SGDM fallback other rules get; fp32 / bf16
-// state, with and without a momentum buffer) and dense_apply (every state-free rule, with and
+// compressed_direction (Adam, SGDM variants, Lion, and the SGDM fallback other rules get; fp32 /
+// bf16 state, with and without a momentum buffer) and dense_apply (every state-free rule, with and
 // without the projection, fp32 / bf16 / fp16 parameters, bf16 gradients).
 #include <string>
 #include "checks.h"
@@ -84,6 +84,10 @@ void check_compressed_dense() {
         ++i;
         dense_case(fr, pd, i % 2 ? BF16 : F32, i % 3 != 0, n, 1 + i % 3);
       }
+  // Lion: the sign of its interpolation in the compressed space, the moment updated.
+  for (const RuleScalars& r : {lion(), lion(0.f, 0.5f)})
+    for (int32_t sd : {F32, BF16})
+      for (int64_t n : {int64_t(1), int64_t(5003)}) compressed_case(r, sd, n, true, 1 + (++i) % 3);
   end_group();
 }
 

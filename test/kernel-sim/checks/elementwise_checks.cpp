@@ -1,9 +1,10 @@
 // elementwise_step: batches of mixed jobs, more than one launch's worth (24 jobs), empty jobs,
-// every rule and its variants, fp32 / bf16 / fp16 parameters and gradients, bf16 state, sizes
-// around the 4096-element chunk and the 4-wide vector path, and misaligned starts that must
-// send an all-fp32 job down the scalar path. Each job's rule comes from group options and a step
-// count through the core's host folding (state_full_scalars / state_free_scalars), and the result
-// is held to the CPU backend bit for bit and to the float64 model of reference64.h.
+// every rule (AdamW, SGDM, Lion, signSGD, SGD, none) and its variants, fp32 / bf16 / fp16
+// parameters and gradients, bf16 state, sizes around the 4096-element chunk and the 4-wide vector
+// path, and misaligned starts that must send an all-fp32 job down the scalar path. Each job's rule
+// comes from group options and a step count through the core's host folding (state_full_scalars /
+// state_free_scalars), and the result is held to the CPU backend bit for bit and to the float64
+// model of reference64.h.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -30,7 +31,7 @@ struct Tensors {
 };
 
 // The rule variants the jobs cycle through (the number of variants: kVariants).
-constexpr int kVariants = 9;
+constexpr int kVariants = 10;
 void variant(int i, Tensors& t) {
   using ref64::options;
   switch (i % kVariants) {
@@ -78,10 +79,15 @@ void variant(int i, Tensors& t) {
       t.o.state_full_lr_scale = 0.25f;
       t.t = 7;
       break;
-    default:
+    case 8:
       t.o = options(RULE_NONE, RULE_NONE);
       t.full = false;
       break;  // decay only
+    default:
+      t.o = options(RULE_LION, RULE_NONE);
+      t.o.state_full_lr_scale = 0.5f;
+      t.t = 3;
+      break;  // Lion: one slot, no step-dependent scalars
   }
 }
 

@@ -132,6 +132,15 @@ RuleScalars adam(float lr) {
   return r;
 }
 
+RuleScalars lion(float beta1, float beta2) {
+  RuleScalars r{};
+  r.rule = RULE_LION;
+  r.lr = 0.03f;
+  r.beta1 = beta1;
+  r.beta2 = beta2;
+  return r;
+}
+
 RuleScalars sgdm(bool first_step, bool nesterov, float momentum, float l2) {
   RuleScalars r{};
   r.rule = RULE_SGDM;
@@ -169,6 +178,7 @@ const char* rule_name(int32_t rule) {
     case RULE_SGDM: return "sgdm";
     case RULE_SIGN: return "sign";
     case RULE_SGD: return "sgd";
+    case RULE_LION: return "lion";
     default: return "?";
   }
 }

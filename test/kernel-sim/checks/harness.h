@@ -94,6 +94,7 @@ cuda::DeviceEnv env(int sm_count);
 
 RuleScalars adam(float lr = 1e-2f);
 RuleScalars sgdm(bool first_step, bool nesterov, float momentum = 0.9f, float l2 = 0.01f);
+RuleScalars lion(float beta1 = 0.9f, float beta2 = 0.99f);
 RuleScalars simple_rule(int32_t rule, float l2 = 0.01f);
 const char* dtype_name(int32_t dtype);
 const char* rule_name(int32_t rule);

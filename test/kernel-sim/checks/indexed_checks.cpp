@@ -307,12 +307,54 @@ void run_edges() {
   }
 }
 
+// Lion as the state-full rule of lines and coordinates: each axis with and without repeats and a
+// compressed gradient, with each state-free partner, bf16 params or state, rho, slot steps.
+void run_lion() {
+  struct LionCase {
+    int32_t axis;
+    bool dups, use_gc;
+    int32_t free_rule, p_dtype, state_dtype;
+    bool scale, slot_steps;
+  };
+  const LionCase cases[] = {
+      {AXIS_ROWS, false, false, RULE_SIGN, BF16, F32, false, false},
+      {AXIS_ROWS, false, true, RULE_SGD, F32, BF16, true, false},
+      {AXIS_ROWS, true, false, RULE_NONE, F32, F32, false, true},
+      {AXIS_ROWS, true, true, RULE_SIGN, F32, F32, true, false},
+      {AXIS_COLS, false, false, RULE_SGD, BF16, F32, false, false},
+      {AXIS_COLS, false, true, RULE_NONE, F32, BF16, true, false},
+      {AXIS_COLS, true, false, RULE_SIGN, F32, F32, false, false},
+      {AXIS_COLS, true, true, RULE_SGD, F32, F32, true, true},
+      {AXIS_COORDS, false, false, RULE_NONE, BF16, F32, false, false},
+      {AXIS_COORDS, false, true, RULE_SIGN, F32, BF16, true, false},
+      {AXIS_COORDS, true, false, RULE_SGD, F32, F32, false, false},
+      {AXIS_COORDS, true, true, RULE_NONE, F32, F32, true, false},
+  };
+  int n = 0;
+  for (const LionCase& l : cases) {
+    IndexedCase c;
+    c.axis = l.axis;
+    c.k = l.axis == AXIS_COORDS ? 300 : 9;
+    c.dups = l.dups;
+    c.use_gc = l.use_gc;
+    c.full_rule = RULE_LION;
+    c.free_rule = l.free_rule;
+    c.p_dtype = l.p_dtype;
+    c.state_dtype = l.state_dtype;
+    c.scale = l.scale;
+    c.slot_steps = l.slot_steps;
+    c.sm = 1 + (n++) % 3;
+    run_case(c);
+  }
+}
+
 }  // namespace
 
 void check_indexed() {
   begin_group("indexed_step");
   run_grid();
   run_edges();
+  run_lion();
   end_group();
 }
 

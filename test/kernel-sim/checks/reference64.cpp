@@ -49,6 +49,12 @@ double full_delta(const frugal_group_options& o, int64_t t, double g, double p0,
     if (o.eps_mode == FRUGAL_EPS_HF) return lr * std::sqrt(bc2) / bc1 * (m / (std::sqrt(v) + o.eps));
     return lr * (m / bc1) / (std::sqrt(v / bc2) + o.eps);
   }
+  if (o.state_full == FRUGAL_RULE_LION) {
+    // Chen et al.'s Lion: the sign of b1 m + (1 - b1) g, then m moves to g at rate 1 - b2.
+    const double c = (double)o.beta1 * m + (1 - (double)o.beta1) * g;
+    m = (double)o.beta2 * m + (1 - (double)o.beta2) * g;
+    return lr * (double)((c > 0) - (c < 0));
+  }
   if (o.state_full == FRUGAL_RULE_SGDM) {
     // torch.optim.SGD: d = g + wd * p; buf = d on the first step, then mu * buf + (1 - dampening) * d.
     const double d = g + (double)o.l2 * p0;
